@@ -1,0 +1,46 @@
+// swift-tools-version: 6.0
+// The package builds normally on the host (`swift build`, `swift test`). The protocol
+// modules (Common, Crypto, STUN, ...) are also compiled as Embedded Swift for the device by
+// `toolchain/build`, which compiles the same source folders directly with swiftc.
+import PackageDescription
+
+let package = Package(
+    name: "ice-agent",
+    products: [
+        .executable(name: "ice-agent", targets: ["ice-agent"]),
+        .executable(name: "ice-bench", targets: ["ice-bench"]),
+    ],
+    targets: [
+        // C headers through thin module maps (DESIGN.md: C only through module maps).
+        .systemLibrary(name: "CMbedTLS", path: "Sources/CMbedTLS"),
+        .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
+
+        // Protocol modules: sans-IO, Embedded-Swift compatible.
+        .target(name: "Common", path: "Sources/Common"),
+        .target(
+            name: "Crypto", dependencies: ["CMbedTLS"], path: "Sources/Crypto",
+            linkerSettings: [.linkedLibrary("mbedcrypto")]),
+        .target(name: "STUN", dependencies: ["Common", "Crypto"], path: "Sources/STUN"),
+
+        // Host runtime: sockets and clocks through the CLinux shim.
+        .target(name: "Runtime", dependencies: ["Common", "CLinux"], path: "Sources/Runtime"),
+
+        .executableTarget(
+            name: "ice-agent", dependencies: ["STUN", "Runtime"], path: "Sources/ice-agent"),
+        // Replaces malloc & co. in the benchmark process to count heap allocations.
+        .target(name: "AllocationCounter", path: "Sources/AllocationCounter"),
+        .executableTarget(
+            name: "ice-bench",
+            dependencies: ["STUN", "Crypto", "CMbedTLS", "AllocationCounter"],
+            path: "Sources/ice-bench"),
+        // The device self-test, also buildable (and run in tests) on the host.
+        .executableTarget(
+            name: "device-selftest", dependencies: ["STUN"], path: "Sources/device-selftest"),
+
+        .testTarget(name: "CommonTests", dependencies: ["Common"], path: "Tests/CommonTests"),
+        .testTarget(name: "STUNTests", dependencies: ["STUN"], path: "Tests/STUNTests"),
+        .testTarget(
+            name: "IntegrationTests", dependencies: ["STUN", "Common"],
+            path: "Tests/IntegrationTests"),
+    ]
+)

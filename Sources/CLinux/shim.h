@@ -1,0 +1,40 @@
+// Thin view of the libc calls the runtime needs (sockets, poll, clocks, randomness).
+// Embedded Swift cannot import Glibc, so this header is how both builds reach libc. The
+// constants are re-exported as `static const` because glibc defines some as enums and some
+// as macros, and musl differs again; function-like macros (errno) get one-line wrappers.
+#ifndef ICE_CLINUX_SHIM_H
+#define ICE_CLINUX_SHIM_H
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <stdlib.h>
+#include <netdb.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+static const int ice_AF_INET = AF_INET;
+static const int ice_AF_INET6 = AF_INET6;
+static const int ice_SOCK_DGRAM = SOCK_DGRAM;
+static const int ice_SOCK_STREAM = SOCK_STREAM;
+static const int ice_SOCK_CLOEXEC = SOCK_CLOEXEC;
+static const int ice_SOCK_NONBLOCK = SOCK_NONBLOCK;
+static const int ice_IPPROTO_UDP = IPPROTO_UDP;
+static const int ice_IPPROTO_IPV6 = IPPROTO_IPV6;
+static const int ice_IPV6_V6ONLY = IPV6_V6ONLY;
+static const int ice_SOL_SOCKET = SOL_SOCKET;
+static const int ice_SO_REUSEADDR = SO_REUSEADDR;
+static const int ice_POLLIN = POLLIN;
+static const int ice_EINTR = EINTR;
+static const int ice_EAGAIN = EAGAIN;
+static const int ice_CLOCK_MONOTONIC = CLOCK_MONOTONIC;
+
+static inline int ice_errno(void) { return errno; }
+#endif

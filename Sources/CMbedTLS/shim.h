@@ -1,0 +1,28 @@
+// Thin view of mbedTLS's hash and HMAC APIs. The only code here papers over the
+// 2.x (`*_ret`) versus 3.x naming, so Swift sees one API on Debian 12 and later.
+#ifndef ICE_CMBEDTLS_SHIM_H
+#define ICE_CMBEDTLS_SHIM_H
+#include <mbedtls/version.h>
+#include <mbedtls/md.h>
+#include <mbedtls/md5.h>
+#include <mbedtls/sha1.h>
+#include <mbedtls/sha256.h>
+
+#if MBEDTLS_VERSION_MAJOR < 3
+static inline int ice_sha1_starts(mbedtls_sha1_context *c) { return mbedtls_sha1_starts_ret(c); }
+static inline int ice_sha1_update(mbedtls_sha1_context *c, const unsigned char *p, size_t n) { return mbedtls_sha1_update_ret(c, p, n); }
+static inline int ice_sha1_finish(mbedtls_sha1_context *c, unsigned char out[20]) { return mbedtls_sha1_finish_ret(c, out); }
+static inline int ice_sha256_starts(mbedtls_sha256_context *c) { return mbedtls_sha256_starts_ret(c, 0); }
+static inline int ice_sha256_update(mbedtls_sha256_context *c, const unsigned char *p, size_t n) { return mbedtls_sha256_update_ret(c, p, n); }
+static inline int ice_sha256_finish(mbedtls_sha256_context *c, unsigned char out[32]) { return mbedtls_sha256_finish_ret(c, out); }
+static inline int ice_md5(const unsigned char *p, size_t n, unsigned char out[16]) { return mbedtls_md5_ret(p, n, out); }
+#else
+static inline int ice_sha1_starts(mbedtls_sha1_context *c) { return mbedtls_sha1_starts(c); }
+static inline int ice_sha1_update(mbedtls_sha1_context *c, const unsigned char *p, size_t n) { return mbedtls_sha1_update(c, p, n); }
+static inline int ice_sha1_finish(mbedtls_sha1_context *c, unsigned char out[20]) { return mbedtls_sha1_finish(c, out); }
+static inline int ice_sha256_starts(mbedtls_sha256_context *c) { return mbedtls_sha256_starts(c, 0); }
+static inline int ice_sha256_update(mbedtls_sha256_context *c, const unsigned char *p, size_t n) { return mbedtls_sha256_update(c, p, n); }
+static inline int ice_sha256_finish(mbedtls_sha256_context *c, unsigned char out[32]) { return mbedtls_sha256_finish(c, out); }
+static inline int ice_md5(const unsigned char *p, size_t n, unsigned char out[16]) { return mbedtls_md5(p, n, out); }
+#endif
+#endif

@@ -1,0 +1,78 @@
+import CLinux
+import Common
+
+/// Why a socket operation failed: the call that failed and errno.
+public enum SocketError: Error, Equatable {
+    case socket(Int32)
+    case bind(Int32)
+    case send(Int32)
+    case receive(Int32)
+    case poll(Int32)
+    case addressFamily
+
+    public var description: String {
+        switch self {
+        case .socket(let e): return "socket() failed: errno \(e)"
+        case .bind(let e): return "bind() failed: errno \(e)"
+        case .send(let e): return "sendto() failed: errno \(e)"
+        case .receive(let e): return "recvfrom() failed: errno \(e)"
+        case .poll(let e): return "poll() failed: errno \(e)"
+        case .addressFamily: return "unsupported address family"
+        }
+    }
+}
+
+/// A bound UDP socket. Owns its descriptor and closes it on deinit.
+public final class UDPSocket {
+    public let descriptor: Int32
+    public let localAddress: TransportAddress
+
+    /// Opens a socket bound to `address` (port 0 picks an ephemeral port).
+    public init(bind address: TransportAddress) throws(SocketError) {
+        let family = address.ip.isIPv4 ? ice_AF_INET : ice_AF_INET6
+        let fd = socket(family, ice_SOCK_DGRAM | ice_SOCK_CLOEXEC, 0)
+        guard fd >= 0 else { throw .socket(ice_errno()) }
+        if address.ip.isIPv6 {
+            var on: Int32 = 1
+            _ = setsockopt(fd, ice_IPPROTO_IPV6, ice_IPV6_V6ONLY, &on, socklen_t(MemoryLayout<Int32>.size))
+        }
+        var sa = SocketAddress(address)
+        let rc = sa.withSockaddr { p, len in CLinux.bind(fd, p, len.pointee) }
+        guard rc == 0 else {
+            let e = ice_errno()
+            close(fd)
+            throw .bind(e)
+        }
+        var bound = SocketAddress()
+        _ = bound.withSockaddr { p, len in getsockname(fd, p, len) }
+        descriptor = fd
+        localAddress = bound.transportAddress ?? address
+    }
+
+    deinit { close(descriptor) }
+
+    public func send(_ bytes: UnsafeRawBufferPointer, to address: TransportAddress) throws(SocketError) {
+        var sa = SocketAddress(address)
+        let n = sa.withSockaddr { p, len in sendto(descriptor, bytes.baseAddress, bytes.count, 0, p, len.pointee) }
+        guard n >= 0 else { throw .send(ice_errno()) }
+    }
+
+    /// Waits up to `timeoutMilliseconds` (-1: forever) for a datagram. Nil on timeout.
+    public func receive(into buffer: UnsafeMutableRawBufferPointer, timeoutMilliseconds: Int32) throws(SocketError) -> (count: Int, from: TransportAddress)? {
+        var pfd = pollfd(fd: descriptor, events: Int16(ice_POLLIN), revents: 0)
+        while true {
+            let r = poll(&pfd, 1, timeoutMilliseconds)
+            if r < 0 {
+                if ice_errno() == ice_EINTR { continue }
+                throw .poll(ice_errno())
+            }
+            if r == 0 { return nil }
+            break
+        }
+        var from = SocketAddress()
+        let n = from.withSockaddr { p, len in recvfrom(descriptor, buffer.baseAddress, buffer.count, 0, p, len) }
+        guard n >= 0 else { throw .receive(ice_errno()) }
+        guard let source = from.transportAddress else { throw .addressFamily }
+        return (n, source)
+    }
+}

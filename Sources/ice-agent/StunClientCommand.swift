@@ -1,0 +1,107 @@
+import Common
+import Runtime
+import STUN
+
+/// `ice-agent stun client HOST:PORT`: one Binding transaction with RFC 8489 §6.2.1
+/// retransmissions; prints the mapped address on stdout.
+struct StunClientCommand {
+    var server: TransportAddress
+    var bind: TransportAddress?
+    var rto = Retransmission.defaultRTO
+    var retries = Retransmission.defaultRc
+
+    init(arguments: [String]) throws(UsageError) {
+        var serverText: String?
+        var i = 0
+        while i < arguments.count {
+            let a = arguments[i]
+            if !a.hasPrefix("--") {
+                guard serverText == nil else { throw UsageError("unexpected argument: " + a) }
+                serverText = a
+                i += 1
+                continue
+            }
+            guard i + 1 < arguments.count else { throw UsageError(a + " needs a value") }
+            let v = arguments[i + 1]
+            switch a {
+            case "--bind": bind = try parseAddress(v)
+            case "--rto":
+                guard let ms = Int64(v), ms > 0, ms <= 60_000 else { throw UsageError("--rto takes 1..60000 ms") }
+                rto = .milliseconds(ms)
+            case "--retries":
+                guard let n = Int(v), n >= 1, n <= 20 else { throw UsageError("--retries takes 1..20") }
+                retries = n
+            default: throw UsageError("unknown option for stun client: " + a)
+            }
+            i += 2
+        }
+        guard let serverText else { throw UsageError("stun client needs HOST:PORT") }
+        guard let s = resolve(hostAndPort: serverText) else { throw UsageError("cannot resolve " + serverText) }
+        server = s
+    }
+
+    func run() -> Int32 {
+        let local = bind ?? TransportAddress(server.ip.isIPv4 ? .v4Any : .v6(0, 0), 0)
+        let socket: UDPSocket
+        do throws(SocketError) {
+            socket = try UDPSocket(bind: local)
+        } catch {
+            printError("ice-agent: " + error.description)
+            return 1
+        }
+        var random = SystemRandom()
+        let id = TransactionID(random: &random)
+        var request = [UInt8](repeating: 0, count: 128)
+        let requestLength = request.withUnsafeMutableBytes { buf -> Int in
+            var b = try! MessageBuilder(into: buf, type: .bindingRequest, transactionID: id)
+            try! b.append(.software, text: "ice-agent 0.1.0")
+            try! b.appendFingerprint()
+            return b.count
+        }
+        var timer = Retransmission(now: monotonicNow(), rto: rto, maxSends: retries)
+        var response = [UInt8](repeating: 0, count: 2048)
+        while true {
+            let now = monotonicNow()
+            switch timer.poll(now: now) {
+            case .timedOut:
+                printError("ice-agent: no response from \(server) after \(timer.sends) requests")
+                return 1
+            case .send:
+                let failure = request.withUnsafeBytes { bytes -> SocketError? in
+                    do throws(SocketError) {
+                        try socket.send(UnsafeRawBufferPointer(rebasing: bytes[0..<requestLength]), to: server)
+                        return nil
+                    } catch { return error }
+                }
+                // ICMP errors (e.g. port unreachable) surface here; retransmit as for loss.
+                if let failure { printError("ice-agent: " + failure.description) }
+                continue
+            case .wait:
+                break
+            }
+            let waitMs = Int32(max(1, (timer.deadline - now).nanoseconds / 1_000_000 + 1))
+            let outcome: Int32? = response.withUnsafeMutableBytes { buf -> Int32? in
+                guard let got = try? socket.receive(into: buf, timeoutMilliseconds: waitMs) else { return nil }
+                guard let m = try? Message(parsing: UnsafeRawBufferPointer(rebasing: buf[0..<got.count])),
+                      m.transactionID == id, m.method == .binding,
+                      m.checkFingerprint() != .bad
+                else { return nil }  // not ours: keep waiting
+                if m.messageClass == .errorResponse {
+                    let code = (try? m.errorCode())?.map { "\($0.code) " + String(decoding: $0.reason, as: UTF8.self) } ?? "unknown"
+                    printError("ice-agent: error response: " + code)
+                    return 1
+                }
+                guard m.messageClass == .successResponse else { return nil }
+                guard let mapped = try? m.mappedAddress() else {
+                    printError("ice-agent: success response without a usable mapped address")
+                    return 1
+                }
+                print(mapped.description)
+                if let other = try? m.address(.otherAddress) { printError("other-address: \(other)") }
+                if let origin = try? m.address(.responseOrigin) { printError("response-origin: \(origin)") }
+                return 0
+            }
+            if let outcome { return outcome }
+        }
+    }
+}

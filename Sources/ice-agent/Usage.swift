@@ -1,0 +1,26 @@
+import Runtime
+
+/// A command-line mistake: printed with the usage text, exit status 2.
+struct UsageError: Error {
+    let message: String
+    init(_ message: String) { self.message = message }
+}
+
+let usageText = """
+    usage:
+      ice-agent stun decode [--password P] [--long-term USER:REALM:PASSWORD]
+          Reads hex-encoded STUN messages, one per line, on stdin; prints one JSON object per line.
+      ice-agent stun server --listen ADDR:PORT [--alternate ADDR:PORT]
+          STUN Binding server. With --alternate (a second IP and port), RFC 5780 RESPONSE-ORIGIN,
+          OTHER-ADDRESS and CHANGE-REQUEST are supported.
+      ice-agent stun client HOST:PORT [--bind ADDR:PORT] [--rto MS] [--retries N]
+          Sends a Binding request and prints the mapped address (exit status 1 on timeout).
+      ice-agent --version | --help
+
+    exit status: 0 success, 1 runtime failure (timeout, socket error), 2 usage error.
+    """
+
+func printError(_ s: String) {
+    var line = s + "\n"
+    line.withUTF8 { _ = writeStderr($0) }
+}
