@@ -22,6 +22,10 @@ let package = Package(
             linkerSettings: [.linkedLibrary("mbedcrypto")]),
         .target(name: "STUN", dependencies: ["Common", "Crypto"], path: "Sources/STUN"),
 
+        // Known-answer vectors (RFC 5769, RFC 8489 B.1) shared by the unit tests and the
+        // device self-test.
+        .target(name: "STUNTestVectors", path: "Sources/STUNTestVectors"),
+
         // Host runtime: sockets and clocks through the CLinux shim.
         .target(name: "Runtime", dependencies: ["Common", "CLinux"], path: "Sources/Runtime"),
 
@@ -35,10 +39,10 @@ let package = Package(
             path: "Sources/ice-bench"),
         // The device self-test, also buildable (and run in tests) on the host.
         .executableTarget(
-            name: "device-selftest", dependencies: ["STUN"], path: "Sources/device-selftest"),
+            name: "device-selftest", dependencies: ["STUN", "STUNTestVectors", "CLinux"], path: "Sources/device-selftest"),
 
         .testTarget(name: "CommonTests", dependencies: ["Common"], path: "Tests/CommonTests"),
-        .testTarget(name: "STUNTests", dependencies: ["STUN"], path: "Tests/STUNTests"),
+        .testTarget(name: "STUNTests", dependencies: ["STUN", "STUNTestVectors"], path: "Tests/STUNTests"),
         .testTarget(
             name: "IntegrationTests", dependencies: ["STUN", "Common"],
             path: "Tests/IntegrationTests"),

@@ -44,7 +44,9 @@ public struct UnknownAttributes: Sendable {
     var types = InlineArray<8, UInt16>(repeating: 0)
     public private(set) var count = 0
 
-    mutating func append(_ t: AttributeType) {
+    public init() {}
+
+    public mutating func append(_ t: AttributeType) {
         for i in 0..<count where types[i] == t.rawValue { return }
         guard count < Self.capacity else { return }
         types[count] = t.rawValue

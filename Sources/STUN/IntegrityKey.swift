@@ -31,19 +31,27 @@ public struct IntegrityKey: Sendable {
     /// (OpaqueString / SASLprep), as the RFC 5769 and 8489 vectors give them.
     public static func longTerm(username: String, realm: String, password: String,
                                 algorithm: PasswordAlgorithm = .md5) -> IntegrityKey {
-        var text = username + ":" + realm + ":" + password
-        return text.withUTF8 { utf8 -> IntegrityKey in
-            let input = UnsafeRawBufferPointer(utf8)
-            switch algorithm {
-            case .md5:
-                var digest = InlineArray<16, UInt8>(repeating: 0)
-                md5(input, into: &digest)
-                return digest.span.withUnsafeBytes { IntegrityKey(key: $0) }
-            case .sha256:
-                var digest = InlineArray<32, UInt8>(repeating: 0)
-                Crypto.sha256(input, into: &digest)
-                return digest.span.withUnsafeBytes { IntegrityKey(key: $0) }
-            }
+        longTermKeyBytes(username: username, realm: realm, password: password, algorithm: algorithm)
+            .withUnsafeBytes { IntegrityKey(key: $0) }
+    }
+}
+
+/// The raw long-term key (RFC 8489 §9.2.2): 16 bytes of MD5 or 32 of SHA-256 over
+/// username ":" realm ":" password.
+public func longTermKeyBytes(username: String, realm: String, password: String,
+                             algorithm: PasswordAlgorithm) -> [UInt8] {
+    var text = username + ":" + realm + ":" + password
+    return text.withUTF8 { utf8 -> [UInt8] in
+        let input = UnsafeRawBufferPointer(utf8)
+        switch algorithm {
+        case .md5:
+            var digest = InlineArray<16, UInt8>(repeating: 0)
+            md5(input, into: &digest)
+            return digest.span.withUnsafeBytes { Array($0) }
+        case .sha256:
+            var digest = InlineArray<32, UInt8>(repeating: 0)
+            Crypto.sha256(input, into: &digest)
+            return digest.span.withUnsafeBytes { Array($0) }
         }
     }
 }

@@ -9,6 +9,9 @@ public struct MessageBuilder {
     private var afterIntegrity = false
     private var afterFingerprint = false
     public let transactionID: TransactionID
+    /// The byte padding is filled with. RFC 8489 §14 says receivers ignore it; zero is usual,
+    /// but RFC 5769's vectors use 0x20, and a bit-exact check needs to say so.
+    public var paddingByte: UInt8 = 0
 
     /// Starts a message of `type`. `cookieField` is the magic cookie except when answering a
     /// classic RFC 3489 request, whose 128-bit id must be echoed whole.
@@ -42,7 +45,7 @@ public struct MessageBuilder {
         buffer.storeBigEndian(type.rawValue, at: count)
         buffer.storeBigEndian(UInt16(length), at: count + 2)
         let start = count + 4
-        for i in (start + length)..<(start + padded) { buffer[i] = 0 }
+        for i in (start + length)..<(start + padded) { buffer[i] = paddingByte }
         count = start + padded
         buffer.storeBigEndian(UInt16(count - Message.headerSize), at: 2)
         return UnsafeMutableRawBufferPointer(rebasing: buffer[start..<(start + length)])
@@ -119,6 +122,22 @@ public struct MessageBuilder {
     public mutating func appendUnknownAttributes(_ list: UnknownAttributes) throws(BuildError) {
         let slot = try reserve(.unknownAttributes, length: 2 * list.count)
         for i in 0..<list.count { slot.storeBigEndian(list[i].rawValue, at: 2 * i) }
+    }
+
+    /// PASSWORD-ALGORITHM (RFC 8489 §14.12): algorithm, no parameters.
+    public mutating func appendPasswordAlgorithm(_ algorithm: PasswordAlgorithm) throws(BuildError) {
+        let slot = try reserve(.passwordAlgorithm, length: 4)
+        slot.storeBigEndian(algorithm.rawValue, at: 0)
+        slot.storeBigEndian(UInt16(0), at: 2)
+    }
+
+    /// PASSWORD-ALGORITHMS (RFC 8489 §14.11): the list a server offers, no parameters.
+    public mutating func appendPasswordAlgorithms(_ algorithms: [PasswordAlgorithm]) throws(BuildError) {
+        let slot = try reserve(.passwordAlgorithms, length: 4 * algorithms.count)
+        for (i, a) in algorithms.enumerated() {
+            slot.storeBigEndian(a.rawValue, at: 4 * i)
+            slot.storeBigEndian(UInt16(0), at: 4 * i + 2)
+        }
     }
 
     /// MESSAGE-INTEGRITY (RFC 8489 §14.5): HMAC-SHA1 over the message so far, with the header

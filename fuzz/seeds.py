@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""Regenerates the seed corpus fuzz/corpus/ (standard library only).
+
+The RFC 5769 / RFC 8489 vectors are taken byte for byte from Tests/STUNTests/Vectors.swift;
+the other seeds are built here. Messages that carry MESSAGE-INTEGRITY(-SHA256) are signed with
+the short-term password "fuzz", the key the harness checks with, so the `.ok` paths are reached.
+Usage: python3 fuzz/seeds.py   (rewrites fuzz/corpus/ in place)
+"""
+import hashlib, hmac, os, re, struct, zlib
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "fuzz", "corpus")
+COOKIE = 0x2112A442
+KEY = b"fuzz"
+TID = bytes.fromhex("b7e7a701bc34d686fa87dfae")
+
+
+def attr(t, v, pad=b"\0"):
+    return struct.pack("!HH", t, len(v)) + v + pad * (-len(v) % 4)
+
+
+def message(mtype, attrs, tid=TID, cookie=COOKIE, integrity=False, sha256=None, fingerprint=False):
+    """Header + attrs, then MESSAGE-INTEGRITY, MESSAGE-INTEGRITY-SHA256 (truncated to `sha256`
+    bytes) and FINGERPRINT as asked, each computed with the length covering itself."""
+    body = b"".join(attrs)
+    head = lambda extra: struct.pack("!HHI", mtype, len(body) + extra, cookie) + tid
+    if integrity:
+        mac = hmac.new(KEY, head(24) + body, hashlib.sha1).digest()
+        body += attr(0x0008, mac)
+    if sha256:
+        mac = hmac.new(KEY, head(4 + sha256) + body, hashlib.sha256).digest()[:sha256]
+        body += attr(0x001C, mac)
+    if fingerprint:
+        crc = (zlib.crc32(head(8) + body) ^ 0x5354554E) & 0xFFFFFFFF
+        body += attr(0x8028, struct.pack("!I", crc))
+    return head(0) + body
+
+
+def xor_v4(ip, port):
+    a = struct.unpack("!I", bytes(ip))[0] ^ COOKIE
+    return struct.pack("!BBHI", 0, 1, port ^ (COOKIE >> 16), a)
+
+
+def xor_v6(ip16, port, tid=TID):
+    mask = struct.pack("!I", COOKIE) + tid
+    return struct.pack("!BBH", 0, 2, port ^ (COOKIE >> 16)) + bytes(a ^ b for a, b in zip(ip16, mask))
+
+
+def vectors():
+    text = open(os.path.join(ROOT, "Tests", "STUNTests", "Vectors.swift")).read()
+    out = {}
+    for name, body in re.findall(r"static let (\w+): \[UInt8\] = \[(.*?)\]", text, re.S):
+        out[name] = bytes(int(x, 0) for x in re.findall(r"0x[0-9a-fA-F]+|\d+", body))
+    return out
+
+
+def seeds():
+    v = vectors()
+    s = {
+        "rfc5769-2.1-request": v["rfc5769Request"],
+        "rfc5769-2.2-ipv4-response": v["rfc5769IPv4Response"],
+        "rfc5769-2.3-ipv6-response": v["rfc5769IPv6Response"],
+        "rfc5769-2.4-long-term-request": v["rfc5769LongTermRequest"],
+        "rfc8489-b1-published": v["rfc8489B1Published"],
+        "rfc8489-b1-corrected": v["rfc8489B1Corrected"],
+    }
+    # RFC 3489 classic Binding requests: no cookie, 128-bit id; one with CHANGE-REQUEST.
+    classic_id = bytes.fromhex("0123456789abcdef0011223344556677")
+    s["classic-3489-request"] = struct.pack("!HH", 0x0001, 0) + classic_id
+    s["classic-3489-change-request"] = (
+        struct.pack("!HH", 0x0001, 8) + classic_id + attr(0x0003, struct.pack("!I", 6)))
+    # Unknown comprehension-required attribute (0x7F01) in a Binding request: a 420.
+    s["unknown-comprehension-required"] = message(
+        0x0001, [attr(0x7F01, b"\x01\x02\x03"), attr(0xC001, b"optional")], fingerprint=True)
+    # TURN CreatePermission with an IPv6 XOR-PEER-ADDRESS, signed, with FINGERPRINT.
+    peer6 = bytes.fromhex("20010db8123456780011223344556677")
+    s["turn-xor-peer-address-ipv6"] = message(
+        0x0008, [attr(0x0006, b"alice"), attr(0x0012, xor_v6(peer6, 50000))],
+        integrity=True, fingerprint=True)
+    # ICE connectivity check: USERNAME, PRIORITY, ICE-CONTROLLING, USE-CANDIDATE, both
+    # integrities (SHA-256 truncated to 16 bytes) and FINGERPRINT.
+    s["ice-check-request"] = message(
+        0x0001, [attr(0x0006, b"abcd:efgh"), attr(0x0024, struct.pack("!I", 0x6E0001FF)),
+                 attr(0x802A, struct.pack("!Q", 0x932FF9B151263B36)), attr(0x0025, b"")],
+        integrity=True, sha256=16, fingerprint=True)
+    # RFC 5780 request: CHANGE-REQUEST (ip+port), RESPONSE-PORT, PADDING.
+    s["rfc5780-change-request"] = message(
+        0x0001, [attr(0x0003, struct.pack("!I", 6)), attr(0x0027, struct.pack("!HH", 40000, 0)),
+                 attr(0x0026, b"\0" * 12)], fingerprint=True)
+    # Binding success response with every address form and SOFTWARE.
+    s["binding-success-addresses"] = message(
+        0x0101, [attr(0x0020, xor_v4([192, 0, 2, 1], 32853)),
+                 attr(0x0001, struct.pack("!BBH4B", 0, 1, 32853, 192, 0, 2, 1)),
+                 attr(0x802B, struct.pack("!BBH4B", 0, 1, 3478, 198, 51, 100, 1)),
+                 attr(0x802C, struct.pack("!BBH", 0, 2, 3479) + bytes.fromhex("20010db8000000000000000000000002")),
+                 attr(0x8022, b"fuzz seed")], integrity=True, fingerprint=True)
+    # Error response 420 with UNKNOWN-ATTRIBUTES, ALTERNATE-SERVER, REALM, NONCE.
+    s["binding-error-420"] = message(
+        0x0111, [attr(0x0009, struct.pack("!HBB", 0, 4, 20) + b"Unknown Attribute"),
+                 attr(0x000A, struct.pack("!HH", 0x7F01, 0x0003)),
+                 attr(0x8023, struct.pack("!BBH4B", 0, 1, 3478, 203, 0, 113, 5)),
+                 attr(0x0014, b"example.org"), attr(0x0015, b"f//499k954d6OL34oL9FSTvy64sA")],
+        fingerprint=True)
+    # TURN Allocate request with the TURN scalar attributes.
+    s["turn-allocate-request"] = message(
+        0x0003, [attr(0x0019, struct.pack("!B3x", 17)), attr(0x000D, struct.pack("!I", 600)),
+                 attr(0x001A, b""), attr(0x0018, b"\x80"), attr(0x0017, struct.pack("!B3x", 1)),
+                 attr(0x8000, struct.pack("!B3x", 2)), attr(0x001D, struct.pack("!HH", 2, 0)),
+                 attr(0x8002, struct.pack("!HHHH", 1, 0, 2, 0)), attr(0x001E, bytes(32))],
+        integrity=True, fingerprint=True)
+    # TURN Allocate success: XOR-RELAYED-ADDRESS, RESERVATION-TOKEN, ADDRESS-ERROR-CODE, ICMP.
+    s["turn-allocate-success"] = message(
+        0x0103, [attr(0x0016, xor_v4([203, 0, 113, 9], 49152)), attr(0x0020, xor_v4([192, 0, 2, 1], 32853)),
+                 attr(0x0022, bytes(range(8))), attr(0x000D, struct.pack("!I", 600)),
+                 attr(0x8001, struct.pack("!BBBB", 2, 0, 4, 40) + b"Address Family not Supported"),
+                 attr(0x8004, struct.pack("!HBB", 0, 3, 1) + bytes(4))], fingerprint=True)
+    # TURN Send indication and ChannelBind request: DATA, CHANNEL-NUMBER, XOR-PEER-ADDRESS v4.
+    s["turn-send-indication"] = message(
+        0x0016, [attr(0x0012, xor_v4([198, 51, 100, 7], 5000)), attr(0x0013, b"\x80\x00rtp payload")])
+    s["turn-channel-bind"] = message(
+        0x0009, [attr(0x000C, struct.pack("!HH", 0x4000, 0)), attr(0x0012, xor_v4([198, 51, 100, 7], 5000))],
+        integrity=True, fingerprint=True)
+    # Binding request with a trailing datagram tail (bytes beyond the header's length).
+    s["trailing-bytes"] = message(0x0001, [attr(0x8022, b"tail")], fingerprint=True) + b"\xde\xad\xbe\xef"
+    # The `stun decode` path: the RFC 5769 request as one hex line.
+    s["hex-rfc5769-2.1-request"] = (v["rfc5769Request"].hex() + "\n").encode()
+    return s
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    for name in os.listdir(OUT):
+        os.remove(os.path.join(OUT, name))
+    for name, data in sorted(seeds().items()):
+        assert len(data) <= 1500, name
+        with open(os.path.join(OUT, name), "wb") as f:
+            f.write(data)
+        print(f"{len(data):5d}  fuzz/corpus/{name}")
+
+
+if __name__ == "__main__":
+    main()
