@@ -32,11 +32,14 @@ let package = Package(
         .executableTarget(
             name: "ice-agent", dependencies: ["STUN", "Runtime"], path: "Sources/ice-agent"),
         // Replaces malloc & co. in the benchmark process to count heap allocations.
-        .target(name: "AllocationCounter", path: "Sources/AllocationCounter"),
+        .target(name: "AllocationCounter", dependencies: ["CLinux"], path: "Sources/AllocationCounter"),
         .executableTarget(
             name: "ice-bench",
-            dependencies: ["STUN", "Crypto", "CMbedTLS", "AllocationCounter"],
-            path: "Sources/ice-bench"),
+            dependencies: ["STUN", "Crypto", "CMbedTLS", "AllocationCounter", "Runtime"],
+            path: "Sources/ice-bench",
+            // malloc & co. must be in the dynamic symbol table to interpose libc's for the
+            // Swift runtime and mbedTLS too.
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic"])]),
         // The device self-test, also buildable (and run in tests) on the host.
         .executableTarget(
             name: "device-selftest", dependencies: ["STUN", "STUNTestVectors", "CLinux"], path: "Sources/device-selftest"),

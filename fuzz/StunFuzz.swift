@@ -46,6 +46,17 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     return 0
 }
 
+/// An invariant. Unlike `precondition`, `fatalError` keeps its message in -O builds, so the
+/// crash report names the invariant that broke.
+@inline(__always)
+func require(_ ok: Bool, _ why: StaticString, file: StaticString = #file, line: UInt = #line) {
+    if !ok { fatalError("invariant: \(why)", file: file, line: line) }
+}
+
+func fail(_ why: StaticString, file: StaticString = #file, line: UInt = #line) -> Never {
+    fatalError("invariant: \(why)", file: file, line: line)
+}
+
 /// Keeps results alive so the optimizer cannot drop the calls that produce them.
 @inline(never)
 func sink<T>(_ value: T) { withExtendedLifetime(value) {} }
@@ -63,14 +74,14 @@ func exercise(_ input: UnsafeRawBufferPointer) {
     // Round trip: the message's own bytes parse to the same index.
     do throws(ParseError) {
         let again = try Message(parsing: m.bytes)
-        precondition(again.attributes.count == m.attributes.count, "re-parse changed the attribute count")
-        precondition(again.bytes.count == m.bytes.count, "re-parse changed the length")
-        precondition(again.integrityOffset == m.integrityOffset
+        require(again.attributes.count == m.attributes.count, "re-parse changed the attribute count")
+        require(again.bytes.count == m.bytes.count, "re-parse changed the length")
+        require(again.integrityOffset == m.integrityOffset
                      && again.integritySHA256Offset == m.integritySHA256Offset
                      && again.fingerprintOffset == m.fingerprintOffset, "re-parse changed the offsets")
-        precondition(again.type == m.type && again.transactionID == m.transactionID, "re-parse changed the header")
+        require(again.type == m.type && again.transactionID == m.transactionID, "re-parse changed the header")
     } catch {
-        preconditionFailure("a parsed message's own bytes do not parse")
+        fail("a parsed message's own bytes do not parse")
     }
 
     sink(m.messageClass.name)
@@ -84,8 +95,8 @@ func exercise(_ input: UnsafeRawBufferPointer) {
     for i in 0..<m.attributes.count {
         let e = m.attributes[i]
         let v = m.value(of: e)
-        precondition(Int(e.offset) + Int(e.length) <= m.bytes.count, "attribute value beyond the message")
-        precondition(v.count == Int(e.length))
+        require(Int(e.offset) + Int(e.length) <= m.bytes.count, "attribute value beyond the message")
+        require(v.count == Int(e.length), "value size differs from the indexed length")
         sink(m.contains(e.type))
         if let first = m.value(e.type) { sink(first.count) }
         decodeAttribute(m, e.type, v)
@@ -97,7 +108,7 @@ func exercise(_ input: UnsafeRawBufferPointer) {
     } catch { sink(error.name) }
     do throws(AttributeError) {
         if let c = try m.errorCode() {
-            precondition(c.code >= 300 && c.code <= 699, "ERROR-CODE out of range")
+            require(c.code >= 300 && c.code <= 699, "ERROR-CODE out of range")
             sink(String(decoding: c.reason, as: UTF8.self))
         }
     } catch { sink(error.name) }
@@ -141,7 +152,7 @@ func decodeAttribute(_ m: Message, _ type: AttributeType, _ v: UnsafeRawBufferPo
             sink(try decodeUInt8(v))
         case .errorCode:
             let code = try ErrorCode(v)
-            precondition(code.code >= 300 && code.code <= 699, "ERROR-CODE out of range")
+            require(code.code >= 300 && code.code <= 699, "ERROR-CODE out of range")
             sink(String(decoding: code.reason, as: UTF8.self))
         case .addressErrorCode:
             guard v.count >= 4 else { throw .wrongLength }
@@ -160,44 +171,44 @@ func decodeAttribute(_ m: Message, _ type: AttributeType, _ v: UnsafeRawBufferPo
 /// The CLI prints addresses with `description`; that text must parse back to the address.
 func checkAddressText(_ a: TransportAddress) {
     let text = a.description
-    precondition(TransportAddress(text) == a, "address text does not round-trip")
+    require(TransportAddress(text) == a, "address text does not round-trip")
 }
 
 func respond(_ responder: BindingResponder, _ request: Message, source: TransportAddress, local: TransportAddress) {
     guard let r = responder.respond(to: request, from: source, on: local, into: responseBuffer) else { return }
-    precondition(r.count >= Message.headerSize && r.count <= responseBuffer.count, "response size out of range")
+    require(r.count >= Message.headerSize && r.count <= responseBuffer.count, "response size out of range")
     let out = UnsafeRawBufferPointer(rebasing: responseBuffer[0..<r.count])
     let response: Message
     do throws(ParseError) {
         response = try Message(parsing: out)
     } catch {
-        preconditionFailure("our own response does not parse")
+        fail("our own response does not parse")
     }
-    precondition(response.bytes.count == r.count, "response length field disagrees with its size")
-    precondition(response.transactionID == request.transactionID
+    require(response.bytes.count == r.count, "response length field disagrees with its size")
+    require(response.transactionID == request.transactionID
                  && response.cookieField == request.cookieField, "response does not echo the transaction")
-    precondition(response.method == request.method, "response method differs from the request's")
-    precondition(response.messageClass == .successResponse || response.messageClass == .errorResponse,
+    require(response.method == request.method, "response method differs from the request's")
+    require(response.messageClass == .successResponse || response.messageClass == .errorResponse,
                  "response class is not a response")
-    precondition(response.unknownComprehensionRequired.isEmpty, "our response carries unknown attributes")
+    require(response.unknownComprehensionRequired.isEmpty, "our response carries unknown attributes")
     if request.isClassic {
-        precondition(response.checkFingerprint() == .absent, "classic response carries FINGERPRINT")
+        require(response.checkFingerprint() == .absent, "classic response carries FINGERPRINT")
     } else {
-        precondition(response.checkFingerprint() == .ok, "our response's FINGERPRINT does not check")
+        require(response.checkFingerprint() == .ok, "our response's FINGERPRINT does not check")
     }
     if response.messageClass == .successResponse {
         do throws(AttributeError) {
             let mapped = try response.mappedAddress()
-            precondition(mapped == source, "mapped address is not the source")
+            require(mapped == source, "mapped address is not the source")
         } catch {
-            preconditionFailure("our response's mapped address does not decode")
+            fail("our response's mapped address does not decode")
         }
     } else {
         do throws(AttributeError) {
             let code = try response.errorCode()
-            precondition(code != nil, "error response without ERROR-CODE")
+            require(code != nil, "error response without ERROR-CODE")
         } catch {
-            preconditionFailure("our response's ERROR-CODE does not decode")
+            fail("our response's ERROR-CODE does not decode")
         }
     }
 }

@@ -37,4 +37,14 @@ static const int ice_EAGAIN = EAGAIN;
 static const int ice_CLOCK_MONOTONIC = CLOCK_MONOTONIC;
 
 static inline int ice_errno(void) { return errno; }
+
+// glibc's own allocator entry points, which an allocation counter that replaces malloc
+// forwards to (they are exported by glibc but declared in no public header).
+#if defined(__GLIBC__)
+void *__libc_malloc(size_t size);
+void *__libc_calloc(size_t count, size_t size);
+void *__libc_realloc(void *ptr, size_t size);
+void *__libc_memalign(size_t alignment, size_t size);
+void __libc_free(void *ptr);
+#endif
 #endif
