@@ -47,7 +47,7 @@ let package = Package(
         .testTarget(name: "CommonTests", dependencies: ["Common"], path: "Tests/CommonTests"),
         .testTarget(name: "STUNTests", dependencies: ["STUN", "STUNTestVectors"], path: "Tests/STUNTests"),
         .testTarget(
-            name: "IntegrationTests", dependencies: ["STUN", "Common"],
+            name: "IntegrationTests", dependencies: ["STUNTestVectors", "ice-agent"],
             path: "Tests/IntegrationTests"),
     ]
 )
