@@ -9,12 +9,19 @@ struct StunClientCommand {
     var bind: TransportAddress?
     var rto = Retransmission.defaultRTO
     var retries = Retransmission.defaultRc
+    /// Print the request and the accepted response as hex on stderr (feed to `stun decode`).
+    var printHex = false
 
     init(arguments: [String]) throws(UsageError) {
         var serverText: String?
         var i = 0
         while i < arguments.count {
             let a = arguments[i]
+            if a == "--print-hex" {
+                printHex = true
+                i += 1
+                continue
+            }
             if !a.hasPrefix("--") {
                 guard serverText == nil else { throw UsageError("unexpected argument: " + a) }
                 serverText = a
@@ -58,6 +65,7 @@ struct StunClientCommand {
             try! b.appendFingerprint()
             return b.count
         }
+        if printHex { printError("request: " + request.withUnsafeBytes { hexString(UnsafeRawBufferPointer(rebasing: $0[0..<requestLength])) }) }
         var timer = Retransmission(now: monotonicNow(), rto: rto, maxSends: retries)
         var response = [UInt8](repeating: 0, count: 2048)
         while true {
@@ -92,6 +100,7 @@ struct StunClientCommand {
                     return 1
                 }
                 guard m.messageClass == .successResponse else { return nil }
+                if printHex { printError("response: " + hexString(m.bytes)) }
                 guard let mapped = try? m.mappedAddress() else {
                     printError("ice-agent: success response without a usable mapped address")
                     return 1

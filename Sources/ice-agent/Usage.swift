@@ -13,8 +13,10 @@ let usageText = """
       ice-agent stun server --listen ADDR:PORT [--alternate ADDR:PORT]
           STUN Binding server. With --alternate (a second IP and port), RFC 5780 RESPONSE-ORIGIN,
           OTHER-ADDRESS and CHANGE-REQUEST are supported.
-      ice-agent stun client HOST:PORT [--bind ADDR:PORT] [--rto MS] [--retries N]
-          Sends a Binding request and prints the mapped address (exit status 1 on timeout).
+      ice-agent stun client HOST:PORT [--bind ADDR:PORT] [--rto MS] [--retries N] [--print-hex]
+          Sends a Binding request (RFC 8489 retransmissions: RTO default 500 ms, doubling,
+          N sends default 7, then 16 x RTO) and prints the mapped address; exit status 1 on
+          timeout or an error response. --print-hex shows both messages on stderr as hex.
       ice-agent --version | --help
 
     exit status: 0 success, 1 runtime failure (timeout, socket error), 2 usage error.
