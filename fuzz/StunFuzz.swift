@@ -7,6 +7,9 @@
 //      the decoded bytes take the same path. Binary inputs fail `decodeHex` at once, so this
 //      costs nothing for them and lets hex seeds reach the parser through the CLI's decoder.
 //
+// A parsed message whose FINGERPRINT is wrong is also tried again with the CRC fixed, since
+// mutations rarely keep it right and the responder ignores such requests.
+//
 // Invariants (a violation traps, which libFuzzer reports as a crash):
 //   - re-parsing `m.bytes` succeeds and gives the same attribute count and integrity/fingerprint
 //     offsets (the trailing bytes beyond the header's length are not part of the message);
@@ -18,6 +21,7 @@
 // Nothing is printed.
 
 import Common
+import Crypto
 import STUN
 
 /// The short-term key every message is checked against, prepared once.
@@ -61,7 +65,7 @@ func fail(_ why: StaticString, file: StaticString = #file, line: UInt = #line) -
 @inline(never)
 func sink<T>(_ value: T) { withExtendedLifetime(value) {} }
 
-func exercise(_ input: UnsafeRawBufferPointer) {
+func exercise(_ input: UnsafeRawBufferPointer, refingerprinted: Bool = false) {
     let m: Message
     do throws(ParseError) {
         m = try Message(parsing: input)
@@ -126,6 +130,24 @@ func exercise(_ input: UnsafeRawBufferPointer) {
     // The Binding server, as `ice-agent stun server` runs it.
     respond(plainResponder, m, source: sourceV4, local: primary)
     respond(natResponder, m, source: sourceV6, local: alternate)
+
+    // A mutated message almost never keeps a valid FINGERPRINT, and the responder drops those
+    // unanswered. Fix the CRC in a copy and go again, so the fuzzer explores what lies beyond.
+    if !refingerprinted, let at = m.fingerprintOffset, m.checkFingerprint() == .bad {
+        var copy = Array(m.bytes)
+        copy.withUnsafeMutableBytes { b in
+            let crc = CRC32.checksum(UnsafeRawBufferPointer(rebasing: b[0..<at])) ^ fingerprintXOR
+            b.storeBigEndian(crc, at: at + 4)
+        }
+        copy.withUnsafeBytes { b in
+            do throws(ParseError) {
+                require(try Message(parsing: b).checkFingerprint() == .ok, "a fixed FINGERPRINT does not check")
+            } catch {
+                fail("a message with a fixed FINGERPRINT does not parse")
+            }
+            exercise(b, refingerprinted: true)
+        }
+    }
 }
 
 func decodeAttribute(_ m: Message, _ type: AttributeType, _ v: UnsafeRawBufferPointer) {
