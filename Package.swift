@@ -45,6 +45,7 @@ let package = Package(
             name: "device-selftest", dependencies: ["STUN", "STUNTestVectors", "CLinux"], path: "Sources/device-selftest"),
 
         .testTarget(name: "CommonTests", dependencies: ["Common"], path: "Tests/CommonTests"),
+        .testTarget(name: "CryptoTests", dependencies: ["Crypto"], path: "Tests/CryptoTests"),
         .testTarget(name: "STUNTests", dependencies: ["STUN", "STUNTestVectors"], path: "Tests/STUNTests"),
         .testTarget(
             name: "IntegrationTests", dependencies: ["STUNTestVectors", "ice-agent"],

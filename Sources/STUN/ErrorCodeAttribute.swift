@@ -47,7 +47,26 @@ public struct ErrorCode {
     }
 }
 
+/// ADDRESS-ERROR-CODE (RFC 8656 §18.13, from RFC 6156): the address family the error is about,
+/// then the ERROR-CODE layout.
+public struct AddressErrorCode {
+    /// 0x01 IPv4, 0x02 IPv6.
+    public var family: UInt8
+    public var error: ErrorCode
+
+    public init(_ v: UnsafeRawBufferPointer) throws(AttributeError) {
+        guard v.count >= 4 else { throw .wrongLength }
+        family = v[0]
+        error = try ErrorCode(v)
+    }
+}
+
 extension Message {
+    public func addressErrorCode() throws(AttributeError) -> AddressErrorCode? {
+        guard let v = value(.addressErrorCode) else { return nil }
+        return try AddressErrorCode(v)
+    }
+
     public func errorCode() throws(AttributeError) -> ErrorCode? {
         guard let v = value(.errorCode) else { return nil }
         return try ErrorCode(v)

@@ -109,9 +109,20 @@ public struct MessageBuilder {
 
     /// ERROR-CODE (RFC 8489 §14.8) with the RFC's recommended reason phrase.
     public mutating func appendErrorCode(_ code: Int) throws(BuildError) {
+        try appendErrorCodeLayout(.errorCode, firstByte: 0, code: code)
+    }
+
+    /// ADDRESS-ERROR-CODE (RFC 8656 §18.13) for `family` (0x01 IPv4, 0x02 IPv6).
+    public mutating func appendAddressErrorCode(family: UInt8, _ code: Int) throws(BuildError) {
+        try appendErrorCodeLayout(.addressErrorCode, firstByte: family, code: code)
+    }
+
+    private mutating func appendErrorCodeLayout(_ type: AttributeType, firstByte: UInt8, code: Int) throws(BuildError) {
+        guard code >= 300 && code <= 699 else { throw .valueTooLong }
         let reason = ErrorCode.defaultReason(code)
-        let slot = try reserve(.errorCode, length: 4 + reason.utf8CodeUnitCount)
-        slot.storeBigEndian(UInt16(0), at: 0)
+        let slot = try reserve(type, length: 4 + reason.utf8CodeUnitCount)
+        slot[0] = firstByte
+        slot[1] = 0
         slot[2] = UInt8(code / 100)
         slot[3] = UInt8(code % 100)
         UnsafeMutableRawBufferPointer(rebasing: slot[4...])

@@ -130,6 +130,17 @@ import Testing
             #expect(String(decoding: e.reason, as: UTF8.self) == "Unknown Attribute")
             #expect(m.value(.unknownAttributes).map(Array.init) == [0x7F, 0x01, 0x7F, 0x02])
         }
+        let addressError = try build(MessageType(.allocate, .errorResponse), id) { b throws(BuildError) in
+            try b.appendAddressErrorCode(family: 2, 440)
+        }
+        try withParsed(addressError) { m throws in
+            let e = try #require(try m.addressErrorCode())
+            #expect(e.family == 2 && e.error.code == 440)
+            #expect(String(decoding: e.error.reason, as: UTF8.self) == "Address Family not Supported")
+        }
+        _ = try build(.bindingError, id) { b throws(BuildError) in
+            #expect(throws: BuildError.valueTooLong) { try b.appendErrorCode(700) }
+        }
         for code in [300, 400, 401, 438, 487, 500, 508, 699] {
             let b2 = try build(.bindingError, id) { b throws(BuildError) in try b.appendErrorCode(code) }
             try withParsed(b2) { m throws in #expect((try m.errorCode())?.code == code) }
