@@ -21,6 +21,7 @@ let package = Package(
             name: "Crypto", dependencies: ["CMbedTLS"], path: "Sources/Crypto",
             linkerSettings: [.linkedLibrary("mbedcrypto")]),
         .target(name: "STUN", dependencies: ["Common", "Crypto"], path: "Sources/STUN"),
+        .target(name: "ICE", dependencies: ["Common", "STUN"], path: "Sources/ICE"),
 
         // Known-answer vectors (RFC 5769, RFC 8489 B.1) shared by the unit tests and the
         // device self-test.
@@ -50,5 +51,6 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests", dependencies: ["STUNTestVectors", "ice-agent"],
             path: "Tests/IntegrationTests"),
+        .testTarget(name: "ICETests", dependencies: ["Common", "STUN", "ICE"], path: "Tests/ICETests"),
     ]
 )

@@ -1,0 +1,36 @@
+import Common
+import STUN
+
+/// An outstanding STUN transaction of the agent.
+struct Transaction {
+    enum Kind {
+        /// A connectivity check on a pair (RFC 8445 §7.2.4), nominating if `useCandidate`.
+        case check(pair: Int, useCandidate: Bool)
+        /// Server-reflexive gathering from a host base to a STUN server (RFC 8445 §5.1.1.2).
+        case gather(base: TransportAddress, server: TransportAddress)
+        /// A consent freshness check on a component's selected pair (RFC 7675).
+        case consent(component: UInt8, pair: Int)
+    }
+
+    var id: TransactionID
+    var kind: Kind
+    var timer: Retransmission
+    /// Gathering transactions wait for the pacer before their first send.
+    var started: Bool
+    /// The role the request was sent with (a 487 only flips the role once, RFC 8445 §7.2.5.1).
+    var role: Role
+}
+
+/// Counted, never logged per packet: what the agent dropped and why.
+public struct Counters: Sendable {
+    public var malformed = 0
+    public var unauthenticated = 0
+    public var unknownTransaction = 0
+    public var roleConflicts = 0
+    public var checksSent = 0
+    public var checkRetransmits = 0
+    public var responsesSent = 0
+    public var tableFull = 0
+    public var transmitDropped = 0
+    public init() {}
+}
