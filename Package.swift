@@ -22,6 +22,8 @@ let package = Package(
             linkerSettings: [.linkedLibrary("mbedcrypto")]),
         .target(name: "STUN", dependencies: ["Common", "Crypto"], path: "Sources/STUN"),
         .target(name: "ICE", dependencies: ["Common", "STUN"], path: "Sources/ICE"),
+        // Drives two agents over an allocation-free in-memory link (self-test, benchmarks).
+        .target(name: "ICEHarness", dependencies: ["Common", "ICE"], path: "Sources/ICEHarness"),
 
         // Known-answer vectors (RFC 5769, RFC 8489 B.1) shared by the unit tests and the
         // device self-test.
@@ -36,20 +38,20 @@ let package = Package(
         .target(name: "AllocationCounter", dependencies: ["CLinux"], path: "Sources/AllocationCounter"),
         .executableTarget(
             name: "ice-bench",
-            dependencies: ["STUN", "Crypto", "CMbedTLS", "AllocationCounter", "Runtime"],
+            dependencies: ["STUN", "ICE", "ICEHarness", "Crypto", "CMbedTLS", "AllocationCounter", "Runtime"],
             path: "Sources/ice-bench",
             // malloc & co. must be in the dynamic symbol table to interpose libc's for the
             // Swift runtime and mbedTLS too.
             linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic"])]),
         // The device self-test, also buildable (and run in tests) on the host.
         .executableTarget(
-            name: "device-selftest", dependencies: ["STUN", "STUNTestVectors", "CLinux"], path: "Sources/device-selftest"),
+            name: "device-selftest", dependencies: ["STUN", "STUNTestVectors", "ICE", "ICEHarness", "CLinux"], path: "Sources/device-selftest"),
 
         .testTarget(name: "CommonTests", dependencies: ["Common"], path: "Tests/CommonTests"),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"], path: "Tests/CryptoTests"),
         .testTarget(name: "STUNTests", dependencies: ["STUN", "STUNTestVectors"], path: "Tests/STUNTests"),
         .testTarget(
-            name: "IntegrationTests", dependencies: ["STUNTestVectors", "ice-agent"],
+            name: "IntegrationTests", dependencies: ["STUNTestVectors", "ice-agent", "ice-bench"],
             path: "Tests/IntegrationTests"),
         .testTarget(name: "ICETests", dependencies: ["Common", "STUN", "ICE"], path: "Tests/ICETests"),
     ]

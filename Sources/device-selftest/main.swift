@@ -3,6 +3,8 @@
 // this is a plain executable whose exit status is the verdict.
 import CLinux
 import Common
+import ICE
+import ICEHarness
 import STUN
 import STUNTestVectors
 
@@ -109,6 +111,35 @@ while timer.poll(now: now) == .send {
     now = timer.deadline
 }
 check(sends == 7 && (now - .zero).milliseconds == 39_500, "retransmission schedule")
+
+// Two ICE agents connect in memory: checks, nomination, then consent for a minute.
+func connectTwoAgents() {
+    var ca = AgentConfiguration()
+    ca.role = .controlling
+    var cb = AgentConfiguration()
+    cb.role = .controlling  // both controlling: the 487 role conflict must resolve it
+    let a = Agent(configuration: ca, random: SeededRandom(seed: 11))
+    let b = Agent(configuration: cb, random: SeededRandom(seed: 12))
+    do throws(ICEError) {
+        _ = try a.addHostCandidate(base: TransportAddress(.v4(0xC000_0201), 5000))
+        _ = try b.addHostCandidate(base: TransportAddress(.v6(0x2001_0DB8_0000_0000, 2), 6000))
+        _ = try b.addHostCandidate(base: TransportAddress(.v4(0xC000_0202), 6000))
+        let link = DirectLink(a, b, latency: .milliseconds(10))
+        try link.exchangeCandidates()
+        let connected = link.run(until: .zero + .seconds(5)) { a.state == .completed && b.state == .completed }
+        check(connected, "two agents complete")
+        check(a.role != b.role, "role conflict resolved")
+        check(link.now <= .zero + .milliseconds(100), "connected within a few RTTs")
+        let pa = a.selectedPair(), pb = b.selectedPair()
+        check(pa != nil && pb != nil && pa!.nominated && pb!.nominated, "selected pairs nominated")
+        if let pa, let pb { check(pa.local.address == pb.remote.address && pa.remote.address == pb.local.address, "pairs mirror") }
+        let stayed = !link.run(until: link.now + .seconds(60)) { a.state != .completed || b.state != .completed }
+        check(stayed, "consent keeps the session for 60 s")
+    } catch {
+        check(false, "agent setup")
+    }
+}
+connectTwoAgents()
 
 if failures == 0 {
     print("device-selftest: all \(checks) checks passed")

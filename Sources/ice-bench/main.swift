@@ -5,7 +5,7 @@ import Runtime
 // Output lines: "<name>: <ns> ns/op, <allocs> allocs/op".
 
 func usage() -> Never {
-    printError("usage: ice-bench stun [--iterations N]")
+    printError("usage: ice-bench stun|ice|alloc-check [--iterations N]")
     exit(2)
 }
 
@@ -21,5 +21,7 @@ while !args.isEmpty {
 
 switch suite {
 case "stun": runSTUNBenchmarks(iterations: iterations)
+case "ice": runICEBenchmarks(iterations: iterations)
+case "alloc-check": exit(runAllocationCheck())
 default: usage()
 }
