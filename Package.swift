@@ -53,6 +53,6 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests", dependencies: ["STUNTestVectors", "ice-agent", "ice-bench"],
             path: "Tests/IntegrationTests"),
-        .testTarget(name: "ICETests", dependencies: ["Common", "STUN", "ICE"], path: "Tests/ICETests"),
+        .testTarget(name: "ICETests", dependencies: ["Common", "STUN", "ICE", "ICEHarness"], path: "Tests/ICETests"),
     ]
 )

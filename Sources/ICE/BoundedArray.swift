@@ -2,7 +2,7 @@
 /// beyond it is refused (the caller turns that into a typed error) instead of reallocating,
 /// so tables never allocate after start-up. Kept private to its owner: a copy that is then
 /// mutated would allocate.
-public struct BoundedArray<Element> {
+public struct BoundedArray<Element>: RandomAccessCollection, MutableCollection {
     @usableFromInline var storage: [Element]
     public let capacity: Int
 
@@ -12,10 +12,10 @@ public struct BoundedArray<Element> {
         storage.reserveCapacity(capacity)
     }
 
+    @inlinable public var startIndex: Int { 0 }
+    @inlinable public var endIndex: Int { storage.count }
     @inlinable public var count: Int { storage.count }
-    @inlinable public var isEmpty: Bool { storage.isEmpty }
     @inlinable public var isFull: Bool { storage.count >= capacity }
-    @inlinable public var indices: Range<Int> { 0..<storage.count }
 
     /// Appends unless full; returns whether it did.
     @inlinable @discardableResult
@@ -35,8 +35,6 @@ public struct BoundedArray<Element> {
     @inlinable public mutating func removeFirst() -> Element { storage.removeFirst() }
     /// Keeps the reserved storage.
     @inlinable public mutating func removeAll() { storage.removeAll(keepingCapacity: true) }
-    @inlinable public func firstIndex(where p: (Element) -> Bool) -> Int? { storage.firstIndex(where: p) }
-    @inlinable public func contains(where p: (Element) -> Bool) -> Bool { storage.contains(where: p) }
 }
 
 /// A first-in first-out ring of fixed capacity, allocated once.
