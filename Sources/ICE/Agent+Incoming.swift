@@ -103,6 +103,7 @@ extension Agent {
             if state == .new { setState(.checking) }
         }
         guard let r, let p = addPair(local: l, remote: r, initial: false) else { return .stun }
+        pairs[p].receivedCheck = true
 
         let useCandidate = m.contains(.useCandidate) && role == .controlled
         if configuration.lite {
@@ -291,7 +292,8 @@ extension Agent {
     /// Declares failure when no component can succeed any more (RFC 8445 §8.1.2, RFC 8838 §8).
     func checkFailure(now: Instant) {
         guard state == .checking || state == .new else { return }
-        guard remoteEndOfCandidates || (lastRemoteCandidateAt.map { now >= $0 + configuration.remoteCandidateWait } ?? false) else { return }
+        if let last = lastRemoteCandidateAt, now >= last + configuration.remoteCandidateWait { remoteCandidateWaitOver = true }
+        guard remoteEndOfCandidates || remoteCandidateWaitOver else { return }
         for ci in components.indices {
             if components[ci].selected != nil { continue }
             let c = UInt8(ci + 1)

@@ -51,6 +51,7 @@ extension Agent {
 
     /// RFC 7675 consent freshness on nominated pairs, or RFC 8445 §11 keepalives.
     func consentAndKeepalive(now: Instant) {
+        guard state != .failed else { return }  // consent is over; a restart starts it again
         for ci in components.indices {
             guard let s = components[ci].selected, pairs[s].nominated else { continue }
             if configuration.consentFreshness && !configuration.lite {
@@ -110,7 +111,7 @@ extension Agent {
             consider(lastPacedSend.map { $0 + configuration.ta } ?? .zero)
         }
         consider(nominationDeadline())
-        for c in components {
+        for c in components where state != .failed {
             guard let s = c.selected, pairs[s].nominated else { continue }
             if configuration.consentFreshness && !configuration.lite {
                 consider(c.nextConsent)
@@ -121,7 +122,8 @@ extension Agent {
                 consider((c.lastKeepalive ?? c.firstValidAt).map { $0 + Timing.keepalive })
             }
         }
-        if (state == .checking || state == .new) && !remoteEndOfCandidates, let last = lastRemoteCandidateAt {
+        if (state == .checking || state == .new) && !remoteEndOfCandidates && !remoteCandidateWaitOver,
+           let last = lastRemoteCandidateAt {
             let due = last + configuration.remoteCandidateWait
             if !pairs.isEmpty { consider(due) }
         }

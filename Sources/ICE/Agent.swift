@@ -42,6 +42,8 @@ public final class Agent<Random: RandomSource> {
     var lastPacedSend: Instant? = nil
     var lastRemoteCandidateAt: Instant? = nil
     var remoteEndOfCandidates = false
+    /// `remoteCandidateWait` passed since the last remote candidate (no deadline needed).
+    var remoteCandidateWaitOver = false
     var gatheringStarted = false
     var gatheringComplete = false
 
@@ -93,6 +95,14 @@ public final class Agent<Random: RandomSource> {
     func setState(_ s: AgentState) {
         guard s != state else { return }
         state = s
+        if s == .failed {
+            // A failed agent sends nothing more (until new candidates or a restart revive it).
+            var i = 0
+            while i < transactions.count {
+                if case .gather = transactions[i].kind { i += 1 } else { _ = transactions.remove(at: i) }
+            }
+            triggered.removeAll()
+        }
         emit(.stateChanged(s))
     }
 
@@ -189,6 +199,7 @@ public final class Agent<Random: RandomSource> {
         guard validComponent(candidate.component) else { throw .invalidComponent }
         guard candidate.transport == .udp else { throw .unsupportedCandidate }
         lastRemoteCandidateAt = now
+        remoteCandidateWaitOver = false
         // A candidate we already know as peer-reflexive gets its signalled type and priority
         // (RFC 8445 §7.3.1.3 note): keep the pairs, refresh their priorities.
         if let i = remotes.firstIndex(where: { $0.address == candidate.address && $0.component == candidate.component }) {
@@ -354,6 +365,7 @@ public final class Agent<Random: RandomSource> {
             if locals[j].type == .peerReflexive { _ = locals.remove(at: j) } else { j += 1 }
         }
         remoteEndOfCandidates = false
+        remoteCandidateWaitOver = false
         lastRemoteCandidateAt = nil
         setState(.checking)
         for k in locals.indices where locals[k].type != .peerReflexive { emit(.localCandidate(locals[k])) }

@@ -25,6 +25,9 @@ public struct CandidatePair: Sendable {
     /// In the valid list (RFC 8445 §7.2.5.3.2): a check on it succeeded.
     public var valid = false
     public var nominated = false
+    /// An authenticated check from the peer arrived on this pair ("readable" in the
+    /// terminology of early ICE drafts; `valid` is "writable").
+    public var receivedCheck = false
     /// Controlled side: the peer sent USE-CANDIDATE on this pair before it was valid; it is
     /// nominated when its own check succeeds (RFC 8445 §7.3.1.5).
     var nominateOnSuccess = false

@@ -37,6 +37,7 @@ import Testing
                 if !due.isEmpty { continue }
                 for x in [a, b] where (x.nextDeadline.map { $0 <= now } ?? false) { x.handleTimeout(now: now) }
                 drain(a); drain(b)
+                if done() { return true }
                 var next = end
                 for t in [a.nextDeadline, b.nextDeadline] + inFlight.map({ Optional($0.at) }) {
                     if let t, t < next { next = t }
