@@ -22,8 +22,13 @@ let package = Package(
             linkerSettings: [.linkedLibrary("mbedcrypto")]),
         .target(name: "STUN", dependencies: ["Common", "Crypto"], path: "Sources/STUN"),
         .target(name: "ICE", dependencies: ["Common", "STUN"], path: "Sources/ICE"),
+        .target(name: "SDP", dependencies: ["Common", "ICE"], path: "Sources/SDP"),
+        .target(name: "RTP", dependencies: ["Common"], path: "Sources/RTP"),
         // Drives two agents over an allocation-free in-memory link (self-test, benchmarks).
         .target(name: "ICEHarness", dependencies: ["Common", "ICE"], path: "Sources/ICEHarness"),
+        // Deterministic network simulator (NATs, links, STUN server, ICE agents with trickle
+        // signaling) on a virtual clock: host-only, used by the tests and ice-bench.
+        .target(name: "NetworkSimulator", dependencies: ["Common", "STUN", "ICE"], path: "Sources/NetworkSimulator"),
 
         // Known-answer vectors (RFC 5769, RFC 8489 B.1) shared by the unit tests and the
         // device self-test.
@@ -38,7 +43,9 @@ let package = Package(
         .target(name: "AllocationCounter", dependencies: ["CLinux"], path: "Sources/AllocationCounter"),
         .executableTarget(
             name: "ice-bench",
-            dependencies: ["STUN", "ICE", "ICEHarness", "Crypto", "CMbedTLS", "AllocationCounter", "Runtime"],
+            dependencies: [
+                "STUN", "ICE", "ICEHarness", "NetworkSimulator", "Crypto", "CMbedTLS", "AllocationCounter", "Runtime",
+            ],
             path: "Sources/ice-bench",
             // malloc & co. must be in the dynamic symbol table to interpose libc's for the
             // Swift runtime and mbedTLS too.
@@ -49,10 +56,14 @@ let package = Package(
 
         .testTarget(name: "CommonTests", dependencies: ["Common"], path: "Tests/CommonTests"),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"], path: "Tests/CryptoTests"),
+        .testTarget(name: "SDPTests", dependencies: ["SDP"], path: "Tests/SDPTests"),
+        .testTarget(name: "RTPTests", dependencies: ["RTP"], path: "Tests/RTPTests"),
         .testTarget(name: "STUNTests", dependencies: ["STUN", "STUNTestVectors"], path: "Tests/STUNTests"),
         .testTarget(
             name: "IntegrationTests", dependencies: ["STUNTestVectors", "ice-agent", "ice-bench"],
             path: "Tests/IntegrationTests"),
-        .testTarget(name: "ICETests", dependencies: ["Common", "STUN", "ICE", "ICEHarness"], path: "Tests/ICETests"),
+        .testTarget(
+            name: "ICETests", dependencies: ["Common", "STUN", "ICE", "ICEHarness", "NetworkSimulator"],
+            path: "Tests/ICETests"),
     ]
 )

@@ -19,6 +19,11 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <sys/signalfd.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 
 static const int ice_AF_INET = AF_INET;
 static const int ice_AF_INET6 = AF_INET6;
@@ -35,6 +40,33 @@ static const int ice_POLLIN = POLLIN;
 static const int ice_EINTR = EINTR;
 static const int ice_EAGAIN = EAGAIN;
 static const int ice_CLOCK_MONOTONIC = CLOCK_MONOTONIC;
+static const int ice_EPOLLIN = EPOLLIN;
+static const int ice_EPOLL_CTL_ADD = EPOLL_CTL_ADD;
+static const int ice_EPOLL_CTL_DEL = EPOLL_CTL_DEL;
+static const int ice_EPOLL_CLOEXEC = EPOLL_CLOEXEC;
+static const int ice_TFD_CLOEXEC = TFD_CLOEXEC;
+static const int ice_TFD_NONBLOCK = TFD_NONBLOCK;
+static const int ice_TFD_TIMER_ABSTIME = TFD_TIMER_ABSTIME;
+static const int ice_SFD_CLOEXEC = SFD_CLOEXEC;
+static const int ice_SIGINT = SIGINT;
+static const int ice_SIGTERM = SIGTERM;
+static const int ice_SIGPIPE = SIGPIPE;
+static const int ice_SIG_BLOCK = SIG_BLOCK;
+static const int ice_MSG_DONTWAIT = MSG_DONTWAIT;
+static const int ice_IFF_UP = IFF_UP;
+static const int ice_IFF_LOOPBACK = IFF_LOOPBACK;
+static const int ice_O_NONBLOCK = O_NONBLOCK;
+static const int ice_F_GETFL = F_GETFL;
+static const int ice_F_SETFL = F_SETFL;
+
+// SIG_IGN is a cast macro Swift cannot import.
+static inline void ice_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
+
+// fcntl is variadic, which Swift cannot call.
+static inline int ice_set_nonblocking(int fd) {
+    int flags = fcntl(fd, F_GETFL, 0);
+    return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
 
 static inline int ice_errno(void) { return errno; }
 

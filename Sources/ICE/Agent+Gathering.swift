@@ -8,7 +8,9 @@ extension Agent {
     public func startGathering(now: Instant) {
         gatheringStarted = true
         if !configuration.lite {
-            for server in configuration.stunServers {
+            let servers = configuration.stunServers
+            if servers.count > configuration.capacities.stunServers { tableFull(.stunServers) }
+            for server in servers.prefix(configuration.capacities.stunServers) {
                 for l in locals.indices where locals[l].type == .host && locals[l].address.ip.isIPv4 == server.ip.isIPv4 {
                     let base = locals[l].base
                     // One transaction per base, not per component candidate sharing it.

@@ -43,6 +43,8 @@ public final class UDPSocket {
             close(fd)
             throw .bind(e)
         }
+        // The event loop reads until EAGAIN.
+        _ = ice_set_nonblocking(fd)
         var bound = SocketAddress()
         _ = bound.withSockaddr { p, len in getsockname(fd, p, len) }
         descriptor = fd
@@ -55,6 +57,19 @@ public final class UDPSocket {
         var sa = SocketAddress(address)
         let n = sa.withSockaddr { p, len in sendto(descriptor, bytes.baseAddress, bytes.count, 0, p, len.pointee) }
         guard n >= 0 else { throw .send(ice_errno()) }
+    }
+
+    /// Reads one datagram without waiting; nil when none is queued.
+    public func tryReceive(into buffer: UnsafeMutableRawBufferPointer) throws(SocketError) -> (count: Int, from: TransportAddress)? {
+        var from = SocketAddress()
+        let n = from.withSockaddr { p, len in recvfrom(descriptor, buffer.baseAddress, buffer.count, ice_MSG_DONTWAIT, p, len) }
+        if n < 0 {
+            let e = ice_errno()
+            if e == ice_EAGAIN || e == ice_EINTR { return nil }
+            throw .receive(e)
+        }
+        guard let source = from.transportAddress else { throw .addressFamily }
+        return (n, source)
     }
 
     /// Waits up to `timeoutMilliseconds` (-1: forever) for a datagram. Nil on timeout.

@@ -2,6 +2,7 @@ import AllocationCounter
 import Common
 import ICE
 import ICEHarness
+import NetworkSimulator
 import STUN
 
 typealias BenchAgent = Agent<SeededRandom>
@@ -34,6 +35,43 @@ func agentAllocations(consentCycles: Int) -> (connect: Int, consent: Int, comple
     return (connect, link.agentAllocations - connect, completedAt, link.delivered)
 }
 
+/// Two agents connecting on the network simulator (`Scenario`: each host at `left`/`right`,
+/// alone or behind a new NAT of that type, a STUN server on the public internet, trickled
+/// candidates reaching the peer 50 ms after they are gathered), on the virtual clock.
+///
+/// Prints the time from start (both agents start gathering at 0) until both are completed, and
+/// the same counted from when the candidates had been exchanged, in path RTTs. "Candidates
+/// exchanged" is the later of the two instants at which each side's agent was handed the last
+/// trickled remote candidate it received before both completed; it counts every candidate
+/// trickled, not only the ones the selected pair uses. The path RTT is that of a datagram from
+/// one host to the other and back: each host's access link and each NAT's link, both ways.
+/// `expect` is checked against the selected pair (see `AgentEndpoint.selectedTypes`): a
+/// "local/remote" pair of candidate types, or a type one side must have as its remote.
+func simulatedConnect(_ name: String, left: NATPlacement, right: NATPlacement, expect: String) {
+    let s = Scenario(left: left, right: right, seed: 1)
+    let access = LinkConditions.latency(.milliseconds(10))
+    s.leftHost.link = access
+    s.rightHost.link = access
+    func oneWay(_ host: Host) -> Interval { host.link.latency + (host.nat?.link.latency ?? .milliseconds(0)) }
+    let rtt = (oneWay(s.leftHost) + oneWay(s.rightHost)) * 2
+    s.start()
+    guard s.connect(timeout: .seconds(30)),
+          let l = s.left.lastRemoteCandidateAt, let r = s.right.lastRemoteCandidateAt
+    else {
+        print("error: \(name): agents did not connect: \(s.left.agent.state.name) / \(s.right.agent.state.name)")
+        return
+    }
+    let types = [s.left.selectedTypes, s.right.selectedTypes]
+    if !types.contains(expect) && !types.contains(where: { $0.hasSuffix("/" + expect) }) {
+        print("error: \(name): selected pairs \(types[0]) (left), \(types[1]) (right), expected \(expect)")
+    }
+    let completed = s.network.now
+    let exchanged = max(l, r)
+    let ms = Double(completed.nanoseconds) / 1e6
+    let rtts = Double((completed - exchanged).nanoseconds) / Double(rtt.nanoseconds)
+    print("connect-\(name): \(format(ms)) ms virtual from start, \(format(rtts)) RTTs after candidates exchanged")
+}
+
 func runICEBenchmarks(iterations: Int) {
     // Connect time on the virtual clock, in RTTs (both sides have each other's candidates at 0).
     for oneWay: Int64 in [10, 150] {
@@ -44,6 +82,10 @@ func runICEBenchmarks(iterations: Int) {
         let ms = Double(link.now.nanoseconds) / 1e6
         print("connect-host-host-rtt\(2 * oneWay)ms: \(format(ms)) ms virtual, \(format(ms / rtt)) RTTs")
     }
+    // The same on the network simulator, through NATs, with a STUN server and trickle signaling.
+    simulatedConnect("sim-host-host", left: .open, right: .open, expect: "host/host")
+    simulatedConnect("sim-srflx-srflx", left: .portRestrictedCone, right: .portRestrictedCone, expect: "srflx/srflx")
+    simulatedConnect("sim-prflx", left: .symmetric, right: .open, expect: "prflx")
 
     let allocs = agentAllocations(consentCycles: 1000)
     print("agent-allocations-connect: \(allocs.connect)")

@@ -1,5 +1,6 @@
 import Common
 import ICE
+import NetworkSimulator
 import Testing
 
 /// The RFC 4787 NAT matrix on the simulated network: each side open or behind a full-cone,

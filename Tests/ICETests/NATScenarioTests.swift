@@ -1,5 +1,6 @@
 import Common
 import ICE
+import NetworkSimulator
 import Testing
 
 /// The scenarios of the ICE issue on the simulated network.

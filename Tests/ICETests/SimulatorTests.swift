@@ -1,4 +1,5 @@
 import Common
+import NetworkSimulator
 import STUN
 import Testing
 

@@ -1,4 +1,5 @@
 import Common
+import NetworkSimulator
 
 /// A datagram an endpoint received, with the virtual time it arrived.
 struct ReceivedDatagram: Equatable {

@@ -3,19 +3,19 @@ import STUN
 
 /// A STUN Binding server on one transport address (`BindingResponder`, no RFC 5780 alternate):
 /// attach it with `network.attach(server, to: host, addresses: [server.address])`.
-final class StunServerEndpoint: SimulatedEndpoint {
+public final class StunServerEndpoint: SimulatedEndpoint {
     let responder: BindingResponder
-    var address: TransportAddress { responder.primary }
+    public var address: TransportAddress { responder.primary }
     /// Responses sent, and every request's source as the server saw it (the mapped address).
     private(set) var responsesSent = 0
-    private(set) var requestSources: [TransportAddress] = []
+    public private(set) var requestSources: [TransportAddress] = []
     private var outbox = Outbox()
 
-    init(address: TransportAddress, software: StaticString = "sim-stun") {
+    public init(address: TransportAddress, software: StaticString = "sim-stun") {
         responder = BindingResponder(primary: address, software: software)
     }
 
-    func receive(_ bytes: [UInt8], from: TransportAddress, to: TransportAddress, now: Instant) {
+    public func receive(_ bytes: [UInt8], from: TransportAddress, to: TransportAddress, now: Instant) {
         guard to == responder.primary else { return }
         var out = [UInt8](repeating: 0, count: 1500)
         let responder = self.responder
@@ -29,23 +29,25 @@ final class StunServerEndpoint: SimulatedEndpoint {
         outbox.append(from: response.from, to: response.to, bytes: Array(out[0..<response.count]))
     }
 
-    func pollTransmit() -> (from: TransportAddress, to: TransportAddress, bytes: [UInt8])? { outbox.pop() }
-    func handleTimeout(now: Instant) {}
-    var nextDeadline: Instant? { nil }
+    public func pollTransmit() -> (from: TransportAddress, to: TransportAddress, bytes: [UInt8])? { outbox.pop() }
+    public func handleTimeout(now: Instant) {}
+    public var nextDeadline: Instant? { nil }
 }
 
 /// A FIFO of datagrams to send.
-struct Outbox {
+public struct Outbox {
     private var items: [(from: TransportAddress, to: TransportAddress, bytes: [UInt8])] = []
     private var head = 0
 
+    public init() {}
+
     var isEmpty: Bool { head == items.count }
 
-    mutating func append(from: TransportAddress, to: TransportAddress, bytes: [UInt8]) {
+    public mutating func append(from: TransportAddress, to: TransportAddress, bytes: [UInt8]) {
         items.append((from, to, bytes))
     }
 
-    mutating func pop() -> (from: TransportAddress, to: TransportAddress, bytes: [UInt8])? {
+    public mutating func pop() -> (from: TransportAddress, to: TransportAddress, bytes: [UInt8])? {
         guard head < items.count else { return nil }
         let item = items[head]
         head += 1
@@ -60,7 +62,7 @@ struct Outbox {
 // MARK: STUN helpers for tests
 
 /// A Binding request with FINGERPRINT (RFC 8489 §6.1).
-func stunBindingRequest(_ id: TransactionID) -> [UInt8] {
+public func stunBindingRequest(_ id: TransactionID) -> [UInt8] {
     var buffer = [UInt8](repeating: 0, count: 64)
     let count = buffer.withUnsafeMutableBytes { raw -> Int in
         do throws(BuildError) {
@@ -75,7 +77,7 @@ func stunBindingRequest(_ id: TransactionID) -> [UInt8] {
 }
 
 /// The transaction id and mapped address of a Binding success response, nil for anything else.
-func stunBindingResult(_ bytes: [UInt8]) -> (id: TransactionID, mapped: TransportAddress)? {
+public func stunBindingResult(_ bytes: [UInt8]) -> (id: TransactionID, mapped: TransportAddress)? {
     bytes.withUnsafeBytes { raw in
         guard let m = try? Message(parsing: raw), m.type == .bindingSuccess,
               let mapped = try? m.mappedAddress()

@@ -1,11 +1,14 @@
 import Common
 import ICE
 
+/// The agent type the simulator drives: randomness from a seed, so runs are reproducible.
+public typealias SimulatedAgent = Agent<SeededRandom>
+
 /// An ICE agent living on a simulated host, with an in-simulation signaling channel to its
 /// peer: local candidates, end-of-candidates and credentials reach the peer after
 /// `signalingDelay` on the virtual clock (trickle ICE, RFC 8838).
-final class AgentEndpoint: SimulatedEndpoint {
-    enum Signal {
+public final class AgentEndpoint: SimulatedEndpoint {
+    public enum Signal {
         case credentials(ufrag: String, password: String)
         case candidate(Candidate)
         case endOfCandidates
@@ -13,24 +16,26 @@ final class AgentEndpoint: SimulatedEndpoint {
     }
 
     let name: String
-    let agent: TestAgent
-    var peer: AgentEndpoint?
-    var signalingDelay = Interval.milliseconds(50)
+    public let agent: SimulatedAgent
+    public var peer: AgentEndpoint?
+    public var signalingDelay = Interval.milliseconds(50)
     /// While true, trickled candidates and end-of-candidates are held back (delivered when
     /// released); credentials, part of the offer/answer itself, still go.
-    var holdSignaling = false
+    public var holdSignaling = false
     var held: [Signal] = []
     var inbox: [(at: Instant, signal: Signal)] = []
     private(set) var log: [(at: Instant, event: Event)] = []
     /// Drop everything received (a peer that never answers).
-    var deaf = false
+    public var deaf = false
+    /// When the last trickled candidate from the peer was handed to the agent (nil before any).
+    public private(set) var lastRemoteCandidateAt: Instant?
 
-    init(_ name: String, _ agent: TestAgent) {
+    public init(_ name: String, _ agent: SimulatedAgent) {
         self.name = name
         self.agent = agent
     }
 
-    func send(_ s: Signal, now: Instant) {
+    public func send(_ s: Signal, now: Instant) {
         var trickle = true
         if case .credentials = s { trickle = false }
         if case .lite = s { trickle = false }
@@ -41,21 +46,21 @@ final class AgentEndpoint: SimulatedEndpoint {
         }
     }
 
-    func releaseSignaling(now: Instant) {
+    public func releaseSignaling(now: Instant) {
         holdSignaling = false
         for s in held { send(s, now: now) }
         held.removeAll()
     }
 
     /// Signals credentials (and ICE-lite) and starts gathering.
-    func start(now: Instant) {
+    public func start(now: Instant) {
         send(.credentials(ufrag: agent.localCredentials.ufragText, password: agent.localCredentials.passwordText), now: now)
         if agent.configuration.lite { send(.lite, now: now) }
         agent.startGathering(now: now)
         drainEvents(now: now)
     }
 
-    func drainEvents(now: Instant) {
+    public func drainEvents(now: Instant) {
         while let e = agent.pollEvent() {
             log.append((now, e))
             switch e {
@@ -66,22 +71,24 @@ final class AgentEndpoint: SimulatedEndpoint {
         }
     }
 
-    func receive(_ bytes: [UInt8], from: TransportAddress, to: TransportAddress, now: Instant) {
+    public func receive(_ bytes: [UInt8], from: TransportAddress, to: TransportAddress, now: Instant) {
         guard !deaf else { return }
         bytes.withUnsafeBytes { _ = agent.handle(packet: $0, from: from, to: to, now: now) }
         drainEvents(now: now)
     }
 
-    func pollTransmit() -> (from: TransportAddress, to: TransportAddress, bytes: [UInt8])? {
+    public func pollTransmit() -> (from: TransportAddress, to: TransportAddress, bytes: [UInt8])? {
         agent.pollTransmit().map { ($0.source, $0.destination, Array($0.bytes)) }
     }
 
-    func handleTimeout(now: Instant) {
+    public func handleTimeout(now: Instant) {
         while let i = inbox.firstIndex(where: { $0.at <= now }) {
             let s = inbox.remove(at: i).signal
             switch s {
             case .credentials(let u, let p): agent.setRemoteCredentials(ufrag: u, password: p)
-            case .candidate(let c): try? agent.addRemoteCandidate(c, now: now)
+            case .candidate(let c):
+                try? agent.addRemoteCandidate(c, now: now)
+                lastRemoteCandidateAt = now
             case .endOfCandidates: agent.setRemoteEndOfCandidates(now: now)
             case .lite: agent.remoteIsLite = true
             }
@@ -90,35 +97,35 @@ final class AgentEndpoint: SimulatedEndpoint {
         drainEvents(now: now)
     }
 
-    var nextDeadline: Instant? {
+    public var nextDeadline: Instant? {
         var d = agent.nextDeadline
         for item in inbox where d == nil || item.at < d! { d = item.at }
         return d
     }
 
-    var selected: (local: Candidate, remote: Candidate, nominated: Bool)? { agent.selectedPair() }
+    public var selected: (local: Candidate, remote: Candidate, nominated: Bool)? { agent.selectedPair() }
 
     /// "srflx/prflx": the selected pair's local and remote candidate types.
-    var selectedTypes: String {
+    public var selectedTypes: String {
         guard let s = selected else { return "-" }
         return "\(s.local.type.sdpName)/\(s.remote.type.sdpName)"
     }
 
-    func firstTime(of predicate: (Event) -> Bool) -> Instant? { log.first { predicate($0.event) }?.at }
+    public func firstTime(of predicate: (Event) -> Bool) -> Instant? { log.first { predicate($0.event) }?.at }
 }
 
 /// Two agents on a simulated network with a STUN server, wired for trickle signaling.
-struct Scenario {
+public struct Scenario {
     static let stunAddress = TransportAddress("198.51.100.1:3478")!
-    let network: Network
-    let left: AgentEndpoint
-    let right: AgentEndpoint
-    let leftHost: Host
-    let rightHost: Host
+    public let network: Network
+    public let left: AgentEndpoint
+    public let right: AgentEndpoint
+    public let leftHost: Host
+    public let rightHost: Host
 
-    init(left lp: NATPlacement, right rp: NATPlacement, seed: UInt64 = 1,
-         leftRole: Role = .controlling, rightRole: Role = .controlled,
-         configure: (inout AgentConfiguration) -> Void = { _ in }) {
+    public init(left lp: NATPlacement, right rp: NATPlacement, seed: UInt64 = 1,
+                leftRole: Role = .controlling, rightRole: Role = .controlled,
+                configure: (inout AgentConfiguration) -> Void = { _ in }) {
         network = Network(seed: seed)
         let stunHost = network.addHost(name: "stun", addresses: [Scenario.stunAddress.ip])
         network.attach(StunServerEndpoint(address: Scenario.stunAddress), to: stunHost, addresses: [Scenario.stunAddress])
@@ -131,7 +138,7 @@ struct Scenario {
             config.role = role
             config.stunServers = [Scenario.stunAddress]
             configure(&config)
-            let agent = TestAgent(configuration: config, random: SeededRandom(seed: seed))
+            let agent = SimulatedAgent(configuration: config, random: SeededRandom(seed: seed))
             _ = try? agent.addHostCandidate(base: host.transportAddress(port: 5000))
             return AgentEndpoint(name, agent)
         }
@@ -143,16 +150,16 @@ struct Scenario {
         network.attach(right, to: rightHost)
     }
 
-    func start() {
+    public func start() {
         left.start(now: network.now)
         right.start(now: network.now)
     }
 
-    var bothCompleted: Bool { left.agent.state == .completed && right.agent.state == .completed }
-    var bothFailed: Bool { left.agent.state == .failed && right.agent.state == .failed }
+    public var bothCompleted: Bool { left.agent.state == .completed && right.agent.state == .completed }
+    public var bothFailed: Bool { left.agent.state == .failed && right.agent.state == .failed }
 
     /// Runs until both complete (or `timeout`); returns whether they did.
-    func connect(timeout: Interval = .seconds(15)) -> Bool {
+    public func connect(timeout: Interval = .seconds(15)) -> Bool {
         network.runUntil(timeout: timeout) { bothCompleted }
     }
 }

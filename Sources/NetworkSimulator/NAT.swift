@@ -1,7 +1,7 @@
 import Common
 
 /// RFC 4787 §4.1 (mapping) and §5 (filtering) behaviours.
-enum NATBehavior: Hashable, Sendable, CaseIterable, CustomStringConvertible {
+public enum NATBehavior: Hashable, Sendable, CaseIterable, CustomStringConvertible {
     /// Mapping: one external port per internal endpoint, whatever the destination.
     /// Filtering: anyone may send to an existing mapping.
     case endpointIndependent
@@ -13,7 +13,7 @@ enum NATBehavior: Hashable, Sendable, CaseIterable, CustomStringConvertible {
     case addressAndPortDependent
 
     /// "EI", "AD" or "APD"; suffix with M or F ("EIM/ADF").
-    var description: String {
+    public var description: String {
         switch self {
         case .endpointIndependent: return "EI"
         case .addressDependent: return "AD"
@@ -23,30 +23,30 @@ enum NATBehavior: Hashable, Sendable, CaseIterable, CustomStringConvertible {
 }
 
 /// A NAT's mapping and filtering behaviour, with the classic RFC 3489 names as presets.
-struct NATType: Hashable, Sendable, CustomStringConvertible {
+public struct NATType: Hashable, Sendable, CustomStringConvertible {
     var mapping: NATBehavior
     var filtering: NATBehavior
 
-    init(mapping: NATBehavior, filtering: NATBehavior) {
+    public init(mapping: NATBehavior, filtering: NATBehavior) {
         self.mapping = mapping
         self.filtering = filtering
     }
 
     /// EIM/EIF.
-    static let fullCone = NATType(mapping: .endpointIndependent, filtering: .endpointIndependent)
+    public static let fullCone = NATType(mapping: .endpointIndependent, filtering: .endpointIndependent)
     /// EIM/ADF.
-    static let restrictedCone = NATType(mapping: .endpointIndependent, filtering: .addressDependent)
+    public static let restrictedCone = NATType(mapping: .endpointIndependent, filtering: .addressDependent)
     /// EIM/APDF.
-    static let portRestrictedCone = NATType(mapping: .endpointIndependent, filtering: .addressAndPortDependent)
+    public static let portRestrictedCone = NATType(mapping: .endpointIndependent, filtering: .addressAndPortDependent)
     /// APDM/APDF.
-    static let symmetric = NATType(mapping: .addressAndPortDependent, filtering: .addressAndPortDependent)
+    public static let symmetric = NATType(mapping: .addressAndPortDependent, filtering: .addressAndPortDependent)
 
     /// All nine mapping x filtering combinations.
-    static let allCombinations: [NATType] = NATBehavior.allCases.flatMap { m in
+    public static let allCombinations: [NATType] = NATBehavior.allCases.flatMap { m in
         NATBehavior.allCases.map { f in NATType(mapping: m, filtering: f) }
     }
 
-    var description: String {
+    public var description: String {
         switch self {
         case .fullCone: return "full-cone"
         case .restrictedCone: return "restricted-cone"
@@ -63,7 +63,7 @@ struct NATType: Hashable, Sendable, CustomStringConvertible {
 /// State is only touched by the `Network` as datagrams cross the box, at the virtual time they
 /// reach it (after the sender's access link, before the NAT's own link), so binding timeouts
 /// are exact on the virtual clock.
-final class NAT {
+public final class NAT {
     let name: String
     /// The one external address, in the outer realm. Only this address family is translated.
     let publicAddress: IPAddress
@@ -77,12 +77,12 @@ final class NAT {
     var inboundRefreshesBinding = false
     /// RFC 4787 REQ-9: a datagram from inside to the NAT's own public address is translated
     /// out and back in (the receiver sees the sender's external mapping as its source).
-    var hairpinning = true
+    public var hairpinning = true
     /// The NAT's own link to its outer realm: instantaneous and lossless unless set.
     var uplink = LinkConditions.instant
     var downlink = LinkConditions.instant
     /// Both directions at once (reads the uplink).
-    var link: LinkConditions {
+    public var link: LinkConditions {
         get { uplink }
         set { uplink = newValue; downlink = newValue }
     }
@@ -91,9 +91,9 @@ final class NAT {
         didSet { nextPort = portRange.lowerBound }
     }
 
-    struct Mapping: Equatable {
-        var internalAddress: TransportAddress
-        var externalAddress: TransportAddress
+    public struct Mapping: Equatable {
+        public var internalAddress: TransportAddress
+        public var externalAddress: TransportAddress
         /// The destination this mapping is for: nil (EIM), IP only (ADM) or IP:port (APDM).
         var destination: MappingKey
         var lastRefresh: Instant
@@ -113,7 +113,7 @@ final class NAT {
     private var byPort: [UInt16: Mapping] = [:]
     private var nextPort: UInt16
     /// Datagrams translated (both directions) and inbound ones refused.
-    private(set) var translatedCount = 0
+    public private(set) var translatedCount = 0
     private(set) var refusedCount = 0
 
     init(name: String, publicAddress: IPAddress, type: NATType, bindingTimeout: Interval, behind outer: NAT?) {
@@ -126,13 +126,13 @@ final class NAT {
         self.nextPort = 49152
     }
 
-    var type: NATType {
+    public var type: NATType {
         get { NATType(mapping: mapping, filtering: filtering) }
         set { mapping = newValue.mapping; filtering = newValue.filtering }
     }
 
     /// The live mappings, oldest port first (for assertions and debugging).
-    func activeMappings(now: Instant) -> [Mapping] {
+    public func activeMappings(now: Instant) -> [Mapping] {
         byPort.values.filter { !isExpired($0, now) }.sorted { $0.externalAddress.port < $1.externalAddress.port }
     }
 
@@ -246,14 +246,14 @@ final class NAT {
 
 /// Where a site sits, for NAT-matrix tests: on the public internet or behind one NAT type.
 /// `NATPlacement.matrix` lists the five classic cases; pairs of them give the 25 cells.
-enum NATPlacement: Hashable, Sendable, CaseIterable, CustomStringConvertible {
+public enum NATPlacement: Hashable, Sendable, CaseIterable, CustomStringConvertible {
     case open
     case fullCone
     case restrictedCone
     case portRestrictedCone
     case symmetric
 
-    var natType: NATType? {
+    public var natType: NATType? {
         switch self {
         case .open: return nil
         case .fullCone: return .fullCone
@@ -263,16 +263,16 @@ enum NATPlacement: Hashable, Sendable, CaseIterable, CustomStringConvertible {
         }
     }
 
-    static let matrix: [NATPlacement] = allCases
+    public static let matrix: [NATPlacement] = allCases
 
-    var description: String { natType?.description ?? "open" }
+    public var description: String { natType?.description ?? "open" }
 
     /// Whether two ICE agents at these placements, using only host and server-reflexive
     /// candidates (no TURN) and learning peer-reflexive candidates from incoming checks,
     /// can form a direct pair. A symmetric NAT opens a fresh port for each peer, which only
     /// gets through to a peer whose NAT does not filter on port: so symmetric against
     /// port-restricted or symmetric needs a relay.
-    static func directConnectivityExpected(_ a: NATPlacement, _ b: NATPlacement) -> Bool {
+    public static func directConnectivityExpected(_ a: NATPlacement, _ b: NATPlacement) -> Bool {
         func bad(_ x: NATPlacement, _ y: NATPlacement) -> Bool {
             x == .symmetric && (y == .symmetric || y == .portRestrictedCone)
         }

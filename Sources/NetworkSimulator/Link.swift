@@ -7,16 +7,16 @@ import Common
 /// probability `reorder`. Jitter and reordering let later datagrams overtake earlier ones;
 /// with neither, a link is FIFO. The random draws come from the network's seeded generator and
 /// are made only for knobs that are non-zero, so a lossless, jitter-free setup draws nothing.
-struct LinkConditions: Equatable, Sendable {
-    var latency: Interval
+public struct LinkConditions: Equatable, Sendable {
+    public var latency: Interval
     var jitter: Interval
     /// Probability in 0...1 that a datagram is lost on this link.
-    var loss: Double
+    public var loss: Double
     /// Probability in 0...1 that a datagram is held back by `reorderDelay`.
     var reorder: Double
     var reorderDelay: Interval
 
-    init(latency: Interval = .milliseconds(10), jitter: Interval = .milliseconds(0), loss: Double = 0,
+    public init(latency: Interval = .milliseconds(10), jitter: Interval = .milliseconds(0), loss: Double = 0,
          reorder: Double = 0, reorderDelay: Interval = .milliseconds(20)) {
         precondition((0...1).contains(loss) && (0...1).contains(reorder), "loss and reorder are probabilities in 0...1")
         precondition(latency.nanoseconds >= 0 && jitter.nanoseconds >= 0 && reorderDelay.nanoseconds >= 0,
@@ -29,11 +29,11 @@ struct LinkConditions: Equatable, Sendable {
     }
 
     /// A perfect link: no delay, no loss (the default for a NAT's own link to its outer realm).
-    static let instant = LinkConditions(latency: .milliseconds(0))
+    public static let instant = LinkConditions(latency: .milliseconds(0))
     /// The default host access link: 10 ms one way, nothing else.
     static let `default` = LinkConditions()
 
-    static func latency(_ latency: Interval) -> LinkConditions { LinkConditions(latency: latency) }
+    public static func latency(_ latency: Interval) -> LinkConditions { LinkConditions(latency: latency) }
 
     /// What happens to one datagram crossing this link: nil when lost, else its delay.
     func sample<R: RandomSource>(_ random: inout R) -> Interval? {

@@ -11,7 +11,8 @@
 //       handleTimeout(now:)                          i.e. after any NAT translation.
 //       nextDeadline: Instant?
 //   StunServerEndpoint(address:)                    -- BindingResponder on one address.
-//   EchoEndpoint, ProbeEndpoint                     -- test helpers (TestEndpoints.swift).
+//   EchoEndpoint, ProbeEndpoint                     -- test helpers (Tests/ICETests/Simulator/
+//                                                      TestEndpoints.swift).
 //
 // TOPOLOGY
 //   let net = Network(seed: 1)
@@ -81,7 +82,7 @@
 import Common
 
 /// Anything that lives on a simulated host and speaks UDP, sans-IO.
-protocol SimulatedEndpoint: AnyObject {
+public protocol SimulatedEndpoint: AnyObject {
     /// A datagram arrived for one of this endpoint's local addresses.
     func receive(_ bytes: [UInt8], from: TransportAddress, to: TransportAddress, now: Instant)
     /// Next datagram the endpoint wants to send (source must be one of its local addresses), or nil.
@@ -91,22 +92,22 @@ protocol SimulatedEndpoint: AnyObject {
 }
 
 /// Parses a textual IP address, trapping on typos (test topologies are literals).
-func ip(_ text: String) -> IPAddress {
+public func ip(_ text: String) -> IPAddress {
     guard let a = IPAddress(text) else { preconditionFailure("not an IP address: \(text)") }
     return a
 }
 
 /// Parses "ip:port" or "[v6]:port", trapping on typos.
-func addr(_ text: String) -> TransportAddress {
+public func addr(_ text: String) -> TransportAddress {
     guard let a = TransportAddress(text) else { preconditionFailure("not a transport address: \(text)") }
     return a
 }
 
 /// Why a datagram did not arrive.
-enum DropKind: Hashable, Sendable, CustomStringConvertible {
+public enum DropKind: Hashable, Sendable, CustomStringConvertible {
     case loss, natFiltering, noRoute, noListener, blocked
 
-    var description: String {
+    public var description: String {
         switch self {
         case .loss: return "lost"
         case .natFiltering: return "NAT-filtered"
@@ -117,35 +118,46 @@ enum DropKind: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-struct NetworkCounters: Equatable, Sendable, CustomStringConvertible {
-    var sent = 0
-    var delivered = 0
-    var droppedLoss = 0
-    var droppedNATFiltering = 0
-    var droppedNoRoute = 0
-    var droppedNoListener = 0
-    var droppedBlocked = 0
+public struct NetworkCounters: Equatable, Sendable, CustomStringConvertible {
+    public var sent = 0
+    public var delivered = 0
+    public var droppedLoss = 0
+    public var droppedNATFiltering = 0
+    public var droppedNoRoute = 0
+    public var droppedNoListener = 0
+    public var droppedBlocked = 0
+
+    public init(sent: Int = 0, delivered: Int = 0, droppedLoss: Int = 0, droppedNATFiltering: Int = 0,
+                droppedNoRoute: Int = 0, droppedNoListener: Int = 0, droppedBlocked: Int = 0) {
+        self.sent = sent
+        self.delivered = delivered
+        self.droppedLoss = droppedLoss
+        self.droppedNATFiltering = droppedNATFiltering
+        self.droppedNoRoute = droppedNoRoute
+        self.droppedNoListener = droppedNoListener
+        self.droppedBlocked = droppedBlocked
+    }
 
     var dropped: Int { droppedLoss + droppedNATFiltering + droppedNoRoute + droppedNoListener + droppedBlocked }
     /// Datagrams still on their way.
     var inFlight: Int { sent - delivered - dropped }
 
-    var description: String {
+    public var description: String {
         "sent \(sent), delivered \(delivered), lost \(droppedLoss), NAT-filtered \(droppedNATFiltering), "
             + "no route \(droppedNoRoute), no listener \(droppedNoListener), blocked \(droppedBlocked)"
     }
 }
 
 /// A machine with one or more interface addresses, on the public internet or behind a NAT.
-final class Host {
+public final class Host {
     let name: String
     let addresses: [IPAddress]
     /// The NAT whose private realm this host is in, nil on the public internet.
-    let nat: NAT?
-    var uplink: LinkConditions
+    public let nat: NAT?
+    public var uplink: LinkConditions
     var downlink: LinkConditions
     /// Both directions at once (reads the uplink).
-    var link: LinkConditions {
+    public var link: LinkConditions {
         get { uplink }
         set { uplink = newValue; downlink = newValue }
     }
@@ -163,10 +175,10 @@ final class Host {
     }
 
     /// The first interface address.
-    var address: IPAddress { addresses[0] }
+    public var address: IPAddress { addresses[0] }
 
     /// A transport address on interface `interface` (index into `addresses`).
-    func transportAddress(port: UInt16, interface: Int = 0) -> TransportAddress {
+    public func transportAddress(port: UInt16, interface: Int = 0) -> TransportAddress {
         TransportAddress(addresses[interface], port)
     }
 }
@@ -185,14 +197,14 @@ final class Realm {
 }
 
 /// What became of one datagram (one record per datagram when tracing).
-struct DatagramRecord: Equatable {
-    enum Outcome: Equatable {
+public struct DatagramRecord: Equatable {
+    public enum Outcome: Equatable {
         case delivered(endpoint: String)
         case dropped(DropKind, reason: String)
     }
 
-    var id: Int
-    var sentAt: Instant
+    public var id: Int
+    public var sentAt: Instant
     /// When it was delivered or dropped.
     var time: Instant
     var sender: String
@@ -200,13 +212,13 @@ struct DatagramRecord: Equatable {
     var from: TransportAddress
     var to: TransportAddress
     /// As last seen (after NAT translations).
-    var finalFrom: TransportAddress
+    public var finalFrom: TransportAddress
     var finalTo: TransportAddress
     var size: Int
     var summary: String
     /// NAT translations on the way, in order.
-    var notes: [String]
-    var outcome: Outcome
+    public var notes: [String]
+    public var outcome: Outcome
 
     var delivered: Bool { if case .delivered = outcome { return true } else { return false } }
 
@@ -232,21 +244,21 @@ func formatTime(_ t: Instant) -> String {
     return "\(micros / 1_000).\(String(repeating: "0", count: 3 - frac.count))\(frac)ms"
 }
 
-final class Network {
+public final class Network {
     /// The virtual clock; starts at zero and only moves inside `run`.
-    private(set) var now: Instant = .zero
+    public private(set) var now: Instant = .zero
     /// Draws loss, jitter and reordering.
     var random: SeededRandom
     /// The access link given to hosts added from now on.
-    var defaultHostLink = LinkConditions.default
-    private(set) var counters = NetworkCounters()
+    public var defaultHostLink = LinkConditions.default
+    public private(set) var counters = NetworkCounters()
 
     var isTracing = true
-    private(set) var records: [DatagramRecord] = []
+    public private(set) var records: [DatagramRecord] = []
     /// Short description of a payload for the trace.
     var describePayload: ([UInt8]) -> String = describeDatagram
     /// Datagrams for which this returns true are dropped as they are sent.
-    var blocked: ((_ from: TransportAddress, _ to: TransportAddress, _ bytes: [UInt8]) -> Bool)?
+    public var blocked: ((_ from: TransportAddress, _ to: TransportAddress, _ bytes: [UInt8]) -> Bool)?
 
     /// Loop guards (see the file header).
     var maxStepsPerInstant = 200_000
@@ -295,7 +307,7 @@ final class Network {
     private var events = EventQueue<Event>()
     private var nextDatagramID = 0
 
-    init(seed: UInt64 = 1) {
+    public init(seed: UInt64 = 1) {
         random = SeededRandom(seed: seed)
     }
 
@@ -314,14 +326,14 @@ final class Network {
     }
 
     @discardableResult
-    func addNAT(name: String, publicAddress: IPAddress, mapping: NATBehavior, filtering: NATBehavior,
+    public func addNAT(name: String, publicAddress: IPAddress, mapping: NATBehavior, filtering: NATBehavior,
                 bindingTimeout: Interval = .seconds(120), behind outer: NAT? = nil) -> NAT {
         addNAT(name: name, publicAddress: publicAddress, type: NATType(mapping: mapping, filtering: filtering),
                bindingTimeout: bindingTimeout, behind: outer)
     }
 
     @discardableResult
-    func addNAT(name: String, publicAddress: IPAddress, type: NATType,
+    public func addNAT(name: String, publicAddress: IPAddress, type: NATType,
                 bindingTimeout: Interval = .seconds(120), behind outer: NAT? = nil) -> NAT {
         let nat = NAT(name: name, publicAddress: publicAddress, type: type, bindingTimeout: bindingTimeout, behind: outer)
         claim(publicAddress, in: realm(inside: outer), for: .nat(nat), "NAT \(name)")
@@ -331,7 +343,7 @@ final class Network {
     }
 
     @discardableResult
-    func addHost(name: String, addresses: [IPAddress], behind nat: NAT? = nil) -> Host {
+    public func addHost(name: String, addresses: [IPAddress], behind nat: NAT? = nil) -> Host {
         precondition(!addresses.isEmpty, "Network: host \(name) needs at least one address")
         let host = Host(name: name, addresses: addresses, nat: nat, link: defaultHostLink)
         for a in addresses { claim(a, in: realm(inside: nat), for: .host(host), "host \(name)") }
@@ -343,7 +355,7 @@ final class Network {
     /// `privateAddress` behind a new NAT named "\(name)-nat" whose public address is
     /// `publicAddress`.
     @discardableResult
-    func addSite(name: String, placement: NATPlacement, publicAddress: IPAddress, privateAddress: IPAddress,
+    public func addSite(name: String, placement: NATPlacement, publicAddress: IPAddress, privateAddress: IPAddress,
                  bindingTimeout: Interval = .seconds(120)) -> Host {
         guard let type = placement.natType else { return addHost(name: name, addresses: [publicAddress]) }
         let nat = addNAT(name: "\(name)-nat", publicAddress: publicAddress, type: type, bindingTimeout: bindingTimeout)
@@ -353,7 +365,7 @@ final class Network {
     /// Puts `endpoint` on `host`. With `addresses`, it receives only datagrams to those exact
     /// transport addresses and may only send from them; without, it owns every port of the
     /// host's addresses that no other endpoint bound (one such endpoint per host).
-    func attach(_ endpoint: some SimulatedEndpoint, to host: Host, addresses: [TransportAddress]? = nil,
+    public func attach(_ endpoint: some SimulatedEndpoint, to host: Host, addresses: [TransportAddress]? = nil,
                 name: String? = nil) {
         precondition(!endpoints.contains { $0.endpoint === endpoint }, "Network: endpoint attached twice")
         let index = endpoints.count
@@ -374,25 +386,25 @@ final class Network {
     // MARK: Driving
 
     /// Runs until `deadline` (inclusive); the clock then reads `deadline`.
-    func run(until deadline: Instant) {
+    public func run(until deadline: Instant) {
         _ = loop(until: deadline, stop: { false })
     }
 
-    func run(for duration: Interval) {
+    public func run(for duration: Interval) {
         run(until: now + duration)
     }
 
     /// Runs while `condition` holds, up to `deadline`. Returns true if it stopped because the
     /// condition turned false (the clock then reads that instant), false at the deadline.
     @discardableResult
-    func run(until deadline: Instant, while condition: () -> Bool) -> Bool {
+    public func run(until deadline: Instant, while condition: () -> Bool) -> Bool {
         loop(until: deadline, stop: { !condition() })
     }
 
     /// Runs until `condition` holds, for at most `timeout`. Returns whether it became true;
     /// the clock then reads the instant it did (or now + timeout).
     @discardableResult
-    func runUntil(timeout: Interval, _ condition: () -> Bool) -> Bool {
+    public func runUntil(timeout: Interval, _ condition: () -> Bool) -> Bool {
         loop(until: now + timeout, stop: condition)
     }
 
@@ -555,7 +567,7 @@ final class Network {
     // MARK: Tracing
 
     /// One line per datagram whose fate is known, in the order they were delivered or dropped.
-    var trace: String { records.map(\.line).joined(separator: "\n") }
+    public var trace: String { records.map(\.line).joined(separator: "\n") }
 
     func clearTrace() { records.removeAll() }
 }

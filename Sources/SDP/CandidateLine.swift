@@ -1,0 +1,69 @@
+import Common
+import ICE
+
+// RFC 8839 §5.1:
+//   candidate-attribute = "candidate" ":" foundation SP component-id SP transport SP priority
+//                         SP connection-address SP port SP cand-type [SP rel-addr]
+//                         [SP rel-port] *(SP cand-extension)
+// Extensions (tcptype, generation, ufrag, network-id, network-cost...) are accepted and ignored.
+
+public enum CandidateLine {
+    /// Parses the value after "a=" (with or without the "candidate:" prefix).
+    public static func parse(_ text: Substring, line: Int = 0) throws(SDPError) -> Candidate {
+        var value = text
+        if value.hasPrefix("a=") { value = value.dropFirst(2) }
+        if value.hasPrefix("candidate:") { value = value.dropFirst("candidate:".count) }
+        let f = value.split(separator: " ", omittingEmptySubsequences: true)
+        guard f.count >= 8, f[6] == "typ" || f[6].lowercased() == "typ" else { throw SDPError(.badCandidate, line: line) }
+        let foundation = f[0]
+        guard !foundation.isEmpty, foundation.utf8.count <= 32,
+              let component = UInt8(f[1]), component >= 1,
+              let priority = UInt32(f[3]), let port = UInt16(f[5])
+        else { throw SDPError(.badCandidate, line: line) }
+        let transport: TransportProtocol
+        switch f[2].lowercased() {
+        case "udp": transport = .udp
+        case "tcp": transport = .tcp
+        default: throw SDPError(.badCandidate, line: line)
+        }
+        guard let ip = IPAddress(String(f[4])) else { throw SDPError(.unresolvedAddress, line: line) }
+        let type: CandidateType
+        switch f[7] {
+        case "host": type = .host
+        case "srflx": type = .serverReflexive
+        case "prflx": type = .peerReflexive
+        case "relay": type = .relayed
+        default: throw SDPError(.badCandidate, line: line)
+        }
+        var related: TransportAddress? = nil
+        var i = 8
+        var raddr: IPAddress? = nil
+        while i + 1 < f.count {
+            switch f[i] {
+            case "raddr": raddr = IPAddress(String(f[i + 1]))
+            case "rport":
+                if let r = raddr, let p = UInt16(f[i + 1]) { related = TransportAddress(r, p) }
+            default: break  // unknown extension: name value, ignored (RFC 8839 §5.1)
+            }
+            i += 2
+        }
+        var fbytes = Array(foundation.utf8)
+        let fnd = fbytes.withUnsafeMutableBytes { Foundation(utf8: UnsafeRawBufferPointer($0)) }
+        return Candidate(type: type, component: component, transport: transport, priority: priority,
+                         foundation: fnd, address: TransportAddress(ip, port), base: nil, relatedAddress: related)
+    }
+
+    /// "candidate:<foundation> <component> UDP <priority> <ip> <port> typ <type> [raddr <ip> rport <port>]"
+    public static func format(_ c: Candidate) -> String {
+        var s = "candidate:\(c.foundation) \(c.component) \(c.transport == .udp ? "UDP" : "TCP") \(c.priority) "
+        s += "\(c.address.ip) \(c.address.port) typ \(c.type.sdpName.description)"
+        if let r = c.relatedAddress, c.type != .host {
+            s += " raddr \(r.ip) rport \(r.port)"
+        } else if c.type != .host {
+            // RFC 8839 §5.1: rel-addr is mandatory for non-host types; 0.0.0.0 0 hides it.
+            s += c.address.ip.isIPv4 ? " raddr 0.0.0.0 rport 0" : " raddr :: rport 0"
+        }
+        if c.transport == .tcp { s += " tcptype passive" }
+        return s
+    }
+}

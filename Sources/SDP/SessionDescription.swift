@@ -1,0 +1,179 @@
+import Common
+import ICE
+
+/// One m= section (RFC 8866 §5.14) with the ICE attributes of RFC 8839.
+public struct MediaDescription: Sendable {
+    public var kind: String               // "audio", "video", "application"
+    public var port: UInt16
+    public var proto: String              // "RTP/AVP", "UDP/TLS/RTP/SAVPF", ...
+    public var formats: [String]
+    public var connectionAddress: IPAddress?
+    public var mid: String?
+    public var rtcpMux = false
+    /// a=rtpmap lines as "PT encoding/clock[/channels]".
+    public var rtpmaps: [String] = []
+    /// a=fmtp lines as "PT params".
+    public var fmtps: [String] = []
+    public var candidates: [Candidate] = []
+    public var endOfCandidates = false
+    public var iceUfrag: String?
+    public var icePwd: String?
+    /// Lines this parser does not interpret, kept for the caller (ssrc, extmap, fingerprint...).
+    public var otherAttributes: [String] = []
+
+    public init(kind: String, port: UInt16, proto: String = "RTP/AVP", formats: [String]) {
+        self.kind = kind
+        self.port = port
+        self.proto = proto
+        self.formats = formats
+    }
+}
+
+/// A session description: what the ICE agent and the media path need from an offer or answer.
+public struct SessionDescription: Sendable {
+    public var origin = "- 0 0 IN IP4 0.0.0.0"
+    public var sessionName = "-"
+    public var connectionAddress: IPAddress?
+    public var iceUfrag: String?
+    public var icePwd: String?
+    public var iceLite = false
+    public var iceOptions: [String] = []
+    public var media: [MediaDescription] = []
+    /// Candidates announced in session-level or media-level lines, as (media index, candidate).
+    public var sessionAttributes: [String] = []
+
+    public init() {}
+
+    /// Limits that keep a hostile description from costing unbounded work.
+    public static let maxLines = 2000
+    public static let maxMedia = 16
+    public static let maxCandidates = 128
+
+    /// The ICE credentials: media-level ones win over session-level (RFC 8839 §5.4).
+    public func credentials(media index: Int = 0) -> (ufrag: String, pwd: String)? {
+        let m = index < media.count ? media[index] : nil
+        guard let u = m?.iceUfrag ?? iceUfrag, let p = m?.icePwd ?? icePwd else { return nil }
+        return (u, p)
+    }
+
+    /// Parses SDP text (CRLF or LF line ends). Unknown lines and attributes never fail it.
+    public static func parse(_ text: String) throws(SDPError) -> SessionDescription {
+        var d = SessionDescription()
+        var sawVersion = false
+        var lineNumber = 0
+        var candidateCount = 0
+        for raw in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
+            lineNumber += 1
+            guard lineNumber <= maxLines else { throw SDPError(.tooLarge, line: lineNumber) }
+            var line = raw
+            if line.hasSuffix("\r") { line = line.dropLast() }
+            if line.isEmpty { continue }
+            guard line.count >= 2, line.dropFirst().first == "=", let type = line.first else {
+                throw SDPError(.malformedLine, line: lineNumber)
+            }
+            let value = line.dropFirst(2)
+            if !sawVersion {
+                guard type == "v", value == "0" else { throw SDPError(.badVersion, line: lineNumber) }
+                sawVersion = true
+                continue
+            }
+            switch type {
+            case "o": d.origin = String(value)
+            case "s": d.sessionName = String(value)
+            case "c":
+                let addr = parseConnection(value)
+                if d.media.isEmpty { d.connectionAddress = addr } else { d.media[d.media.count - 1].connectionAddress = addr }
+            case "m":
+                guard d.media.count < maxMedia else { throw SDPError(.tooLarge, line: lineNumber) }
+                let f = value.split(separator: " ")
+                guard f.count >= 3, let port = UInt16(f[1].split(separator: "/")[0]) else {
+                    throw SDPError(.badMediaLine, line: lineNumber)
+                }
+                d.media.append(MediaDescription(kind: String(f[0]), port: port, proto: String(f[2]),
+                                                formats: f.dropFirst(3).map(String.init)))
+            case "a":
+                try d.attribute(value, line: lineNumber, candidates: &candidateCount)
+            default:
+                break  // b=, t=, r=, z=, k=, i=, u=, e=, p=: not needed here
+            }
+        }
+        guard sawVersion else { throw SDPError(.badVersion, line: 0) }
+        return d
+    }
+
+    private mutating func attribute(_ a: Substring, line: Int, candidates: inout Int) throws(SDPError) {
+        let name: Substring, value: Substring
+        if let colon = a.firstIndex(of: ":") {
+            name = a[..<colon]
+            value = a[a.index(after: colon)...]
+        } else {
+            name = a
+            value = ""
+        }
+        let inMedia = !media.isEmpty
+        let last = media.count - 1
+        switch name {
+        case "ice-ufrag":
+            // RFC 8839 §5.4: 4..256 ice-chars.
+            guard (4...256).contains(value.utf8.count) else { throw SDPError(.badCredentials, line: line) }
+            if inMedia { media[last].iceUfrag = String(value) } else { iceUfrag = String(value) }
+        case "ice-pwd":
+            // RFC 8839 §5.4: 22..256 ice-chars.
+            guard (22...256).contains(value.utf8.count) else { throw SDPError(.badCredentials, line: line) }
+            if inMedia { media[last].icePwd = String(value) } else { icePwd = String(value) }
+        case "ice-lite":
+            iceLite = true
+        case "ice-options":
+            iceOptions += value.split(separator: " ").map(String.init)
+        case "candidate":
+            guard inMedia else { sessionAttributes.append(String(a)); return }
+            candidates += 1
+            guard candidates <= Self.maxCandidates else { throw SDPError(.tooLarge, line: line) }
+            media[last].candidates.append(try CandidateLine.parse(value, line: line))
+        case "end-of-candidates":
+            if inMedia { media[last].endOfCandidates = true } else {
+                for i in media.indices { media[i].endOfCandidates = true }
+                sessionAttributes.append(String(a))
+            }
+        case "mid" where inMedia: media[last].mid = String(value)
+        case "rtcp-mux" where inMedia: media[last].rtcpMux = true
+        case "rtpmap" where inMedia: media[last].rtpmaps.append(String(value))
+        case "fmtp" where inMedia: media[last].fmtps.append(String(value))
+        default:
+            if inMedia { media[last].otherAttributes.append(String(a)) } else { sessionAttributes.append(String(a)) }
+        }
+    }
+
+    private static func parseConnection(_ value: Substring) -> IPAddress? {
+        // "IN IP4 192.0.2.1" (a multicast "/ttl" suffix is dropped).
+        let f = value.split(separator: " ")
+        guard f.count >= 3 else { return nil }
+        return IPAddress(String(f[2].split(separator: "/")[0]))
+    }
+
+    /// SDP text with CRLF line ends (RFC 8866 §5).
+    public func serialize() -> String {
+        var out = "v=0\r\no=\(origin)\r\ns=\(sessionName)\r\n"
+        if let c = connectionAddress { out += "c=IN \(c.isIPv4 ? "IP4" : "IP6") \(c)\r\n" }
+        out += "t=0 0\r\n"
+        if iceLite { out += "a=ice-lite\r\n" }
+        if !iceOptions.isEmpty { out += "a=ice-options:" + iceOptions.joined(separator: " ") + "\r\n" }
+        if let u = iceUfrag { out += "a=ice-ufrag:\(u)\r\n" }
+        if let p = icePwd { out += "a=ice-pwd:\(p)\r\n" }
+        for a in sessionAttributes { out += "a=\(a)\r\n" }
+        for m in media {
+            out += "m=\(m.kind) \(m.port) \(m.proto) " + m.formats.joined(separator: " ") + "\r\n"
+            if let c = m.connectionAddress { out += "c=IN \(c.isIPv4 ? "IP4" : "IP6") \(c)\r\n" }
+            if let mid = m.mid { out += "a=mid:\(mid)\r\n" }
+            if let u = m.iceUfrag { out += "a=ice-ufrag:\(u)\r\n" }
+            if let p = m.icePwd { out += "a=ice-pwd:\(p)\r\n" }
+            if m.rtcpMux { out += "a=rtcp-mux\r\n" }
+            for r in m.rtpmaps { out += "a=rtpmap:\(r)\r\n" }
+            for f in m.fmtps { out += "a=fmtp:\(f)\r\n" }
+            for a in m.otherAttributes { out += "a=\(a)\r\n" }
+            for c in m.candidates { out += "a=" + CandidateLine.format(c) + "\r\n" }
+            if m.endOfCandidates { out += "a=end-of-candidates\r\n" }
+        }
+        return out
+    }
+}
