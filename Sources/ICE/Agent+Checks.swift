@@ -82,12 +82,13 @@ extension Agent {
         let rto = max(Timing.minimumCheckRTO, configuration.ta * active)
         let t = Transaction(id: TransactionID(random: &random), kind: .check(pair: p, useCandidate: useCandidate),
                             timer: Retransmission(now: now, rto: rto, maxSends: Timing.maxSends, lastWaitFactor: Timing.lastWaitFactor),
-                            started: true, role: role)
+                            started: true, role: role, firstSent: now)
         guard transactions.append(t) else {
             tableFull(.transactions)
             return false
         }
         if pairs[p].state != .succeeded { pairs[p].state = .inProgress }
+        if pairs[p].firstCheckAt == nil { pairs[p].firstCheckAt = now }
         let i = transactions.count - 1
         _ = transactions[i].timer.poll(now: now)
         counters.checksSent += 1
@@ -144,35 +145,53 @@ extension Agent {
         if !ok { countTransmitDrop() }
     }
 
-    /// Controlling agent, regular nomination (RFC 8445 §8.1.1): nominate the best valid pair
-    /// as soon as no better pair can still succeed, or `nominationDelay` after the first
-    /// valid pair; the nomination is a check with USE-CANDIDATE on that pair.
+    /// Controlling agent, regular nomination (RFC 8445 §8.1.1, which leaves the timing to the
+    /// agent): nominate the best valid pair once no better pair can still succeed. A better
+    /// pair still counts while it is Frozen or Waiting, or In-Progress for less than
+    /// `patience` (3 x the round trip measured on valid pairs, at least Ta) since its first
+    /// check: checks to unreachable private addresses never answer, and waiting out their RFC
+    /// 8489 schedule would cost seconds. `nominationDelay` after the first valid pair is the cap.
     func decideNominations(now: Instant) {
         guard role == .controlling, !configuration.lite, state != .failed else { return }
         for ci in components.indices {
-            let c = UInt8(ci + 1)
-            guard let best = components[ci].selected, !pairs[best].nominated else { continue }
-            let checked = pairs[best].discoveredFrom ?? best
-            if pairs[checked].nominating { continue }
-            let better = pairs.contains { q in
-                q.component == c && q.discoveredFrom == nil && q.priority > pairs[best].priority
-                    && (q.state == .frozen || q.state == .waiting || q.state == .inProgress)
-            }
-            let waited = components[ci].firstValidAt.map { now >= $0 + configuration.nominationDelay } ?? false
-            guard !better || waited || remoteIsLite && !better else { continue }
-            pairs[checked].nominating = true
+            guard let due = nominationDue(component: ci, now: now), due <= now,
+                  let best = components[ci].selected else { continue }
+            pairs[pairs[best].discoveredFrom ?? best].nominating = true
         }
+    }
+
+    var patience: Interval {
+        max(configuration.ta, (measuredRTT ?? Timing.minimumCheckRTO) * 3)
+    }
+
+    /// When component `ci`'s best valid pair should be nominated (nil: nothing to nominate).
+    func nominationDue(component ci: Int, now: Instant) -> Instant? {
+        guard let best = components[ci].selected, !pairs[best].nominated,
+              !pairs[pairs[best].discoveredFrom ?? best].nominating,
+              let firstValid = components[ci].firstValidAt else { return nil }
+        let c = UInt8(ci + 1)
+        let cap = firstValid + configuration.nominationDelay
+        var due = now
+        for q in pairs where q.component == c && q.discoveredFrom == nil && q.priority > pairs[best].priority {
+            switch q.state {
+            case .frozen, .waiting:
+                return cap  // not even tried yet
+            case .inProgress:
+                let giveUp = (q.firstCheckAt ?? now) + patience
+                if giveUp > due { due = giveUp }
+            case .succeeded, .failed:
+                break
+            }
+        }
+        return min(due, cap)
     }
 
     /// Time at which a pending nomination becomes due (for `nextDeadline`).
     func nominationDeadline() -> Instant? {
-        guard role == .controlling, !configuration.lite else { return nil }
+        guard role == .controlling, !configuration.lite, state != .failed else { return nil }
         var earliest: Instant? = nil
         for ci in components.indices {
-            guard let best = components[ci].selected, !pairs[best].nominated,
-                  !pairs[pairs[best].discoveredFrom ?? best].nominating,
-                  let first = components[ci].firstValidAt else { continue }
-            let due = first + configuration.nominationDelay
+            guard let due = nominationDue(component: ci, now: .zero) else { continue }
             if earliest == nil || due < earliest! { earliest = due }
         }
         return earliest

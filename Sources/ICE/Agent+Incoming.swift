@@ -202,6 +202,11 @@ extension Agent {
                 return .dropped  // RFC 8445 §7.2.5.1 via RFC 8489: discard, keep waiting
             }
             _ = transactions.remove(at: t)
+            if m.messageClass == .successResponse && tx.timer.sends == 1 {
+                // Only unambiguous samples: a retransmitted request's response may answer any send.
+                let rtt = now - tx.firstSent
+                if measuredRTT == nil || rtt < measuredRTT! { measuredRTT = rtt }
+            }
             handleCheckResponse(m, pair: p, useCandidate: useCandidate, sentRole: tx.role, from: source, to: local, now: now)
             return .stun
         case .consent(let component, let p):

@@ -44,6 +44,8 @@ public final class Agent<Random: RandomSource> {
     var remoteEndOfCandidates = false
     /// `remoteCandidateWait` passed since the last remote candidate (no deadline needed).
     var remoteCandidateWaitOver = false
+    /// Smallest round trip seen on a successful check (RFC 8445 leaves RTT use to the agent).
+    var measuredRTT: Interval? = nil
     var gatheringStarted = false
     var gatheringComplete = false
 

@@ -19,6 +19,8 @@ struct Transaction {
     var started: Bool
     /// The role the request was sent with (a 487 only flips the role once, RFC 8445 §7.2.5.1).
     var role: Role
+    /// First transmission, for round-trip measurement.
+    var firstSent: Instant = .zero
 }
 
 /// Counted, never logged per packet: what the agent dropped and why.
