@@ -32,7 +32,7 @@ let package = Package(
 
         // Known-answer vectors (RFC 5769, RFC 8489 B.1) shared by the unit tests and the
         // device self-test.
-        .target(name: "STUNTestVectors", path: "Sources/STUNTestVectors"),
+        .target(name: "STUNTestVectors", dependencies: ["Common", "STUN"], path: "Sources/STUNTestVectors"),
 
         // Host runtime: sockets and clocks through the CLinux shim.
         .target(name: "Runtime", dependencies: ["Common", "CLinux"], path: "Sources/Runtime"),

@@ -55,12 +55,7 @@ parsed(Vectors.rfc5769Request) { m in
     check((try? m.uint64(.iceControlled)) == Vectors.rfc5769RequestIceControlledTieBreaker, "2.1 ICE-CONTROLLED")
 }
 let request = built(.bindingRequest, Vectors.rfc5769TransactionID, padding: 0x20) { b throws(BuildError) in
-    try b.append(.software, text: Vectors.rfc5769RequestSoftware)
-    try b.append(.priority, uint32: Vectors.rfc5769RequestPriority)
-    try b.append(.iceControlled, uint64: Vectors.rfc5769RequestIceControlledTieBreaker)
-    try b.append(.username, text: Vectors.rfc5769RequestUsername)
-    try b.appendMessageIntegrity(shortTerm)
-    try b.appendFingerprint()
+    try Vectors.buildSampleRequest(&b, key: shortTerm)
 }
 check(request == Vectors.rfc5769Request, "2.1 built bit-exact")
 
@@ -73,10 +68,7 @@ for (vector, text) in [(Vectors.rfc5769IPv4Response, Vectors.rfc5769IPv4Response
         check(m.checkIntegrity(shortTerm) == .ok, "2.2/2.3 MESSAGE-INTEGRITY")
         check(m.checkFingerprint() == .ok, "2.2/2.3 FINGERPRINT")
         let rebuilt = built(.bindingSuccess, Vectors.rfc5769TransactionID, padding: 0x20) { b throws(BuildError) in
-            try b.append(.software, text: "test vector")
-            try b.append(.xorMappedAddress, xorAddress: mapped!)
-            try b.appendMessageIntegrity(shortTerm)
-            try b.appendFingerprint()
+            try Vectors.buildSampleResponse(&b, mapped: mapped!, key: shortTerm)
         }
         check(rebuilt == vector, "2.2/2.3 built bit-exact")
     }

@@ -26,12 +26,7 @@ import Testing
 
     @Test func sampleRequestBuildsBitExact() throws {
         let built = try build(.bindingRequest, transactionID(Vectors.rfc5769TransactionID), padding: 0x20) { b throws(BuildError) in
-            try b.append(.software, text: Vectors.rfc5769RequestSoftware)
-            try b.append(.priority, uint32: Vectors.rfc5769RequestPriority)
-            try b.append(.iceControlled, uint64: Vectors.rfc5769RequestIceControlledTieBreaker)
-            try b.append(.username, text: Vectors.rfc5769RequestUsername)
-            try b.appendMessageIntegrity(shortTerm)
-            try b.appendFingerprint()
+            try Vectors.buildSampleRequest(&b, key: shortTerm)
         }
         #expect(built == Vectors.rfc5769Request)
     }
@@ -50,10 +45,7 @@ import Testing
             #expect(m.checkFingerprint() == .ok)
         }
         let built = try build(.bindingSuccess, transactionID(Vectors.rfc5769TransactionID), padding: 0x20) { b throws(BuildError) in
-            try b.append(.software, text: "test vector")
-            try b.append(.xorMappedAddress, xorAddress: expected)
-            try b.appendMessageIntegrity(shortTerm)
-            try b.appendFingerprint()
+            try Vectors.buildSampleResponse(&b, mapped: expected, key: shortTerm)
         }
         #expect(built == vector)
     }
