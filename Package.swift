@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "Runtime", dependencies: ["Common", "CLinux"], path: "Sources/Runtime"),
 
         .executableTarget(
-            name: "ice-agent", dependencies: ["STUN", "Runtime"], path: "Sources/ice-agent"),
+            name: "ice-agent", dependencies: ["STUN", "ICE", "SDP", "RTP", "Runtime"], path: "Sources/ice-agent"),
         // Replaces malloc & co. in the benchmark process to count heap allocations.
         .target(name: "AllocationCounter", dependencies: ["CLinux"], path: "Sources/AllocationCounter"),
         .executableTarget(

@@ -10,3 +10,19 @@ public func writeStderr(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
 public func exit(_ status: Int32) -> Never {
     CLinux.exit(status)
 }
+
+/// Writes all of `text` to stdout unbuffered (signaling lines must leave at once).
+public func writeStdout(_ text: String) {
+    var t = text
+    t.withUTF8 { buf in
+        var off = 0
+        while off < buf.count {
+            let n = write(1, buf.baseAddress! + off, buf.count - off)
+            if n <= 0 {
+                if n < 0 && ice_errno() == ice_EINTR { continue }
+                return
+            }
+            off += n
+        }
+    }
+}

@@ -14,6 +14,9 @@ func run(_ args: [String]) -> Int32 {
         case "--version":
             print("ice-agent " + version)
             return 0
+        case "call": return try CallCommand(role: .controlling, arguments: Array(args.dropFirst())).run()
+        case "answer": return try CallCommand(role: .controlled, arguments: Array(args.dropFirst())).run()
+        case "demo": return try DemoCommand(arguments: Array(args.dropFirst())).run()
         case "stun":
             guard args.count >= 2 else { throw UsageError("stun needs decode, server or client") }
             let rest = Array(args[2...])

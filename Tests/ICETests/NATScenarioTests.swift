@@ -156,7 +156,7 @@ import Testing
         network.run(for: .milliseconds(500))  // let the remaining checks finish
         let a = left.agent
         #expect(a.candidatePairs.count == 4)
-        print(pairTable(a))
+        print(a.pairTable)
         #expect(a.candidatePairs.filter(\.nominated).count == 1)
         let nominated = try #require(a.candidatePairs.first { $0.nominated })
         #expect(nominated.valid && nominated.receivedCheck && nominated.state == .succeeded)
@@ -169,15 +169,3 @@ import Testing
     }
 }
 
-/// The pair table as the seed 001 slides draw it.
-func pairTable(_ a: TestAgent) -> String {
-    var out = pad("local", 22) + pad("remote", 22) + pad("types", 12) + pad("priority", 22) + pad("state", 12)
-        + "R W N  base\n"
-    for p in a.candidatePairs {
-        let l = a.localCandidates[p.local], r = a.remoteCandidates[p.remote]
-        out += pad(l.address.description, 22) + pad(r.address.description, 22)
-            + pad("\(l.type.sdpName)/\(r.type.sdpName)", 12) + pad("\(p.priority)", 22) + pad(p.state.name.description, 12)
-            + (p.receivedCheck ? "y " : "- ") + (p.valid ? "y " : "- ") + (p.nominated ? "y  " : "-  ") + l.base.description + "\n"
-    }
-    return out
-}

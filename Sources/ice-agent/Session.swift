@@ -1,0 +1,258 @@
+import Common
+import ICE
+import RTP
+import Runtime
+import SDP
+import STUN
+
+/// One ICE session on real sockets: the agent, its bases (one UDP socket per interface
+/// address), signaling, and the media relay between local RTP ports and the selected pair.
+final class Session: TimerClient {
+    let name: String
+    let agent: Agent<SystemRandom>
+    let loop: EventLoop
+    var sockets: [UDPSocket] = []
+    // Strong references: Embedded Swift has no weak; sessions live as long as the process.
+    var signaling: (any SignalingSink)?
+    let media: MediaConfig
+    /// RTP from the local camera pipeline arrives here and goes to the peer.
+    var rtpIn: UDPSocket?
+    /// RTP from the peer goes here (intercom speaker, recorder).
+    var rtpOut: TransportAddress?
+    var outSocket: UDPSocket?
+    var toPeer = StreamCounters()
+    var fromPeer = StreamCounters()
+    var droppedUnknownSource = 0
+    var droppedNotRTP = 0
+    var everConnected = false
+    var descriptionSent = false
+    var remoteDescriptionReceived = false
+    var receiveBuffer = [UInt8](repeating: 0, count: 2048)
+    var onStateChange: ((AgentState) -> Void)?
+
+    init(name: String, role: Role, stunServers: [TransportAddress], addresses: [IPAddress], loop: EventLoop,
+         media: MediaConfig = MediaConfig()) throws(SessionError) {
+        self.name = name
+        self.loop = loop
+        self.media = media
+        var config = AgentConfiguration()
+        config.role = role
+        config.stunServers = stunServers
+        agent = Agent(configuration: config, random: SystemRandom())
+        for ip in addresses {
+            do throws(SocketError) {
+                let s = try UDPSocket(bind: TransportAddress(ip, 0))
+                sockets.append(s)
+                try? agent.addHostCandidate(base: s.localAddress)
+                try? loop.register(fd: s.descriptor, SocketReader(session: self, socket: s))
+            } catch {
+                Log.warning("\(name): cannot bind \(ip): \(error.description)")
+            }
+        }
+        guard !sockets.isEmpty else { throw .noUsableAddress }
+        loop.addTimerClient(self)
+    }
+
+    /// Binds the media ports.
+    func attachMedia(rtpIn inAddress: TransportAddress?, rtpOut out: TransportAddress?) throws(SessionError) {
+        if let inAddress {
+            do throws(SocketError) {
+                let s = try UDPSocket(bind: inAddress)
+                rtpIn = s
+                try? loop.register(fd: s.descriptor, IngressReader(session: self, socket: s))
+            } catch {
+                throw .mediaBind(inAddress, error.description)
+            }
+        }
+        if let out {
+            rtpOut = out
+            outSocket = try? UDPSocket(bind: TransportAddress(out.ip.isIPv4 ? .v4Any : .v6(0, 0), 0))
+        }
+    }
+
+    func start(now: Instant) {
+        agent.startGathering(now: now)
+        flush(now: now)
+    }
+
+    // MARK: Signaling in
+
+    func receiveDescription(_ text: String, now: Instant) throws(SDPError) {
+        let d = try SessionDescription.parse(text)
+        guard let creds = d.credentials(media: 0) else { throw SDPError(.badCredentials, line: 0) }
+        agent.setRemoteCredentials(ufrag: creds.ufrag, password: creds.pwd)
+        if d.iceLite { agent.remoteIsLite = true }
+        remoteDescriptionReceived = true
+        for m in d.media.prefix(1) {
+            for c in m.candidates where c.component == 1 && c.transport == .udp {
+                do throws(ICEError) { try agent.addRemoteCandidate(c, now: now) } catch { Log.debug("\(name): candidate ignored") }
+            }
+            if m.endOfCandidates { agent.setRemoteEndOfCandidates(now: now) }
+        }
+        flush(now: now)
+    }
+
+    func receiveCandidate(_ c: Candidate, now: Instant) {
+        guard c.component == 1, c.transport == .udp else { return }
+        do throws(ICEError) { try agent.addRemoteCandidate(c, now: now) } catch { Log.debug("\(name): candidate ignored") }
+        flush(now: now)
+    }
+
+    func receiveEndOfCandidates(now: Instant) {
+        agent.setRemoteEndOfCandidates(now: now)
+        flush(now: now)
+    }
+
+    // MARK: Event loop
+
+    var nextDeadline: Instant? { agent.nextDeadline }
+
+    func handleTimeout(now: Instant) {
+        agent.handleTimeout(now: now)
+        flush(now: now)
+    }
+
+    /// Sends what the agent queued and acts on its events.
+    func flush(now: Instant) {
+        while let t = agent.pollTransmit() {
+            guard let s = sockets.first(where: { $0.localAddress == t.source }) else { continue }
+            do throws(SocketError) { try s.send(t.bytes, to: t.destination) } catch {
+                Log.debug("\(name): send to \(t.destination) failed: \(error.description)")
+            }
+        }
+        while let e = agent.pollEvent() {
+            switch e {
+            case .localCandidate(let c):
+                Log.debug("\(name): local candidate " + CandidateLine.format(c))
+                if descriptionSent { signaling?.sendCandidate(c) }
+            case .gatheringComplete:
+                if !descriptionSent { sendDescription() }
+                signaling?.sendEndOfCandidates()
+            case .stateChanged(let s):
+                Log.info("\(name): ICE \(s.name.description)")
+                if s == .connected || s == .completed { everConnected = true }
+                onStateChange?(s)
+            case .selectedPair(_, let l, let r, let nominated):
+                Log.info("\(name): selected \(l.address) -> \(r.address) (\(l.type.sdpName.description)/\(r.type.sdpName.description))\(nominated ? " nominated" : "")")
+            case .roleChanged(let role):
+                Log.info("\(name): role \(role.name.description)")
+            case .tableFull(let t):
+                Log.warning("\(name): table full: \(t.name.description)")
+            }
+        }
+        // Trickle: the description goes out at once with the host candidates (RFC 8838 §4).
+        if !descriptionSent { sendDescription() }
+    }
+
+    func sendDescription() {
+        descriptionSent = true
+        signaling?.sendDescription(makeDescription(agent: agent, media: media, lite: agent.configuration.lite))
+    }
+
+    // MARK: Media
+
+    /// A datagram on a base socket.
+    func received(_ bytes: UnsafeRawBufferPointer, from: TransportAddress, on socket: UDPSocket, now: Instant) {
+        let d = agent.handle(packet: bytes, from: from, to: socket.localAddress, now: now)
+        if d == .notSTUN { relayFromPeer(bytes, from: from, now: now) }
+        flush(now: now)
+    }
+
+    func relayFromPeer(_ bytes: UnsafeRawBufferPointer, from: TransportAddress, now: Instant) {
+        // Only the peer's selected address may inject media (RFC 7675 §5.3: consent).
+        guard let pair = agent.selectedPair(), pair.remote.address == from else {
+            droppedUnknownSource += 1
+            return
+        }
+        switch PacketKind.classify(bytes) {
+        case .rtp:
+            guard let h = try? RTPHeader(parsing: bytes) else {
+                fromPeer.recordInvalid()
+                return
+            }
+            fromPeer.recordRTP(h, size: bytes.count, now: now)
+        case .rtcp:
+            fromPeer.recordRTCP(size: bytes.count, now: now)
+        default:
+            droppedNotRTP += 1
+            return
+        }
+        if let rtpOut, let outSocket { try? outSocket.send(bytes, to: rtpOut) }
+    }
+
+    /// RTP from the local pipeline: forward over the selected pair.
+    func relayToPeer(_ bytes: UnsafeRawBufferPointer, now: Instant) {
+        switch PacketKind.classify(bytes) {
+        case .rtp:
+            guard let h = try? RTPHeader(parsing: bytes) else {
+                toPeer.recordInvalid()
+                return
+            }
+            guard let pair = agent.selectedPair(), let s = sockets.first(where: { $0.localAddress == pair.local.base }) else { return }
+            toPeer.recordRTP(h, size: bytes.count, now: now)
+            try? s.send(bytes, to: pair.remote.address)
+        case .rtcp:
+            guard let pair = agent.selectedPair(), let s = sockets.first(where: { $0.localAddress == pair.local.base }) else { return }
+            toPeer.recordRTCP(size: bytes.count, now: now)
+            try? s.send(bytes, to: pair.remote.address)
+        default:
+            toPeer.recordInvalid()
+        }
+    }
+
+    func close() {
+        agent.close()
+        loop.removeTimerClient(self)
+        for s in sockets { loop.unregister(fd: s.descriptor) }
+        if let rtpIn { loop.unregister(fd: rtpIn.descriptor) }
+    }
+}
+
+enum SessionError: Error {
+    case noUsableAddress
+    case mediaBind(TransportAddress, String)
+
+    var description: String {
+        switch self {
+        case .noUsableAddress: return "no usable local address (see --interface / --allow-loopback)"
+        case .mediaBind(let a, let e): return "cannot bind media port \(a): \(e)"
+        }
+    }
+}
+
+/// Reads a base socket until it would block.
+final class SocketReader: ReadableHandler {
+    let session: Session
+    let socket: UDPSocket
+    init(session: Session, socket: UDPSocket) {
+        self.session = session
+        self.socket = socket
+    }
+
+    func readable(now: Instant) {
+        session.receiveBuffer.withUnsafeMutableBytes { buf in
+            while let (n, from) = (try? socket.tryReceive(into: buf)) ?? nil {
+                session.received(UnsafeRawBufferPointer(rebasing: buf[0..<n]), from: from, on: socket, now: now)
+            }
+        }
+    }
+}
+
+/// Reads the RTP ingress port until it would block.
+final class IngressReader: ReadableHandler {
+    let session: Session
+    let socket: UDPSocket
+    var buffer = [UInt8](repeating: 0, count: 2048)
+    init(session: Session, socket: UDPSocket) {
+        self.session = session
+        self.socket = socket
+    }
+
+    func readable(now: Instant) {
+        buffer.withUnsafeMutableBytes { buf in
+            while let (n, _) = (try? socket.tryReceive(into: buf)) ?? nil {
+                session.relayToPeer(UnsafeRawBufferPointer(rebasing: buf[0..<n]), now: now)
+            }
+        }
+    }
+}

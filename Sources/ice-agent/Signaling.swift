@@ -1,0 +1,43 @@
+import Common
+import ICE
+import Runtime
+import SDP
+
+/// Where a session's signaling goes (stdio, HTTP, or the other session in `demo`).
+protocol SignalingSink: AnyObject {
+    func sendDescription(_ sdp: String)
+    func sendCandidate(_ c: Candidate)
+    func sendEndOfCandidates()
+}
+
+/// Media the session offers: one RTP stream with rtcp-mux on component 1.
+struct MediaConfig {
+    var kind = "video"
+    var payloadType = "96"
+    var rtpmap = "96 H264/90000"
+    var fmtp: String? = "96 packetization-mode=1;profile-level-id=42e01f"
+}
+
+/// The description a session signals (RFC 8839 + RFC 8866): credentials, trickle, one m=
+/// line with the candidates gathered so far and the default candidate in m=/c=.
+func makeDescription(agent: Agent<SystemRandom>, media: MediaConfig, lite: Bool) -> String {
+    var d = SessionDescription()
+    d.origin = "ice-agent 1 1 IN IP4 0.0.0.0"
+    d.iceUfrag = agent.localCredentials.ufragText
+    d.icePwd = agent.localCredentials.passwordText
+    d.iceOptions = ["trickle", "ice2"]
+    d.iceLite = lite
+    var candidates: [Candidate] = []
+    for c in agent.localCandidates where c.type != .peerReflexive { candidates.append(c) }
+    // RFC 8839 §4.2.1.2: the default candidate goes in m= and c=; the best (host) one here.
+    let def = candidates.max { $0.priority < $1.priority }
+    var m = MediaDescription(kind: media.kind, port: def?.address.port ?? 9, proto: "RTP/AVP", formats: [media.payloadType])
+    m.connectionAddress = def?.address.ip ?? .v4Any
+    m.mid = "0"
+    m.rtcpMux = true
+    m.rtpmaps = [media.rtpmap]
+    if let f = media.fmtp { m.fmtps = [f] }
+    m.candidates = candidates
+    d.media = [m]
+    return d.serialize()
+}
