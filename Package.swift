@@ -24,6 +24,7 @@ let package = Package(
         .target(name: "ICE", dependencies: ["Common", "STUN"], path: "Sources/ICE"),
         .target(name: "SDP", dependencies: ["Common", "ICE"], path: "Sources/SDP"),
         .target(name: "RTP", dependencies: ["Common"], path: "Sources/RTP"),
+        .target(name: "HTTP", path: "Sources/HTTP"),
         // Drives two agents over an allocation-free in-memory link (self-test, benchmarks).
         .target(name: "ICEHarness", dependencies: ["Common", "ICE"], path: "Sources/ICEHarness"),
         // Deterministic network simulator (NATs, links, STUN server, ICE agents with trickle
@@ -38,7 +39,7 @@ let package = Package(
         .target(name: "Runtime", dependencies: ["Common", "CLinux"], path: "Sources/Runtime"),
 
         .executableTarget(
-            name: "ice-agent", dependencies: ["STUN", "ICE", "SDP", "RTP", "Runtime"], path: "Sources/ice-agent"),
+            name: "ice-agent", dependencies: ["STUN", "ICE", "SDP", "RTP", "HTTP", "Runtime"], path: "Sources/ice-agent"),
         // Replaces malloc & co. in the benchmark process to count heap allocations.
         .target(name: "AllocationCounter", dependencies: ["CLinux"], path: "Sources/AllocationCounter"),
         .executableTarget(
@@ -58,6 +59,7 @@ let package = Package(
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"], path: "Tests/CryptoTests"),
         .testTarget(name: "SDPTests", dependencies: ["SDP"], path: "Tests/SDPTests"),
         .testTarget(name: "RTPTests", dependencies: ["RTP"], path: "Tests/RTPTests"),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP"], path: "Tests/HTTPTests"),
         .testTarget(name: "STUNTests", dependencies: ["STUN", "STUNTestVectors"], path: "Tests/STUNTests"),
         .testTarget(
             name: "IntegrationTests", dependencies: ["STUNTestVectors", "ice-agent", "ice-bench"],

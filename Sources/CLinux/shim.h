@@ -16,6 +16,7 @@
 #include <netdb.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -56,6 +57,11 @@ static const int ice_MSG_DONTWAIT = MSG_DONTWAIT;
 static const int ice_IFF_UP = IFF_UP;
 static const int ice_IFF_LOOPBACK = IFF_LOOPBACK;
 static const int ice_O_NONBLOCK = O_NONBLOCK;
+static const int ice_SO_RCVTIMEO = SO_RCVTIMEO;
+static const int ice_SO_SNDTIMEO = SO_SNDTIMEO;
+static const int ice_SOMAXCONN = SOMAXCONN;
+static const int ice_EINPROGRESS = EINPROGRESS;
+static const int ice_POLLOUT = POLLOUT;
 static const int ice_F_GETFL = F_GETFL;
 static const int ice_F_SETFL = F_SETFL;
 
@@ -66,6 +72,10 @@ static inline void ice_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
 static inline int ice_set_nonblocking(int fd) {
     int flags = fcntl(fd, F_GETFL, 0);
     return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+static inline int ice_set_blocking(int fd) {
+    int flags = fcntl(fd, F_GETFL, 0);
+    return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
 }
 
 static inline int ice_errno(void) { return errno; }

@@ -8,6 +8,8 @@ public enum SocketError: Error, Equatable {
     case send(Int32)
     case receive(Int32)
     case poll(Int32)
+    case connect(Int32)
+    case timeout
     case addressFamily
 
     public var description: String {
@@ -17,6 +19,8 @@ public enum SocketError: Error, Equatable {
         case .send(let e): return "sendto() failed: errno \(e)"
         case .receive(let e): return "recvfrom() failed: errno \(e)"
         case .poll(let e): return "poll() failed: errno \(e)"
+        case .connect(let e): return "connect() failed: errno \(e)"
+        case .timeout: return "timed out"
         case .addressFamily: return "unsupported address family"
         }
     }
