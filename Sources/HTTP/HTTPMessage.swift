@@ -86,6 +86,12 @@ public struct HTTPParser: Sendable {
 
     public init(request: Bool) { expectRequest = request }
 
+    /// `feed` for the first `count` bytes of an array.
+    public mutating func feed(_ bytes: [UInt8], count: Int) throws(HTTPParseError) -> HTTPMessage? {
+        buffer.append(contentsOf: bytes[0..<count])
+        return try feed(UnsafeRawBufferPointer(start: nil, count: 0))
+    }
+
     /// Appends bytes; returns the message when complete, nil when more is needed.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) throws(HTTPParseError) -> HTTPMessage? {
         buffer.append(contentsOf: bytes)

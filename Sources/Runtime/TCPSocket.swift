@@ -91,6 +91,23 @@ public final class TCPStream {
         return off
     }
 
+    /// `send` for an array (closures over array storage cannot carry typed errors).
+    @discardableResult
+    public func send(_ bytes: [UInt8]) throws(SocketError) -> Int {
+        let r: Result<Int, SocketError> = bytes.withUnsafeBytes { b in
+            do throws(SocketError) { return .success(try send(b)) } catch { return .failure(error) }
+        }
+        return try r.get()
+    }
+
+    /// `receive` into an array's storage.
+    public func receive(into buffer: inout [UInt8]) throws(SocketError) -> Int? {
+        let r: Result<Int?, SocketError> = buffer.withUnsafeMutableBytes { b in
+            do throws(SocketError) { return .success(try receive(into: b)) } catch { return .failure(error) }
+        }
+        return try r.get()
+    }
+
     /// Reads what is available: 0 at end of stream, nil when it would block.
     public func receive(into buffer: UnsafeMutableRawBufferPointer) throws(SocketError) -> Int? {
         while true {

@@ -1,6 +1,7 @@
 import Common
 import ICE
 import Runtime
+import HTTP
 import SDP
 
 /// `ice-agent call` (the doorbell: controlling, offers) and `ice-agent answer` (home:
@@ -12,7 +13,9 @@ struct CallCommand {
     var rtpOut: TransportAddress?
     var filter = InterfaceFilter()
     var duration: Int64?
-    var signal = "stdio"
+    var signal: String? = nil
+    var url: HTTPURL? = nil
+    var listen: TransportAddress? = nil
 
     init(role: Role, arguments: [String]) throws(UsageError) {
         self.role = role
@@ -31,6 +34,7 @@ struct CallCommand {
                 stunServers.append(a)
             case "--rtp-in": rtpIn = try parseAddress(try value())
             case "--rtp-out": rtpOut = try parseAddress(try value())
+            case "--listen": listen = try parseAddress(try value())
             case "--interface": filter.include.append(try value())
             case "--allow-loopback": filter.includeLoopback = true
             case "--duration":
@@ -40,14 +44,22 @@ struct CallCommand {
                 guard let l = LogLevel(name: try value()) else { throw UsageError("--log-level: error|warning|info|debug|trace") }
                 Log.level = l
             default:
-                if arguments[i].hasPrefix("http://") || arguments[i].hasPrefix("https://") {
-                    throw UsageError("HTTP (WHIP) signaling is not available yet: use --signal stdio")
+                if arguments[i].hasPrefix("https://") { throw UsageError("https signaling is not available in this build: use http://") }
+                if arguments[i].hasPrefix("http://") {
+                    guard role == .controlling, let u = HTTPURL(arguments[i]) else { throw UsageError("bad URL: " + arguments[i]) }
+                    url = u
+                } else {
+                    throw UsageError("unknown option: " + arguments[i])
                 }
-                throw UsageError("unknown option: " + arguments[i])
             }
             i += 1
         }
-        guard signal == "stdio" else { throw UsageError("--signal: only stdio is available") }
+        if let signal, signal != "stdio" { throw UsageError("--signal: stdio is the only transport name") }
+        let modes = (signal != nil ? 1 : 0) + (url != nil ? 1 : 0) + (listen != nil ? 1 : 0)
+        guard modes == 1 else {
+            throw UsageError(role == .controlling ? "call needs a URL or --signal stdio" : "answer needs --listen ADDR:PORT or --signal stdio")
+        }
+        if listen != nil && role == .controlling { throw UsageError("--listen is for answer") }
     }
 
     func run() -> Int32 {
@@ -57,6 +69,7 @@ struct CallCommand {
             return 1
         }
         let addresses = interfaceAddresses(filter).map { $0.address }
+        if let listen { return serve(listen: listen, loop: loop, addresses: addresses) }
         let session: Session
         do throws(SessionError) {
             session = try Session(name: role == .controlling ? "doorbell" : "home", role: role, stunServers: stunServers,
@@ -66,14 +79,27 @@ struct CallCommand {
             Log.error(error.description)
             return 1
         }
-        let signaling = StdioSignaling(session: session)
-        session.signaling = signaling
-        session.start(now: monotonicNow())
-        do throws(EventLoop.Failure) {
-            try loop.register(fd: 0, signaling)
-        } catch {
-            // epoll refuses regular files (stdin redirected from a file): read it all now.
-            while !signaling.eof { signaling.readable(now: monotonicNow()) }
+        var http: HTTPSignalingClient? = nil
+        if let url {
+            guard let server = resolve(hostAndPort: url.hostAndPort) else {
+                Log.error("cannot resolve \(url.hostAndPort)")
+                return 1
+            }
+            let client = HTTPSignalingClient(url: url, server: server, session: session)
+            session.signaling = client
+            http = client
+            session.start(now: monotonicNow())
+            if client.failed { return 1 }
+        } else {
+            let signaling = StdioSignaling(session: session)
+            session.signaling = signaling
+            session.start(now: monotonicNow())
+            do throws(EventLoop.Failure) {
+                try loop.register(fd: 0, signaling)
+            } catch {
+                // epoll refuses regular files (stdin redirected from a file): read it all now.
+                while !signaling.eof { signaling.readable(now: monotonicNow()) }
+            }
         }
         let limit = duration.map { monotonicNow() + .seconds($0) }
         do throws(EventLoop.Failure) { try loop.run(until: limit) } catch {
@@ -81,7 +107,44 @@ struct CallCommand {
             return 1
         }
         Log.info("media: sent \(session.toPeer.packets) RTP packets, received \(session.fromPeer.packets) (gaps \(session.fromPeer.sequenceGaps))")
+        http?.delete()
         session.close()
         return session.everConnected ? 0 : 3
+    }
+}
+
+extension CallCommand {
+    /// `answer --listen`: an HTTP signaling server; each POSTed offer gets its own session.
+    func serve(listen: TransportAddress, loop: EventLoop, addresses: [IPAddress]) -> Int32 {
+        let stun = stunServers, rtpIn = rtpIn, rtpOut = rtpOut
+        var mediaTaken = false
+        let server: HTTPSignalingServer
+        do throws(SocketError) {
+            server = try HTTPSignalingServer(listen: listen, loop: loop) {
+                do throws(SessionError) {
+                    let s = try Session(name: "home", role: .controlled, stunServers: stun, addresses: addresses, loop: loop)
+                    if !mediaTaken {
+                        // One pipeline: the first session gets the media ports.
+                        try s.attachMedia(rtpIn: rtpIn, rtpOut: rtpOut)
+                        mediaTaken = true
+                    }
+                    return s
+                } catch {
+                    Log.error(error.description)
+                    return nil
+                }
+            }
+        } catch {
+            Log.error("cannot listen on \(listen): \(error.description)")
+            return 1
+        }
+        Log.info("signaling: listening on http://\(server.listener.localAddress)/")
+        let limit = duration.map { monotonicNow() + .seconds($0) }
+        do throws(EventLoop.Failure) { try loop.run(until: limit) } catch {
+            Log.error("event loop failed")
+            return 1
+        }
+        for (_, s) in server.sessions { s.close() }
+        return 0
     }
 }

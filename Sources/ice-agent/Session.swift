@@ -25,6 +25,7 @@ final class Session: TimerClient {
     var droppedUnknownSource = 0
     var droppedNotRTP = 0
     var everConnected = false
+    var gatheringDone = false
     var descriptionSent = false
     var remoteDescriptionReceived = false
     var receiveBuffer = [UInt8](repeating: 0, count: 2048)
@@ -126,6 +127,7 @@ final class Session: TimerClient {
                 Log.debug("\(name): local candidate " + CandidateLine.format(c))
                 if descriptionSent { signaling?.sendCandidate(c) }
             case .gatheringComplete:
+                gatheringDone = true
                 if !descriptionSent { sendDescription() }
                 signaling?.sendEndOfCandidates()
             case .stateChanged(let s):
@@ -146,7 +148,11 @@ final class Session: TimerClient {
 
     func sendDescription() {
         descriptionSent = true
-        signaling?.sendDescription(makeDescription(agent: agent, media: media, lite: agent.configuration.lite))
+        signaling?.sendDescription(currentDescription())
+    }
+
+    func currentDescription() -> String {
+        makeDescription(agent: agent, media: media, lite: agent.configuration.lite, endOfCandidates: gatheringDone)
     }
 
     // MARK: Media

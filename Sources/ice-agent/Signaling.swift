@@ -20,7 +20,7 @@ struct MediaConfig {
 
 /// The description a session signals (RFC 8839 + RFC 8866): credentials, trickle, one m=
 /// line with the candidates gathered so far and the default candidate in m=/c=.
-func makeDescription(agent: Agent<SystemRandom>, media: MediaConfig, lite: Bool) -> String {
+func makeDescription(agent: Agent<SystemRandom>, media: MediaConfig, lite: Bool, endOfCandidates: Bool = false) -> String {
     var d = SessionDescription()
     d.origin = "ice-agent 1 1 IN IP4 0.0.0.0"
     d.iceUfrag = agent.localCredentials.ufragText
@@ -38,6 +38,7 @@ func makeDescription(agent: Agent<SystemRandom>, media: MediaConfig, lite: Bool)
     m.rtpmaps = [media.rtpmap]
     if let f = media.fmtp { m.fmtps = [f] }
     m.candidates = candidates
+    m.endOfCandidates = endOfCandidates
     d.media = [m]
     return d.serialize()
 }

@@ -8,6 +8,13 @@ struct UsageError: Error {
 
 let usageText = """
     usage:
+      ice-agent call (URL | --signal stdio) [--stun HOST:PORT]... [--rtp-in ADDR:PORT] [--rtp-out ADDR:PORT]
+                     [--interface NAME]... [--allow-loopback] [--duration S] [--log-level L]
+          The doorbell: calls home. URL (http://host:port/path) is a WHIP-style endpoint.
+      ice-agent answer (--listen ADDR:PORT | --signal stdio) [same options]
+          The home: answers calls (HTTP signaling server with --listen).
+      ice-agent demo [--seconds N] [--log-level L]
+          Home and doorbell on loopback with a STUN server and an RTP test source.
       ice-agent stun decode [--password P] [--long-term USER:REALM:PASSWORD]
           Reads hex-encoded STUN messages, one per line, on stdin; prints one JSON object per line.
       ice-agent stun server --listen ADDR:PORT [--alternate ADDR:PORT]

@@ -1,0 +1,255 @@
+import Common
+import HTTP
+import ICE
+import Runtime
+import SDP
+
+// WHIP-style signaling (RFC 9725, RFC 8840): the doorbell POSTs its offer (application/sdp)
+// and gets 201 with the answer and a Location; its trickled candidates follow by PATCH
+// (application/trickle-ice-sdpfrag); DELETE ends the session.
+
+/// `ice-agent answer --listen ADDR:PORT`: the home side.
+final class HTTPSignalingServer: ReadableHandler, TimerClient {
+    let listener: TCPListener
+    let loop: EventLoop
+    let makeSession: () -> Session?
+    var sessions: [(id: Int, session: Session)] = []
+    var connections: [HTTPConnection] = []
+    var nextID = 1
+    static let maxSessions = 4
+    static let maxConnections = 16
+    /// The answer waits this long at most for server-reflexive candidates.
+    static let gatheringWait = Interval.seconds(1)
+    static let idleTimeout = Interval.seconds(10)
+
+    init(listen: TransportAddress, loop: EventLoop, makeSession: @escaping () -> Session?) throws(SocketError) {
+        listener = try TCPListener(bind: listen)
+        self.loop = loop
+        self.makeSession = makeSession
+        try? loop.register(fd: listener.descriptor, self)
+        loop.addTimerClient(self)
+    }
+
+    func readable(now: Instant) {
+        while let stream = listener.accept() {
+            guard connections.count < Self.maxConnections else {
+                reply(stream, .response(503, "Service Unavailable"))
+                continue
+            }
+            let c = HTTPConnection(stream: stream, server: self, opened: now)
+            connections.append(c)
+            try? loop.register(fd: stream.descriptor, c)
+        }
+    }
+
+    var nextDeadline: Instant? {
+        var d: Instant? = nil
+        for c in connections {
+            let t = c.pendingAnswer != nil ? c.answerDue : c.opened + Self.idleTimeout
+            if d == nil || t < d! { d = t }
+        }
+        return d
+    }
+
+    func handleTimeout(now: Instant) {
+        for c in connections {
+            if let s = c.pendingAnswer {
+                if s.gatheringDone || now >= c.answerDue { sendAnswer(c, s) }
+            } else if now >= c.opened + Self.idleTimeout {
+                finish(c, .response(408, "Request Timeout"))
+            }
+        }
+    }
+
+    func reply(_ stream: TCPStream, _ m: HTTPMessage) {
+        _ = try? stream.send(m.serialize())
+    }
+
+    func finish(_ c: HTTPConnection, _ m: HTTPMessage) {
+        reply(c.stream, m)
+        loop.unregister(fd: c.stream.descriptor)
+        connections.removeAll { $0 === c }
+    }
+
+    func sendAnswer(_ c: HTTPConnection, _ s: Session) {
+        c.pendingAnswer = nil
+        let id = sessions.first { $0.session === s }?.id ?? 0
+        finish(c, .response(201, "Created", headers: [("Location", "/session/\(id)"), ("Content-Type", "application/sdp")],
+                            body: Array(s.currentDescription().utf8)))
+    }
+
+    func handle(_ c: HTTPConnection, _ r: HTTPMessage, now: Instant) {
+        let body = String(decoding: r.body, as: UTF8.self)
+        if r.method == "POST" {
+            guard r.header("content-type")?.hasPrefix("application/sdp") == true else {
+                return finish(c, .response(415, "Unsupported Media Type"))
+            }
+            guard sessions.count < Self.maxSessions, let s = makeSession() else {
+                return finish(c, .response(503, "Service Unavailable"))
+            }
+            do throws(SDPError) {
+                try s.receiveDescription(body, now: now)
+            } catch {
+                s.close()
+                return finish(c, .response(400, "Bad Request", body: Array(error.description.utf8)))
+            }
+            sessions.append((nextID, s))
+            Log.info("signaling: session \(nextID) from \(c.stream.peer)")
+            nextID += 1
+            s.start(now: now)
+            c.pendingAnswer = s
+            c.answerDue = now + Self.gatheringWait
+            if s.gatheringDone { sendAnswer(c, s) }
+            return
+        }
+        guard r.target.hasPrefix("/session/"), let id = Int(r.target.dropFirst("/session/".count)),
+              let index = sessions.firstIndex(where: { $0.id == id }) else {
+            return finish(c, .response(404, "Not Found"))
+        }
+        let s = sessions[index].session
+        switch r.method {
+        case "PATCH":
+            guard r.header("content-type")?.hasPrefix("application/trickle-ice-sdpfrag") == true else {
+                return finish(c, .response(415, "Unsupported Media Type"))
+            }
+            do throws(SDPError) {
+                let f = try TrickleFragment.parse(body)
+                for cand in f.candidates { s.receiveCandidate(cand, now: now) }
+                if f.endOfCandidates { s.receiveEndOfCandidates(now: now) }
+                finish(c, .response(204, "No Content"))
+            } catch {
+                finish(c, .response(400, "Bad Request", body: Array(error.description.utf8)))
+            }
+        case "DELETE":
+            s.close()
+            sessions.remove(at: index)
+            Log.info("signaling: session \(id) deleted")
+            finish(c, .response(200, "OK"))
+        default:
+            finish(c, .response(405, "Method Not Allowed", headers: [("Allow", "POST, PATCH, DELETE")]))
+        }
+    }
+}
+
+/// One accepted connection: reads one request (bounded), then answers and closes.
+final class HTTPConnection: ReadableHandler {
+    let stream: TCPStream
+    let server: HTTPSignalingServer
+    let opened: Instant
+    var parser = HTTPParser(request: true)
+    var pendingAnswer: Session? = nil
+    var answerDue = Instant.zero
+    var buffer = [UInt8](repeating: 0, count: 4096)
+
+    init(stream: TCPStream, server: HTTPSignalingServer, opened: Instant) {
+        self.stream = stream
+        self.server = server
+        self.opened = opened
+    }
+
+    func readable(now: Instant) {
+        guard pendingAnswer == nil else { return }
+        while true {
+            let got: Int?
+            do throws(SocketError) {
+                got = try stream.receive(into: &buffer)
+            } catch {
+                return server.finish(self, .response(400, "Bad Request"))
+            }
+            guard let n = got else { return }  // would block: wait for more
+            if n == 0 { return server.finish(self, .response(400, "Bad Request")) }
+            do throws(HTTPParseError) {
+                if let request = try parser.feed(buffer, count: n) { return server.handle(self, request, now: now) }
+            } catch {
+                return server.finish(self, .response(error.status, error.reason))
+            }
+        }
+    }
+}
+
+/// `ice-agent call http://...`: the doorbell side. Requests are short blocking exchanges
+/// (5 s timeout) on the loop thread.
+final class HTTPSignalingClient: SignalingSink {
+    let url: HTTPURL
+    let server: TransportAddress
+    let session: Session
+    var location: String? = nil
+    var failed = false
+    static let timeoutMilliseconds: Int32 = 5000
+
+    init(url: HTTPURL, server: TransportAddress, session: Session) {
+        self.url = url
+        self.server = server
+        self.session = session
+    }
+
+    func exchange(_ request: HTTPMessage) -> HTTPMessage? {
+        do throws(SocketError) {
+            let stream = try TCPStream.connect(to: server, timeoutMilliseconds: Self.timeoutMilliseconds)
+            try stream.send(request.serialize())
+            var parser = HTTPParser(request: false)
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                guard let n = try stream.receive(into: &buffer), n > 0 else { return nil }
+                do throws(HTTPParseError) {
+                    if let m = try parser.feed(buffer, count: n) { return m }
+                } catch {
+                    Log.error("signaling: bad response from \(url.hostAndPort)")
+                    return nil
+                }
+            }
+        } catch {
+            Log.error("signaling: \(url.hostAndPort): \(error.description)")
+            return nil
+        }
+    }
+
+    func sendDescription(_ sdp: String) {
+        let request = HTTPMessage.request("POST", url.path, headers: [("Host", url.hostAndPort), ("Content-Type", "application/sdp")],
+                                          body: Array(sdp.utf8))
+        guard let r = exchange(request), r.status == 201, let loc = r.header("location") else {
+            Log.error("signaling: offer not accepted by \(url.hostAndPort)")
+            failed = true
+            return
+        }
+        // A relative Location resolves against the server (RFC 9110 §10.2.2).
+        location = loc
+        let answer = String(decoding: r.body, as: UTF8.self)
+        do throws(SDPError) { try session.receiveDescription(answer, now: monotonicNow()) } catch {
+            Log.error("signaling: answer rejected: \(error.description)")
+            failed = true
+        }
+    }
+
+    func patch(_ f: TrickleFragment) {
+        guard let location else { return }
+        let path = location.hasPrefix("http://") ? (HTTPURL(location)?.path ?? location) : location
+        let r = exchange(.request("PATCH", path, headers: [("Host", url.hostAndPort), ("Content-Type", "application/trickle-ice-sdpfrag")],
+                                  body: Array(f.serialize().utf8)))
+        if r?.status != 204 { Log.warning("signaling: trickle PATCH got \(r?.status ?? 0)") }
+    }
+
+    func sendCandidate(_ c: Candidate) {
+        var f = TrickleFragment()
+        f.iceUfrag = session.agent.localCredentials.ufragText
+        f.icePwd = session.agent.localCredentials.passwordText
+        f.mid = "0"
+        f.candidates = [c]
+        patch(f)
+    }
+
+    func sendEndOfCandidates() {
+        var f = TrickleFragment()
+        f.iceUfrag = session.agent.localCredentials.ufragText
+        f.icePwd = session.agent.localCredentials.passwordText
+        f.mid = "0"
+        f.endOfCandidates = true
+        patch(f)
+    }
+
+    func delete() {
+        guard let location else { return }
+        let path = location.hasPrefix("http://") ? (HTTPURL(location)?.path ?? location) : location
+        _ = exchange(.request("DELETE", path, headers: [("Host", url.hostAndPort)]))
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+
+/// WHIP-style signaling over real TCP: a full call, and bad requests that must get a clear
+/// status without hurting the server.
+@Suite(.serialized) struct HTTPSignalingTests {
+    func freeTCPPort() -> UInt16 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        withUnsafeMutablePointer(to: &addr) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
+                _ = bind(fd, sa, len)
+                _ = getsockname(fd, sa, &len)
+            }
+        }
+        return UInt16(bigEndian: addr.sin_port)
+    }
+
+    /// Sends raw bytes to 127.0.0.1:port and returns everything the server answers.
+    func exchange(_ port: UInt16, _ raw: [UInt8]) -> String {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = port.bigEndian
+        let ok = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard ok == 0 else { return "connect failed" }
+        var tv = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        _ = raw.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        var out = [UInt8]()
+        var buf = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            out += buf[0..<n]
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    func startServer(_ port: UInt16, extra: [String] = []) throws -> Background {
+        let s = try Background(try iceAgentPath(), ["answer", "--listen", "127.0.0.1:\(port)", "--allow-loopback", "--interface", "lo",
+                                                      "--duration", "20"] + extra)
+        #expect(waitUntil { s.output.contains("listening on http://") }, "\(s.output)")
+        return s
+    }
+
+    @Test func callHomeOverHTTP() throws {
+        let port = freeTCPPort()
+        let server = try startServer(port)
+        defer { server.stop() }
+        let r = try run(try iceAgentPath(), ["call", "http://127.0.0.1:\(port)/whip", "--allow-loopback", "--interface", "lo",
+                                             "--duration", "2"], timeout: 15)
+        #expect(r.status == 0, "\(r.stderr)\n\(server.output)")
+        #expect(r.stderr.contains("doorbell: ICE completed"), "\(r.stderr)")
+        #expect(waitUntil { server.output.contains("home: ICE completed") && server.output.contains("session 1 deleted") },
+                "\(server.output)")
+    }
+
+    @Test func badRequestsGetClearStatusesAndTheServerSurvives() throws {
+        let port = freeTCPPort()
+        let server = try startServer(port)
+        defer { server.stop() }
+        func request(_ s: String) -> String { exchange(port, Array(s.utf8)) }
+        #expect(request("GARBAGE\r\n\r\n").hasPrefix("HTTP/1.1 400"))
+        #expect(request("POST /whip HTTP/1.1\r\nContent-Type: application/sdp\r\n\r\n").hasPrefix("HTTP/1.1 411"))
+        #expect(request("POST /whip HTTP/1.1\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nhi").hasPrefix("HTTP/1.1 415"))
+        let badSDP = "v=0\r\nnonsense\r\n"
+        let r400 = request("POST /whip HTTP/1.1\r\nContent-Type: application/sdp\r\nContent-Length: \(badSDP.utf8.count)\r\n\r\n" + badSDP)
+        #expect(r400.hasPrefix("HTTP/1.1 400") && r400.contains("SDP line 2"), "\(r400)")
+        #expect(request("POST /whip HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n").hasPrefix("HTTP/1.1 413"))
+        #expect(exchange(port, Array(("GET / HTTP/1.1\r\nX: " + String(repeating: "a", count: 10000) + "\r\n\r\n").utf8)).hasPrefix("HTTP/1.1 431"))
+        #expect(request("DELETE /session/77 HTTP/1.1\r\n\r\n").hasPrefix("HTTP/1.1 404"))
+        #expect(request("PUT /session/1 HTTP/1.1\r\nContent-Length: 0\r\n\r\n").hasPrefix("HTTP/1.1 404"))
+        // Still serving: a real call completes after all that.
+        let r = try run(try iceAgentPath(), ["call", "http://127.0.0.1:\(port)/whip", "--allow-loopback", "--interface", "lo",
+                                             "--duration", "1"], timeout: 15)
+        #expect(r.status == 0, "\(r.stderr)\n\(server.output)")
+    }
+}
