@@ -19,6 +19,7 @@
 #include <netinet/tcp.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/types.h>
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
@@ -28,6 +29,7 @@
 
 static const int ice_AF_INET = AF_INET;
 static const int ice_AF_INET6 = AF_INET6;
+static const int ice_AF_UNIX = AF_UNIX;
 static const int ice_SOCK_DGRAM = SOCK_DGRAM;
 static const int ice_SOCK_STREAM = SOCK_STREAM;
 static const int ice_SOCK_CLOEXEC = SOCK_CLOEXEC;
@@ -58,6 +60,8 @@ static const int ice_IFF_UP = IFF_UP;
 static const int ice_IFF_LOOPBACK = IFF_LOOPBACK;
 static const int ice_O_NONBLOCK = O_NONBLOCK;
 static const int ice_SO_RCVTIMEO = SO_RCVTIMEO;
+static const int ice_O_WRONLY_CREAT_TRUNC = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
+static const int ice_CLOCK_REALTIME = CLOCK_REALTIME;
 static const int ice_SO_SNDTIMEO = SO_SNDTIMEO;
 static const int ice_SOMAXCONN = SOMAXCONN;
 static const int ice_EINPROGRESS = EINPROGRESS;
@@ -67,6 +71,10 @@ static const int ice_F_SETFL = F_SETFL;
 
 // SIG_IGN is a cast macro Swift cannot import.
 static inline void ice_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
+
+// open is variadic too.
+static inline int ice_open_for_writing(const char *path) { return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644); }
+static inline int ice_open_for_reading(const char *path) { return open(path, O_RDONLY | O_CLOEXEC); }
 
 // fcntl is variadic, which Swift cannot call.
 static inline int ice_set_nonblocking(int fd) {

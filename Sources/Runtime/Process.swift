@@ -26,3 +26,19 @@ public func writeStdout(_ text: String) {
         }
     }
 }
+
+/// The whole content of a (small) file, at most `limit` bytes; nil if it cannot be read.
+public func readFile(_ path: String, limit: Int = 1 << 20) -> [UInt8]? {
+    let fd = ice_open_for_reading(path)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var out: [UInt8] = []
+    var buf = [UInt8](repeating: 0, count: 4096)
+    while out.count <= limit {
+        let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 { if ice_errno() == ice_EINTR { continue }; return nil }
+        if n == 0 { return out }
+        out += buf[0..<n]
+    }
+    return nil
+}

@@ -17,8 +17,24 @@ struct CallCommand {
     var url: HTTPURL? = nil
     var listen: TransportAddress? = nil
 
-    init(role: Role, arguments: [String]) throws(UsageError) {
+    var pcapPath: String? = nil
+    var statusSocket: String? = nil
+
+    init(role: Role, arguments commandLine: [String]) throws(UsageError) {
         self.role = role
+        // --config FILE expands in front of the command line.
+        var arguments: [String] = []
+        var j = 0
+        while j < commandLine.count {
+            if commandLine[j] == "--config" {
+                guard j + 1 < commandLine.count else { throw UsageError("--config needs a file") }
+                arguments = try ConfigFile.arguments(path: commandLine[j + 1]) + arguments
+                j += 2
+            } else {
+                arguments.append(commandLine[j])
+                j += 1
+            }
+        }
         var i = 0
         func value() throws(UsageError) -> String {
             guard i + 1 < arguments.count else { throw UsageError(arguments[i] + " needs a value") }
@@ -36,6 +52,9 @@ struct CallCommand {
             case "--rtp-out": rtpOut = try parseAddress(try value())
             case "--listen": listen = try parseAddress(try value())
             case "--interface": filter.include.append(try value())
+            case "--exclude-interface": filter.exclude.append(try value())
+            case "--pcap": pcapPath = try value()
+            case "--status-socket": statusSocket = try value()
             case "--allow-loopback": filter.includeLoopback = true
             case "--duration":
                 guard let d = Int64(try value()), d > 0 else { throw UsageError("--duration takes seconds > 0") }
@@ -79,6 +98,15 @@ struct CallCommand {
             Log.error(error.description)
             return 1
         }
+        if let pcapPath {
+            guard let w = PcapWriter(path: pcapPath) else {
+                Log.error("cannot write \(pcapPath)")
+                return 1
+            }
+            session.pcap = w
+        }
+        let status = statusSocket.flatMap { StatusServer(path: $0, loop: loop) { [session.statusJSON] } }
+        _ = status
         var http: HTTPSignalingClient? = nil
         if let url {
             guard let server = resolve(hostAndPort: url.hostAndPort) else {
@@ -118,11 +146,17 @@ extension CallCommand {
     func serve(listen: TransportAddress, loop: EventLoop, addresses: [IPAddress]) -> Int32 {
         let stun = stunServers, rtpIn = rtpIn, rtpOut = rtpOut
         var mediaTaken = false
+        let pcap = pcapPath.flatMap { PcapWriter(path: $0) }
+        if let pcapPath, pcap == nil {
+            Log.error("cannot write \(pcapPath)")
+            return 1
+        }
         let server: HTTPSignalingServer
         do throws(SocketError) {
             server = try HTTPSignalingServer(listen: listen, loop: loop) {
                 do throws(SessionError) {
                     let s = try Session(name: "home", role: .controlled, stunServers: stun, addresses: addresses, loop: loop)
+                    s.pcap = pcap
                     if !mediaTaken {
                         // One pipeline: the first session gets the media ports.
                         try s.attachMedia(rtpIn: rtpIn, rtpOut: rtpOut)
@@ -139,12 +173,56 @@ extension CallCommand {
             return 1
         }
         Log.info("signaling: listening on http://\(server.listener.localAddress)/")
+        let status = statusSocket.flatMap { StatusServer(path: $0, loop: loop) { server.sessions.map { $0.session.statusJSON } } }
+        _ = status
         let limit = duration.map { monotonicNow() + .seconds($0) }
         do throws(EventLoop.Failure) { try loop.run(until: limit) } catch {
             Log.error("event loop failed")
             return 1
         }
         for (_, s) in server.sessions { s.close() }
+        return 0
+    }
+}
+
+/// Answers each connection on the status socket with one JSON line per session.
+final class StatusServer: ReadableHandler {
+    let listener: UnixListener
+    let report: () -> [String]
+
+    init?(path: String, loop: EventLoop, report: @escaping () -> [String]) {
+        guard let l = UnixListener(path: path) else {
+            Log.warning("status: cannot listen on \(path)")
+            return nil
+        }
+        listener = l
+        self.report = report
+        try? loop.register(fd: l.descriptor, self)
+    }
+
+    func readable(now: Instant) {
+        listener.answerPending { report().map { $0 + "\n" }.joined() }
+    }
+}
+
+/// `ice-agent status [--socket PATH]`: prints what a running daemon reports.
+struct StatusCommand {
+    var path = "/run/ice-agent.sock"
+
+    init(arguments: [String]) throws(UsageError) {
+        if arguments.count == 2 && arguments[0] == "--socket" {
+            path = arguments[1]
+        } else if !arguments.isEmpty {
+            throw UsageError("usage: ice-agent status [--socket PATH]")
+        }
+    }
+
+    func run() -> Int32 {
+        guard let text = readUnixSocket(path: path) else {
+            printError("ice-agent: no daemon answers on \(path) (start it with --status-socket \(path))")
+            return 1
+        }
+        writeStdout(text)
         return 0
     }
 }

@@ -30,6 +30,8 @@ final class Session: TimerClient {
     var remoteDescriptionReceived = false
     var receiveBuffer = [UInt8](repeating: 0, count: 2048)
     var onStateChange: ((AgentState) -> Void)?
+    /// Every datagram on the base sockets, for Wireshark (`--pcap`).
+    var pcap: PcapWriter?
 
     init(name: String, role: Role, stunServers: [TransportAddress], addresses: [IPAddress], loop: EventLoop,
          media: MediaConfig = MediaConfig()) throws(SessionError) {
@@ -117,6 +119,7 @@ final class Session: TimerClient {
     func flush(now: Instant) {
         while let t = agent.pollTransmit() {
             guard let s = sockets.first(where: { $0.localAddress == t.source }) else { continue }
+            pcap?.record(t.bytes, from: t.source, to: t.destination)
             do throws(SocketError) { try s.send(t.bytes, to: t.destination) } catch {
                 Log.debug("\(name): send to \(t.destination) failed: \(error.description)")
             }
@@ -159,6 +162,7 @@ final class Session: TimerClient {
 
     /// A datagram on a base socket.
     func received(_ bytes: UnsafeRawBufferPointer, from: TransportAddress, on socket: UDPSocket, now: Instant) {
+        pcap?.record(bytes, from: from, to: socket.localAddress)
         let d = agent.handle(packet: bytes, from: from, to: socket.localAddress, now: now)
         if d == .notSTUN { relayFromPeer(bytes, from: from, now: now) }
         flush(now: now)
@@ -196,10 +200,12 @@ final class Session: TimerClient {
             }
             guard let pair = agent.selectedPair(), let s = sockets.first(where: { $0.localAddress == pair.local.base }) else { return }
             toPeer.recordRTP(h, size: bytes.count, now: now)
+            pcap?.record(bytes, from: pair.local.base, to: pair.remote.address)
             try? s.send(bytes, to: pair.remote.address)
         case .rtcp:
             guard let pair = agent.selectedPair(), let s = sockets.first(where: { $0.localAddress == pair.local.base }) else { return }
             toPeer.recordRTCP(size: bytes.count, now: now)
+            pcap?.record(bytes, from: pair.local.base, to: pair.remote.address)
             try? s.send(bytes, to: pair.remote.address)
         default:
             toPeer.recordInvalid()
@@ -260,5 +266,23 @@ final class IngressReader: ReadableHandler {
                 session.relayToPeer(UnsafeRawBufferPointer(rebasing: buf[0..<n]), now: now)
             }
         }
+    }
+}
+
+extension Session {
+    /// One JSON object: what `ice-agent status` shows.
+    var statusJSON: String {
+        var out = "{\"name\":\"\(name)\",\"role\":\"\(agent.role.name.description)\",\"state\":\"\(agent.state.name.description)\""
+        if let p = agent.selectedPair() {
+            out += ",\"selected\":{\"local\":\"\(p.local.address)\",\"remote\":\"\(p.remote.address)\","
+            out += "\"types\":\"\(p.local.type.sdpName.description)/\(p.remote.type.sdpName.description)\",\"nominated\":\(p.nominated)}"
+        }
+        out += ",\"media\":{\"sent_packets\":\(toPeer.packets),\"sent_bytes\":\(toPeer.bytes),\"received_packets\":\(fromPeer.packets)"
+        out += ",\"received_bytes\":\(fromPeer.bytes),\"sequence_gaps\":\(fromPeer.sequenceGaps),\"invalid\":\(fromPeer.invalid)"
+        out += ",\"dropped_unknown_source\":\(droppedUnknownSource)}"
+        let c = agent.counters
+        out += ",\"stun\":{\"checks_sent\":\(c.checksSent),\"responses_sent\":\(c.responsesSent),\"malformed\":\(c.malformed)"
+        out += ",\"unauthenticated\":\(c.unauthenticated),\"role_conflicts\":\(c.roleConflicts)}}"
+        return out
     }
 }

@@ -13,6 +13,9 @@ let usageText = """
           The doorbell: calls home. URL (http://host:port/path) is a WHIP-style endpoint.
       ice-agent answer (--listen ADDR:PORT | --signal stdio) [same options]
           The home: answers calls (HTTP signaling server with --listen).
+          More: --exclude-interface NAME, --pcap FILE, --status-socket PATH, --config FILE.
+      ice-agent status [--socket PATH]
+          State, selected pair and counters of a daemon started with --status-socket.
       ice-agent demo [--seconds N] [--log-level L]
           Home and doorbell on loopback with a STUN server and an RTP test source.
       ice-agent stun decode [--password P] [--long-term USER:REALM:PASSWORD]
@@ -26,7 +29,8 @@ let usageText = """
           timeout or an error response. --print-hex shows both messages on stderr as hex.
       ice-agent --version | --help
 
-    exit status: 0 success, 1 runtime failure (timeout, socket error), 2 usage error.
+    exit status: 0 success, 1 runtime failure (timeout, socket error), 2 usage or configuration
+    error, 3 ICE never connected (call/answer --signal stdio or URL).
     """
 
 func printError(_ s: String) {

@@ -16,6 +16,7 @@ func run(_ args: [String]) -> Int32 {
             return 0
         case "call": return try CallCommand(role: .controlling, arguments: Array(args.dropFirst())).run()
         case "answer": return try CallCommand(role: .controlled, arguments: Array(args.dropFirst())).run()
+        case "status": return try StatusCommand(arguments: Array(args.dropFirst())).run()
         case "demo": return try DemoCommand(arguments: Array(args.dropFirst())).run()
         case "stun":
             guard args.count >= 2 else { throw UsageError("stun needs decode, server or client") }
