@@ -38,14 +38,19 @@ let package = Package(
         // Host runtime: sockets and clocks through the CLinux shim.
         .target(name: "Runtime", dependencies: ["Common", "CLinux"], path: "Sources/Runtime"),
 
+        // The daemon's parts (sessions, signaling transports, media relay, status socket, the
+        // demo's in-process helpers), shared by ice-agent and ice-bench.
+        .target(
+            name: "Daemon", dependencies: ["Common", "STUN", "ICE", "SDP", "RTP", "HTTP", "Runtime"], path: "Sources/Daemon"),
         .executableTarget(
-            name: "ice-agent", dependencies: ["STUN", "ICE", "SDP", "RTP", "HTTP", "Runtime"], path: "Sources/ice-agent"),
+            name: "ice-agent", dependencies: ["Daemon", "STUN", "ICE", "SDP", "RTP", "HTTP", "Runtime"], path: "Sources/ice-agent"),
         // Replaces malloc & co. in the benchmark process to count heap allocations.
         .target(name: "AllocationCounter", dependencies: ["CLinux"], path: "Sources/AllocationCounter"),
         .executableTarget(
             name: "ice-bench",
             dependencies: [
                 "STUN", "ICE", "ICEHarness", "NetworkSimulator", "Crypto", "CMbedTLS", "AllocationCounter", "Runtime",
+                "Daemon",
             ],
             path: "Sources/ice-bench",
             // malloc & co. must be in the dynamic symbol table to interpose libc's for the

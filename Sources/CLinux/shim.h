@@ -24,6 +24,7 @@
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <sys/signalfd.h>
+#include <sys/resource.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 
@@ -68,6 +69,7 @@ static const int ice_EINPROGRESS = EINPROGRESS;
 static const int ice_POLLOUT = POLLOUT;
 static const int ice_F_GETFL = F_GETFL;
 static const int ice_F_SETFL = F_SETFL;
+static const int ice_RUSAGE_SELF = RUSAGE_SELF;
 
 // SIG_IGN is a cast macro Swift cannot import.
 static inline void ice_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }

@@ -134,6 +134,11 @@ public final class Agent<Random: RandomSource> {
         let c = try addLocal(type: .host, component: component, address: base, base: base, related: nil,
                              server: nil, localPreference: pref)
         emit(.localCandidate(c))
+        // A base that appears after remote candidates (a new interface) is paired at once.
+        if !remotes.isEmpty {
+            pairWithRemotes(localIndex: locals.count - 1)
+            if state == .new && remoteCredentials != nil && !pairs.isEmpty { setState(.checking) }
+        }
         return c
     }
 

@@ -1,4 +1,5 @@
 import Common
+import Daemon
 import ICE
 import Runtime
 import HTTP
@@ -182,26 +183,6 @@ extension CallCommand {
         }
         for (_, s) in server.sessions { s.close() }
         return 0
-    }
-}
-
-/// Answers each connection on the status socket with one JSON line per session.
-final class StatusServer: ReadableHandler {
-    let listener: UnixListener
-    let report: () -> [String]
-
-    init?(path: String, loop: EventLoop, report: @escaping () -> [String]) {
-        guard let l = UnixListener(path: path) else {
-            Log.warning("status: cannot listen on \(path)")
-            return nil
-        }
-        listener = l
-        self.report = report
-        try? loop.register(fd: l.descriptor, self)
-    }
-
-    func readable(now: Instant) {
-        listener.answerPending { report().map { $0 + "\n" }.joined() }
     }
 }
 

@@ -5,7 +5,7 @@ import Runtime
 // Output lines: "<name>: <ns> ns/op, <allocs> allocs/op".
 
 func usage() -> Never {
-    printError("usage: ice-bench stun|ice|alloc-check [--iterations N]")
+    printError("usage: ice-bench stun|ice|alloc-check|rtp|idle [--iterations N] [--packets N] [--seconds S]")
     exit(2)
 }
 
@@ -13,9 +13,16 @@ var args = Array(CommandLine.arguments.dropFirst())
 guard let suite = args.first else { usage() }
 args.removeFirst()
 var iterations = 200_000
+var packets = 20_000
+var seconds: Int64 = 10
 while !args.isEmpty {
-    guard args.count >= 2, args[0] == "--iterations", let n = Int(args[1]), n > 0 else { usage() }
-    iterations = n
+    guard args.count >= 2, let n = Int(args[1]), n > 0 else { usage() }
+    switch args[0] {
+    case "--iterations": iterations = n  // stun, ice
+    case "--packets": packets = n  // rtp
+    case "--seconds": seconds = Int64(n)  // idle
+    default: usage()
+    }
     args.removeFirst(2)
 }
 
@@ -23,5 +30,7 @@ switch suite {
 case "stun": runSTUNBenchmarks(iterations: iterations)
 case "ice": runICEBenchmarks(iterations: iterations)
 case "alloc-check": exit(runAllocationCheck())
+case "rtp": exit(runRTPBenchmark(packets: packets))
+case "idle": exit(runIdleBenchmark(seconds: seconds))
 default: usage()
 }

@@ -9,11 +9,11 @@ import SDP
 // (application/trickle-ice-sdpfrag); DELETE ends the session.
 
 /// `ice-agent answer --listen ADDR:PORT`: the home side.
-final class HTTPSignalingServer: ReadableHandler, TimerClient {
-    let listener: TCPListener
+public final class HTTPSignalingServer: ReadableHandler, TimerClient {
+    public let listener: TCPListener
     let loop: EventLoop
     let makeSession: () -> Session?
-    var sessions: [(id: Int, session: Session)] = []
+    public internal(set) var sessions: [(id: Int, session: Session)] = []
     var connections: [HTTPConnection] = []
     var nextID = 1
     static let maxSessions = 4
@@ -22,7 +22,7 @@ final class HTTPSignalingServer: ReadableHandler, TimerClient {
     static let gatheringWait = Interval.seconds(1)
     static let idleTimeout = Interval.seconds(10)
 
-    init(listen: TransportAddress, loop: EventLoop, makeSession: @escaping () -> Session?) throws(SocketError) {
+    public init(listen: TransportAddress, loop: EventLoop, makeSession: @escaping () -> Session?) throws(SocketError) {
         listener = try TCPListener(bind: listen)
         self.loop = loop
         self.makeSession = makeSession
@@ -30,7 +30,7 @@ final class HTTPSignalingServer: ReadableHandler, TimerClient {
         loop.addTimerClient(self)
     }
 
-    func readable(now: Instant) {
+    public func readable(now: Instant) {
         while let stream = listener.accept() {
             guard connections.count < Self.maxConnections else {
                 reply(stream, .response(503, "Service Unavailable"))
@@ -42,7 +42,7 @@ final class HTTPSignalingServer: ReadableHandler, TimerClient {
         }
     }
 
-    var nextDeadline: Instant? {
+    public var nextDeadline: Instant? {
         var d: Instant? = nil
         for c in connections {
             let t = c.pendingAnswer != nil ? c.answerDue : c.opened + Self.idleTimeout
@@ -51,7 +51,7 @@ final class HTTPSignalingServer: ReadableHandler, TimerClient {
         return d
     }
 
-    func handleTimeout(now: Instant) {
+    public func handleTimeout(now: Instant) {
         for c in connections {
             if let s = c.pendingAnswer {
                 if s.gatheringDone || now >= c.answerDue { sendAnswer(c, s) }
@@ -169,15 +169,15 @@ final class HTTPConnection: ReadableHandler {
 
 /// `ice-agent call http://...`: the doorbell side. Requests are short blocking exchanges
 /// (5 s timeout) on the loop thread.
-final class HTTPSignalingClient: SignalingSink {
+public final class HTTPSignalingClient: SignalingSink {
     let url: HTTPURL
     let server: TransportAddress
     let session: Session
     var location: String? = nil
-    var failed = false
+    public internal(set) var failed = false
     static let timeoutMilliseconds: Int32 = 5000
 
-    init(url: HTTPURL, server: TransportAddress, session: Session) {
+    public init(url: HTTPURL, server: TransportAddress, session: Session) {
         self.url = url
         self.server = server
         self.session = session
@@ -204,7 +204,7 @@ final class HTTPSignalingClient: SignalingSink {
         }
     }
 
-    func sendDescription(_ sdp: String) {
+    public func sendDescription(_ sdp: String) {
         let request = HTTPMessage.request("POST", url.path, headers: [("Host", url.hostAndPort), ("Content-Type", "application/sdp")],
                                           body: Array(sdp.utf8))
         guard let r = exchange(request), r.status == 201, let loc = r.header("location") else {
@@ -229,7 +229,7 @@ final class HTTPSignalingClient: SignalingSink {
         if r?.status != 204 { Log.warning("signaling: trickle PATCH got \(r?.status ?? 0)") }
     }
 
-    func sendCandidate(_ c: Candidate) {
+    public func sendCandidate(_ c: Candidate) {
         var f = TrickleFragment()
         f.iceUfrag = session.agent.localCredentials.ufragText
         f.icePwd = session.agent.localCredentials.passwordText
@@ -238,7 +238,7 @@ final class HTTPSignalingClient: SignalingSink {
         patch(f)
     }
 
-    func sendEndOfCandidates() {
+    public func sendEndOfCandidates() {
         var f = TrickleFragment()
         f.iceUfrag = session.agent.localCredentials.ufragText
         f.icePwd = session.agent.localCredentials.passwordText
@@ -247,7 +247,7 @@ final class HTTPSignalingClient: SignalingSink {
         patch(f)
     }
 
-    func delete() {
+    public func delete() {
         guard let location else { return }
         let path = location.hasPrefix("http://") ? (HTTPURL(location)?.path ?? location) : location
         _ = exchange(.request("DELETE", path, headers: [("Host", url.hostAndPort)]))

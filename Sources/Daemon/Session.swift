@@ -7,33 +7,33 @@ import STUN
 
 /// One ICE session on real sockets: the agent, its bases (one UDP socket per interface
 /// address), signaling, and the media relay between local RTP ports and the selected pair.
-final class Session: TimerClient {
-    let name: String
-    let agent: Agent<SystemRandom>
-    let loop: EventLoop
+public final class Session: TimerClient {
+    public let name: String
+    public let agent: Agent<SystemRandom>
+    public let loop: EventLoop
     var sockets: [UDPSocket] = []
     // Strong references: Embedded Swift has no weak; sessions live as long as the process.
-    var signaling: (any SignalingSink)?
+    public var signaling: (any SignalingSink)?
     let media: MediaConfig
     /// RTP from the local camera pipeline arrives here and goes to the peer.
-    var rtpIn: UDPSocket?
+    public internal(set) var rtpIn: UDPSocket?
     /// RTP from the peer goes here (intercom speaker, recorder).
     var rtpOut: TransportAddress?
     var outSocket: UDPSocket?
-    var toPeer = StreamCounters()
-    var fromPeer = StreamCounters()
-    var droppedUnknownSource = 0
-    var droppedNotRTP = 0
-    var everConnected = false
+    public internal(set) var toPeer = StreamCounters()
+    public internal(set) var fromPeer = StreamCounters()
+    public internal(set) var droppedUnknownSource = 0
+    public internal(set) var droppedNotRTP = 0
+    public internal(set) var everConnected = false
     var gatheringDone = false
     var descriptionSent = false
     var remoteDescriptionReceived = false
     var receiveBuffer = [UInt8](repeating: 0, count: 2048)
     var onStateChange: ((AgentState) -> Void)?
     /// Every datagram on the base sockets, for Wireshark (`--pcap`).
-    var pcap: PcapWriter?
+    public var pcap: PcapWriter?
 
-    init(name: String, role: Role, stunServers: [TransportAddress], addresses: [IPAddress], loop: EventLoop,
+    public init(name: String, role: Role, stunServers: [TransportAddress], addresses: [IPAddress], loop: EventLoop,
          media: MediaConfig = MediaConfig()) throws(SessionError) {
         self.name = name
         self.loop = loop
@@ -57,7 +57,7 @@ final class Session: TimerClient {
     }
 
     /// Binds the media ports.
-    func attachMedia(rtpIn inAddress: TransportAddress?, rtpOut out: TransportAddress?) throws(SessionError) {
+    public func attachMedia(rtpIn inAddress: TransportAddress?, rtpOut out: TransportAddress?) throws(SessionError) {
         if let inAddress {
             do throws(SocketError) {
                 let s = try UDPSocket(bind: inAddress)
@@ -73,7 +73,7 @@ final class Session: TimerClient {
         }
     }
 
-    func start(now: Instant) {
+    public func start(now: Instant) {
         agent.startGathering(now: now)
         flush(now: now)
     }
@@ -108,9 +108,9 @@ final class Session: TimerClient {
 
     // MARK: Event loop
 
-    var nextDeadline: Instant? { agent.nextDeadline }
+    public var nextDeadline: Instant? { agent.nextDeadline }
 
-    func handleTimeout(now: Instant) {
+    public func handleTimeout(now: Instant) {
         agent.handleTimeout(now: now)
         flush(now: now)
     }
@@ -212,7 +212,7 @@ final class Session: TimerClient {
         }
     }
 
-    func close() {
+    public func close() {
         agent.close()
         loop.removeTimerClient(self)
         for s in sockets { loop.unregister(fd: s.descriptor) }
@@ -220,11 +220,11 @@ final class Session: TimerClient {
     }
 }
 
-enum SessionError: Error {
+public enum SessionError: Error {
     case noUsableAddress
     case mediaBind(TransportAddress, String)
 
-    var description: String {
+    public var description: String {
         switch self {
         case .noUsableAddress: return "no usable local address (see --interface / --allow-loopback)"
         case .mediaBind(let a, let e): return "cannot bind media port \(a): \(e)"
@@ -271,7 +271,7 @@ final class IngressReader: ReadableHandler {
 
 extension Session {
     /// One JSON object: what `ice-agent status` shows.
-    var statusJSON: String {
+    public var statusJSON: String {
         var out = "{\"name\":\"\(name)\",\"role\":\"\(agent.role.name.description)\",\"state\":\"\(agent.state.name.description)\""
         if let p = agent.selectedPair() {
             out += ",\"selected\":{\"local\":\"\(p.local.address)\",\"remote\":\"\(p.remote.address)\","

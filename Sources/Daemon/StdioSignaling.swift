@@ -7,26 +7,26 @@ import SDP
 /// `--signal stdio`: our description goes to stdout as SDP text ending with an empty line,
 /// then one `a=candidate:...` line per trickled candidate and `a=end-of-candidates`. The peer's
 /// arrives on stdin in the same form. Logs stay on stderr.
-final class StdioSignaling: SignalingSink, ReadableHandler {
+public final class StdioSignaling: SignalingSink, ReadableHandler {
     let session: Session
     var pending: [UInt8] = []
     var description: [String] = []
     var inDescription = true
-    var eof = false
+    public internal(set) var eof = false
     /// A peer description is bounded (SessionDescription.maxLines); so is a line.
     static let maxLine = 4096
 
-    init(session: Session) { self.session = session }
+    public init(session: Session) { self.session = session }
 
-    func sendDescription(_ sdp: String) {
+    public func sendDescription(_ sdp: String) {
         // The SDP uses CRLF; an empty line ends it for the reader.
         writeStdout(sdp + "\r\n")
     }
 
-    func sendCandidate(_ c: Candidate) { writeStdout("a=" + CandidateLine.format(c) + "\r\n") }
-    func sendEndOfCandidates() { writeStdout("a=end-of-candidates\r\n") }
+    public func sendCandidate(_ c: Candidate) { writeStdout("a=" + CandidateLine.format(c) + "\r\n") }
+    public func sendEndOfCandidates() { writeStdout("a=end-of-candidates\r\n") }
 
-    func readable(now: Instant) {
+    public func readable(now: Instant) {
         var chunk = [UInt8](repeating: 0, count: 4096)
         let n = chunk.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
         if n <= 0 {

@@ -4,18 +4,20 @@ import Runtime
 import SDP
 
 /// Where a session's signaling goes (stdio, HTTP, or the other session in `demo`).
-protocol SignalingSink: AnyObject {
+public protocol SignalingSink: AnyObject {
     func sendDescription(_ sdp: String)
     func sendCandidate(_ c: Candidate)
     func sendEndOfCandidates()
 }
 
 /// Media the session offers: one RTP stream with rtcp-mux on component 1.
-struct MediaConfig {
+public struct MediaConfig {
     var kind = "video"
     var payloadType = "96"
     var rtpmap = "96 H264/90000"
     var fmtp: String? = "96 packetization-mode=1;profile-level-id=42e01f"
+
+    public init() {}
 }
 
 /// The description a session signals (RFC 8839 + RFC 8866): credentials, trickle, one m=

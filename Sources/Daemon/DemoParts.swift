@@ -1,0 +1,153 @@
+import Common
+import ICE
+import Runtime
+import STUN
+
+// The parts of `ice-agent demo` that drive two sessions in one process: in-memory
+// signaling, a STUN server, an RTP test source and a sink on the event loop. Also used by
+// `ice-bench rtp` and `ice-bench idle`.
+
+/// Delivers signaling between two in-process sessions on the next loop turn (never
+/// re-entrantly from inside the sender's flush).
+public final class InMemorySignaling: TimerClient {
+    enum Item {
+        case description(String)
+        case candidate(Candidate)
+        case endOfCandidates
+    }
+    var queue: [(Session, Item)] = []
+
+    public init(loop: EventLoop) { loop.addTimerClient(self) }
+
+    public final class Endpoint: SignalingSink {
+        let owner: InMemorySignaling
+        let target: Session
+        init(_ owner: InMemorySignaling, _ target: Session) {
+            self.owner = owner
+            self.target = target
+        }
+        public func sendDescription(_ sdp: String) { owner.queue.append((target, .description(sdp))) }
+        public func sendCandidate(_ c: Candidate) { owner.queue.append((target, .candidate(c))) }
+        public func sendEndOfCandidates() { owner.queue.append((target, .endOfCandidates)) }
+    }
+
+    public func endpoint(to target: Session) -> Endpoint { Endpoint(self, target) }
+
+    public var nextDeadline: Instant? { queue.isEmpty ? nil : .zero }
+
+    public func handleTimeout(now: Instant) {
+        let items = queue
+        queue.removeAll()
+        for (session, item) in items {
+            switch item {
+            case .description(let sdp):
+                do throws(SDPErrorBox) { try deliver(sdp, to: session, now: now) } catch { Log.error("demo: bad description") }
+            case .candidate(let c): session.receiveCandidate(c, now: now)
+            case .endOfCandidates: session.receiveEndOfCandidates(now: now)
+            }
+        }
+    }
+
+    struct SDPErrorBox: Error {}
+    func deliver(_ sdp: String, to s: Session, now: Instant) throws(SDPErrorBox) {
+        do { try s.receiveDescription(sdp, now: now) } catch { throw SDPErrorBox() }
+    }
+}
+
+/// The built-in STUN server on the event loop.
+public final class StunServer: ReadableHandler {
+    public let socket: UDPSocket
+    let responder: BindingResponder
+    var input = [UInt8](repeating: 0, count: 2048)
+    var output = [UInt8](repeating: 0, count: 1024)
+
+    public init(bind: TransportAddress, loop: EventLoop) throws {
+        socket = try UDPSocket(bind: bind)
+        responder = BindingResponder(primary: socket.localAddress, software: "ice-agent 0.1.0")
+        try loop.register(fd: socket.descriptor, self)
+    }
+
+    public func readable(now: Instant) {
+        input.withUnsafeMutableBytes { inBuf in
+            output.withUnsafeMutableBytes { outBuf in
+                while let (n, from) = (try? socket.tryReceive(into: inBuf)) ?? nil {
+                    guard let m = try? Message(parsing: UnsafeRawBufferPointer(rebasing: inBuf[0..<n])),
+                          let r = responder.respond(to: m, from: from, on: socket.localAddress, into: outBuf) else { continue }
+                    try? socket.send(UnsafeRawBufferPointer(rebasing: outBuf[0..<r.count]), to: r.to)
+                }
+            }
+        }
+    }
+}
+
+/// Sends a 20 ms cadence of RTP packets (PT 96, 1000 bytes of payload) while `running`.
+public final class RTPTestSource: TimerClient {
+    let socket: UDPSocket
+    let destination: TransportAddress
+    public var running = false
+    var sequence: UInt16 = 0
+    var timestamp: UInt32 = 0
+    public internal(set) var sent = 0
+    var next: Instant? = nil
+    var packet = [UInt8](repeating: 0, count: 1012)
+
+    public init(to destination: TransportAddress, loop: EventLoop) throws {
+        self.destination = destination
+        socket = try UDPSocket(bind: TransportAddress(destination.ip.isIPv4 ? .v4Loopback : .v6Loopback, 0))
+        loop.addTimerClient(self)
+    }
+
+    public var nextDeadline: Instant? { running ? (next ?? .zero) : nil }
+
+    public func handleTimeout(now: Instant) {
+        guard running else { return }
+        packet[0] = 0x80
+        packet[1] = 96
+        packet[2] = UInt8(sequence >> 8)
+        packet[3] = UInt8(sequence & 0xFF)
+        for i in 0..<4 { packet[4 + i] = UInt8((timestamp >> (24 - 8 * UInt32(i))) & 0xFF) }
+        packet[8] = 0xCA; packet[9] = 0xFE; packet[10] = 0xD0; packet[11] = 0x0D
+        packet.withUnsafeBytes { try? socket.send($0, to: destination) }
+        sequence &+= 1
+        timestamp &+= 1800  // 90 kHz clock, 20 ms
+        sent += 1
+        next = now + .milliseconds(20)
+    }
+}
+
+/// Counts what the home side forwards to its local egress address.
+public final class MediaSink: ReadableHandler {
+    public let socket: UDPSocket
+    public internal(set) var packets = 0
+    var buffer = [UInt8](repeating: 0, count: 2048)
+
+    public init(bind: TransportAddress, loop: EventLoop) throws {
+        socket = try UDPSocket(bind: bind)
+        try loop.register(fd: socket.descriptor, self)
+    }
+
+    public func readable(now: Instant) {
+        buffer.withUnsafeMutableBytes { buf in
+            while (try? socket.tryReceive(into: buf)) ?? nil != nil { packets += 1 }
+        }
+    }
+}
+
+/// Stops the loop when `done(now)` says so; checked every 50 ms.
+public final class Stopper: TimerClient {
+    let loop: EventLoop
+    let done: (Instant) -> Bool
+    var next: Instant = .zero
+
+    public init(loop: EventLoop, _ done: @escaping (Instant) -> Bool) {
+        self.loop = loop
+        self.done = done
+    }
+
+    public var nextDeadline: Instant? { next }
+
+    public func handleTimeout(now: Instant) {
+        if done(now) { loop.stop() }
+        next = now + .milliseconds(50)
+    }
+}
