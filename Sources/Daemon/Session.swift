@@ -131,8 +131,11 @@ public final class Session: TimerClient {
                 if descriptionSent { signaling?.sendCandidate(c) }
             case .gatheringComplete:
                 gatheringDone = true
-                if !descriptionSent { sendDescription() }
-                signaling?.sendEndOfCandidates()
+                if descriptionSent {
+                    signaling?.sendEndOfCandidates()
+                } else {
+                    sendDescription()  // carries a=end-of-candidates itself
+                }
             case .stateChanged(let s):
                 Log.info("\(name): ICE \(s.name.description)")
                 if s == .connected || s == .completed { everConnected = true }
@@ -164,13 +167,15 @@ public final class Session: TimerClient {
     func received(_ bytes: UnsafeRawBufferPointer, from: TransportAddress, on socket: UDPSocket, now: Instant) {
         pcap?.record(bytes, from: from, to: socket.localAddress)
         let d = agent.handle(packet: bytes, from: from, to: socket.localAddress, now: now)
-        if d == .notSTUN { relayFromPeer(bytes, from: from, now: now) }
+        if d == .notSTUN { relayFromPeer(bytes, from: from, on: socket.localAddress, now: now) }
         flush(now: now)
     }
 
-    func relayFromPeer(_ bytes: UnsafeRawBufferPointer, from: TransportAddress, now: Instant) {
-        // Only the peer's selected address may inject media (RFC 7675 §5.3: consent).
-        guard let pair = agent.selectedPair(), pair.remote.address == from else {
+    func relayFromPeer(_ bytes: UnsafeRawBufferPointer, from: TransportAddress, on local: TransportAddress, now: Instant) {
+        // Media only from the remote end of a proven pair (the selected one first: the cheap
+        // common case); anything else is dropped and counted.
+        let selected = agent.selectedPair()
+        guard (selected?.remote.address == from && selected?.local.base == local) || agent.acceptsMedia(from: from, on: local) else {
             droppedUnknownSource += 1
             return
         }

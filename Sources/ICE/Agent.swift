@@ -228,7 +228,9 @@ public final class Agent<Random: RandomSource> {
         }
         if state == .new && remoteCredentials != nil && !pairs.isEmpty { setState(.checking) }
         if state == .failed && !pairs.isEmpty { setState(.checking) }
-        pump(now: now)
+        // No check is sent from here: a description brings several candidates in a row, and
+        // the first check must go to the best pair among all of them (RFC 8445 §6.1.4.2). The
+        // pacer runs at `nextDeadline`, which is now due.
     }
 
     /// The peer signalled end-of-candidates (RFC 8838 §8): failure can now be declared as
@@ -294,6 +296,17 @@ public final class Agent<Random: RandomSource> {
         }
         if let prev = previousSelection[Int(component) - 1] { return (prev.local, prev.remote, true) }
         return nil
+    }
+
+    /// Whether media from `source` arriving on `localBase` belongs to this session: the remote
+    /// end of a pair that has proved itself (our check succeeded, or its authenticated check
+    /// arrived). RFC 8445 §12.2: be prepared to receive on any candidate pair, since an
+    /// RFC 5245 peer nominating aggressively may keep sending on a pair other than ours.
+    public func acceptsMedia(from source: TransportAddress, on localBase: TransportAddress) -> Bool {
+        for p in pairs where remotes[p.remote].address == source && (p.valid || p.receivedCheck) {
+            if locals[p.local].base == localBase { return true }
+        }
+        return false
     }
 
     func updateSelection(component: UInt8, now: Instant) {
