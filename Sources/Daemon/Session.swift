@@ -24,6 +24,8 @@ public final class Session: TimerClient {
     public internal(set) var fromPeer = StreamCounters()
     public internal(set) var droppedUnknownSource = 0
     public internal(set) var droppedNotRTP = 0
+    /// Local media that arrived before a pair was selected (nowhere to send it yet).
+    public internal(set) var droppedNoPair = 0
     public internal(set) var everConnected = false
     var gatheringDone = false
     var descriptionSent = false
@@ -69,7 +71,11 @@ public final class Session: TimerClient {
         }
         if let out {
             rtpOut = out
-            outSocket = try? UDPSocket(bind: TransportAddress(out.ip.isIPv4 ? .v4Any : .v6(0, 0), 0))
+            do throws(SocketError) {
+                outSocket = try UDPSocket(bind: TransportAddress(out.ip.isIPv4 ? .v4Any : .v6(0, 0), 0))
+            } catch {
+                throw .mediaBind(out, error.description)
+            }
         }
     }
 
@@ -203,12 +209,18 @@ public final class Session: TimerClient {
                 toPeer.recordInvalid()
                 return
             }
-            guard let pair = agent.selectedPair(), let s = sockets.first(where: { $0.localAddress == pair.local.base }) else { return }
+            guard let pair = agent.selectedPair(), let s = sockets.first(where: { $0.localAddress == pair.local.base }) else {
+                droppedNoPair += 1
+                return
+            }
             toPeer.recordRTP(h, size: bytes.count, now: now)
             pcap?.record(bytes, from: pair.local.base, to: pair.remote.address)
             try? s.send(bytes, to: pair.remote.address)
         case .rtcp:
-            guard let pair = agent.selectedPair(), let s = sockets.first(where: { $0.localAddress == pair.local.base }) else { return }
+            guard let pair = agent.selectedPair(), let s = sockets.first(where: { $0.localAddress == pair.local.base }) else {
+                droppedNoPair += 1
+                return
+            }
             toPeer.recordRTCP(size: bytes.count, now: now)
             pcap?.record(bytes, from: pair.local.base, to: pair.remote.address)
             try? s.send(bytes, to: pair.remote.address)
@@ -284,7 +296,7 @@ extension Session {
         }
         out += ",\"media\":{\"sent_packets\":\(toPeer.packets),\"sent_bytes\":\(toPeer.bytes),\"received_packets\":\(fromPeer.packets)"
         out += ",\"received_bytes\":\(fromPeer.bytes),\"sequence_gaps\":\(fromPeer.sequenceGaps),\"invalid\":\(fromPeer.invalid)"
-        out += ",\"dropped_unknown_source\":\(droppedUnknownSource)}"
+        out += ",\"dropped_unknown_source\":\(droppedUnknownSource),\"dropped_no_pair\":\(droppedNoPair)}"
         let c = agent.counters
         out += ",\"stun\":{\"checks_sent\":\(c.checksSent),\"responses_sent\":\(c.responsesSent),\"malformed\":\(c.malformed)"
         out += ",\"unauthenticated\":\(c.unauthenticated),\"role_conflicts\":\(c.roleConflicts)}}"

@@ -5,7 +5,7 @@ import Runtime
 // Output lines: "<name>: <ns> ns/op, <allocs> allocs/op".
 
 func usage() -> Never {
-    printError("usage: ice-bench stun|ice|alloc-check|rtp|idle [--iterations N] [--packets N] [--seconds S]")
+    printError("usage: ice-bench stun|ice|alloc-check|rtp|idle|connect [--iterations N] [--packets N] [--seconds S]")
     exit(2)
 }
 
@@ -27,6 +27,7 @@ while !args.isEmpty {
 }
 
 switch suite {
+case "connect": exit(runConnectBenchmark())
 case "stun": runSTUNBenchmarks(iterations: iterations)
 case "ice": runICEBenchmarks(iterations: iterations)
 case "alloc-check": exit(runAllocationCheck())
