@@ -7,21 +7,7 @@ public final class TCPListener {
     public let localAddress: TransportAddress
 
     public init(bind address: TransportAddress) throws(SocketError) {
-        let fd = socket(address.ip.isIPv4 ? ice_AF_INET : ice_AF_INET6, ice_SOCK_STREAM | ice_SOCK_CLOEXEC, 0)
-        guard fd >= 0 else { throw .socket(ice_errno()) }
-        var on: Int32 = 1
-        _ = setsockopt(fd, ice_SOL_SOCKET, ice_SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
-        var sa = SocketAddress(address)
-        guard sa.withSockaddr({ p, len in CLinux.bind(fd, p, len.pointee) }) == 0, listen(fd, ice_SOMAXCONN) == 0 else {
-            let e = ice_errno()
-            close(fd)
-            throw .bind(e)
-        }
-        _ = ice_set_nonblocking(fd)
-        var bound = SocketAddress()
-        _ = bound.withSockaddr { p, len in getsockname(fd, p, len) }
-        descriptor = fd
-        localAddress = bound.transportAddress ?? address
+        (descriptor, localAddress) = try openBoundSocket(address, type: ice_SOCK_STREAM, listening: true)
     }
 
     deinit { close(descriptor) }

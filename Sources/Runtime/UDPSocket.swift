@@ -33,26 +33,7 @@ public final class UDPSocket {
 
     /// Opens a socket bound to `address` (port 0 picks an ephemeral port).
     public init(bind address: TransportAddress) throws(SocketError) {
-        let family = address.ip.isIPv4 ? ice_AF_INET : ice_AF_INET6
-        let fd = socket(family, ice_SOCK_DGRAM | ice_SOCK_CLOEXEC, 0)
-        guard fd >= 0 else { throw .socket(ice_errno()) }
-        if address.ip.isIPv6 {
-            var on: Int32 = 1
-            _ = setsockopt(fd, ice_IPPROTO_IPV6, ice_IPV6_V6ONLY, &on, socklen_t(MemoryLayout<Int32>.size))
-        }
-        var sa = SocketAddress(address)
-        let rc = sa.withSockaddr { p, len in CLinux.bind(fd, p, len.pointee) }
-        guard rc == 0 else {
-            let e = ice_errno()
-            close(fd)
-            throw .bind(e)
-        }
-        // The event loop reads until EAGAIN.
-        _ = ice_set_nonblocking(fd)
-        var bound = SocketAddress()
-        _ = bound.withSockaddr { p, len in getsockname(fd, p, len) }
-        descriptor = fd
-        localAddress = bound.transportAddress ?? address
+        (descriptor, localAddress) = try openBoundSocket(address, type: ice_SOCK_DGRAM, listening: false)
     }
 
     deinit { close(descriptor) }
@@ -94,4 +75,29 @@ public final class UDPSocket {
         guard let source = from.transportAddress else { throw .addressFamily }
         return (n, source)
     }
+}
+
+/// socket + options + bind (+ listen) + non-blocking, and the address the kernel bound
+/// (port 0 picks an ephemeral one). IPv6 sockets are IPv6-only: each family has its own base.
+func openBoundSocket(_ address: TransportAddress, type: Int32, listening: Bool) throws(SocketError) -> (Int32, TransportAddress) {
+    let fd = socket(address.ip.isIPv4 ? ice_AF_INET : ice_AF_INET6, type | ice_SOCK_CLOEXEC, 0)
+    guard fd >= 0 else { throw .socket(ice_errno()) }
+    var on: Int32 = 1
+    if address.ip.isIPv6 {
+        _ = setsockopt(fd, ice_IPPROTO_IPV6, ice_IPV6_V6ONLY, &on, socklen_t(MemoryLayout<Int32>.size))
+    }
+    if listening {
+        _ = setsockopt(fd, ice_SOL_SOCKET, ice_SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
+    }
+    var sa = SocketAddress(address)
+    guard sa.withSockaddr({ p, len in CLinux.bind(fd, p, len.pointee) }) == 0, !listening || listen(fd, ice_SOMAXCONN) == 0 else {
+        let e = ice_errno()
+        close(fd)
+        throw .bind(e)
+    }
+    // The event loop reads until EAGAIN.
+    _ = ice_set_nonblocking(fd)
+    var bound = SocketAddress()
+    _ = bound.withSockaddr { p, len in getsockname(fd, p, len) }
+    return (fd, bound.transportAddress ?? address)
 }

@@ -4,22 +4,6 @@ import Testing
 /// WHIP-style signaling over real TCP: a full call, and bad requests that must get a clear
 /// status without hurting the server.
 @Suite(.serialized) struct HTTPSignalingTests {
-    func freeTCPPort() -> UInt16 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        withUnsafeMutablePointer(to: &addr) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-                _ = bind(fd, sa, len)
-                _ = getsockname(fd, sa, &len)
-            }
-        }
-        return UInt16(bigEndian: addr.sin_port)
-    }
-
     /// Sends raw bytes to 127.0.0.1:port and returns everything the server answers.
     func exchange(_ port: UInt16, _ raw: [UInt8]) -> String {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

@@ -102,8 +102,13 @@ final class Background {
 }
 
 /// A UDP port on 127.0.0.1 that was free a moment ago (the kernel picks it).
-func freeUDPPort() -> UInt16 {
-    let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+func freeUDPPort() -> UInt16 { freePort(Int32(SOCK_DGRAM.rawValue)) }
+
+/// A TCP port on 127.0.0.1 that was free a moment ago.
+func freeTCPPort() -> UInt16 { freePort(Int32(SOCK_STREAM.rawValue)) }
+
+func freePort(_ type: Int32) -> UInt16 {
+    let fd = socket(AF_INET, type, 0)
     defer { close(fd) }
     var addr = sockaddr_in()
     addr.sin_family = sa_family_t(AF_INET)
