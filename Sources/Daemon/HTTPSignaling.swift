@@ -167,89 +167,195 @@ final class HTTPConnection: ReadableHandler {
     }
 }
 
-/// `ice-agent call http://...`: the doorbell side. Requests are short blocking exchanges
-/// (5 s timeout) on the loop thread.
-public final class HTTPSignalingClient: SignalingSink {
+/// `ice-agent call http://...`: the doorbell side. Requests run on the event loop without
+/// blocking it (non-blocking connect, send and receive), one at a time and in order: the offer,
+/// then each trickle PATCH. Only the final DELETE, on the way out, is a blocking exchange.
+public final class HTTPSignalingClient: SignalingSink, TimerClient {
     let url: HTTPURL
     let server: TransportAddress
     let session: Session
+    let loop: EventLoop
     var location: String? = nil
     public internal(set) var failed = false
+    /// Called when the offer fails (no answer, refused): the call cannot proceed.
+    public var onFatal: (() -> Void)? = nil
     static let timeoutMilliseconds: Int32 = 5000
+    static let timeout = Interval.milliseconds(5000)
 
-    public init(url: HTTPURL, server: TransportAddress, session: Session) {
+    enum Pending {
+        case offer(String)
+        case trickle(TrickleFragment)
+    }
+    var queue: [Pending] = []
+    var inFlight: HTTPExchange? = nil
+
+    public init(url: HTTPURL, server: TransportAddress, session: Session, loop: EventLoop) {
         self.url = url
         self.server = server
         self.session = session
+        self.loop = loop
+        loop.addTimerClient(self)
     }
 
-    func exchange(_ request: HTTPMessage) -> HTTPMessage? {
-        do throws(SocketError) {
-            let stream = try TCPStream.connect(to: server, timeoutMilliseconds: Self.timeoutMilliseconds)
-            try stream.send(request.serialize())
-            var parser = HTTPParser(request: false)
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            while true {
-                guard let n = try stream.receive(into: &buffer), n > 0 else { return nil }
-                do throws(HTTPParseError) {
-                    if let m = try parser.feed(buffer, count: n) { return m }
-                } catch {
-                    Log.error("signaling: bad response from \(url.hostAndPort)")
-                    return nil
-                }
-            }
-        } catch {
-            Log.error("signaling: \(url.hostAndPort): \(error.description)")
-            return nil
-        }
-    }
+    // MARK: SignalingSink
 
     public func sendDescription(_ sdp: String) {
-        let request = HTTPMessage.request("POST", url.path, headers: [("Host", url.hostAndPort), ("Content-Type", "application/sdp")],
-                                          body: Array(sdp.utf8))
-        guard let r = exchange(request), r.status == 201, let loc = r.header("location") else {
-            Log.error("signaling: offer not accepted by \(url.hostAndPort)")
-            failed = true
-            return
-        }
-        // A relative Location resolves against the server (RFC 9110 §10.2.2).
-        location = loc
-        let answer = String(decoding: r.body, as: UTF8.self)
-        do throws(SDPError) { try session.receiveDescription(answer, now: monotonicNow()) } catch {
-            Log.error("signaling: answer rejected: \(error.description)")
-            failed = true
-        }
-    }
-
-    func patch(_ f: TrickleFragment) {
-        guard let location else { return }
-        let path = location.hasPrefix("http://") ? (HTTPURL(location)?.path ?? location) : location
-        let r = exchange(.request("PATCH", path, headers: [("Host", url.hostAndPort), ("Content-Type", "application/trickle-ice-sdpfrag")],
-                                  body: Array(f.serialize().utf8)))
-        if r?.status != 204 { Log.warning("signaling: trickle PATCH got \(r?.status ?? 0)") }
+        queue.append(.offer(sdp))
+        startNext()
     }
 
     public func sendCandidate(_ c: Candidate) {
-        var f = TrickleFragment()
-        f.iceUfrag = session.agent.localCredentials.ufragText
-        f.icePwd = session.agent.localCredentials.passwordText
-        f.mid = "0"
+        var f = fragment()
         f.candidates = [c]
-        patch(f)
+        queue.append(.trickle(f))
+        startNext()
     }
 
     public func sendEndOfCandidates() {
+        var f = fragment()
+        f.endOfCandidates = true
+        queue.append(.trickle(f))
+        startNext()
+    }
+
+    func fragment() -> TrickleFragment {
         var f = TrickleFragment()
         f.iceUfrag = session.agent.localCredentials.ufragText
         f.icePwd = session.agent.localCredentials.passwordText
         f.mid = "0"
-        f.endOfCandidates = true
-        patch(f)
+        return f
     }
 
+    var locationPath: String? {
+        guard let location else { return nil }
+        // A relative Location resolves against the server (RFC 9110 §10.2.2).
+        return location.hasPrefix("http://") ? (HTTPURL(location)?.path ?? location) : location
+    }
+
+    func startNext() {
+        guard inFlight == nil, !failed, !queue.isEmpty else { return }
+        let item = queue.removeFirst()
+        let request: HTTPMessage
+        switch item {
+        case .offer(let sdp):
+            request = .request("POST", url.path, headers: [("Host", url.hostAndPort), ("Content-Type", "application/sdp")],
+                               body: Array(sdp.utf8))
+        case .trickle(let f):
+            guard let path = locationPath else { return }  // the offer failed: nothing to patch
+            request = .request("PATCH", path, headers: [("Host", url.hostAndPort), ("Content-Type", "application/trickle-ice-sdpfrag")],
+                               body: Array(f.serialize().utf8))
+        }
+        do throws(SocketError) {
+            let stream = try TCPStream.startConnect(to: server)
+            let x = HTTPExchange(stream: stream, request: request.serialize(), started: monotonicNow(), client: self, item: item)
+            inFlight = x
+            try? loop.register(fd: stream.descriptor, x)
+            loop.watchWritable(fd: stream.descriptor, true)
+        } catch {
+            finished(item, nil, error: error.description)
+        }
+    }
+
+    /// An exchange ended with `response` (nil: failed with `error`).
+    func finished(_ item: Pending, _ response: HTTPMessage?, error: String) {
+        if let x = inFlight {
+            loop.unregister(fd: x.stream.descriptor)
+            inFlight = nil
+        }
+        let now = monotonicNow()
+        switch item {
+        case .offer:
+            guard let r = response, r.status == 201, let loc = r.header("location") else {
+                Log.error("signaling: offer not accepted by \(url.hostAndPort): " + (response.map { "HTTP \($0.status)" } ?? error))
+                failed = true
+                onFatal?()
+                return
+            }
+            location = loc
+            do throws(SDPError) {
+                try session.receiveDescription(String(decoding: r.body, as: UTF8.self), now: now)
+            } catch {
+                Log.error("signaling: answer rejected: \(error.description)")
+                failed = true
+                onFatal?()
+                return
+            }
+        case .trickle:
+            if response?.status != 204 { Log.warning("signaling: trickle PATCH: " + (response.map { "HTTP \($0.status)" } ?? error)) }
+        }
+        startNext()
+    }
+
+    // MARK: TimerClient (request timeout)
+
+    public var nextDeadline: Instant? { inFlight.map { $0.started + Self.timeout } }
+
+    public func handleTimeout(now: Instant) {
+        guard let x = inFlight, now >= x.started + Self.timeout else { return }
+        finished(x.item, nil, error: "timed out")
+    }
+
+    /// Ends the session at the server (blocking, on the way out).
     public func delete() {
-        guard let location else { return }
-        let path = location.hasPrefix("http://") ? (HTTPURL(location)?.path ?? location) : location
-        _ = exchange(.request("DELETE", path, headers: [("Host", url.hostAndPort)]))
+        guard let path = locationPath else { return }
+        do throws(SocketError) {
+            let stream = try TCPStream.connect(to: server, timeoutMilliseconds: Self.timeoutMilliseconds)
+            try stream.send(HTTPMessage.request("DELETE", path, headers: [("Host", url.hostAndPort)]).serialize())
+            var buffer = [UInt8](repeating: 0, count: 512)
+            _ = try stream.receive(into: &buffer)
+        } catch {
+            Log.warning("signaling: DELETE: \(error.description)")
+        }
+    }
+}
+
+/// One request/response on a non-blocking connection, driven by the event loop.
+final class HTTPExchange: ReadableHandler {
+    let stream: TCPStream
+    let request: [UInt8]
+    var sent = 0
+    let started: Instant
+    let client: HTTPSignalingClient
+    let item: HTTPSignalingClient.Pending
+    var parser = HTTPParser(request: false)
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    var connected = false
+
+    init(stream: TCPStream, request: [UInt8], started: Instant, client: HTTPSignalingClient, item: HTTPSignalingClient.Pending) {
+        self.stream = stream
+        self.request = request
+        self.started = started
+        self.client = client
+        self.item = item
+    }
+
+    func writable(now: Instant) {
+        if !connected {
+            let e = stream.connectError()
+            guard e == 0 else { return client.finished(item, nil, error: "connect failed: errno \(e)") }
+            connected = true
+        }
+        do throws(SocketError) {
+            sent += try stream.send(Array(request[sent...]))
+        } catch {
+            return client.finished(item, nil, error: error.description)
+        }
+        if sent == request.count { client.loop.watchWritable(fd: stream.descriptor, false) }
+    }
+
+    func readable(now: Instant) {
+        while true {
+            let got: Int?
+            do throws(SocketError) { got = try stream.receive(into: &buffer) } catch {
+                return client.finished(item, nil, error: error.description)
+            }
+            guard let n = got else { return }
+            if n == 0 { return client.finished(item, nil, error: "connection closed before a response") }
+            do throws(HTTPParseError) {
+                if let m = try parser.feed(buffer, count: n) { return client.finished(item, m, error: "") }
+            } catch {
+                return client.finished(item, nil, error: "malformed response")
+            }
+        }
     }
 }

@@ -260,7 +260,11 @@ final class SocketReader: ReadableHandler {
 
     func readable(now: Instant) {
         session.receiveBuffer.withUnsafeMutableBytes { buf in
-            while let (n, from) = (try? socket.tryReceive(into: buf)) ?? nil {
+            // At most `readBudget` datagrams per wakeup: epoll is level-triggered, so the rest
+            // waits one turn while timers (consent) and the other sockets get theirs.
+            var budget = readBudget
+            while budget > 0, let (n, from) = (try? socket.tryReceive(into: buf)) ?? nil {
+                budget -= 1
                 session.received(UnsafeRawBufferPointer(rebasing: buf[0..<n]), from: from, on: socket, now: now)
             }
         }
@@ -279,7 +283,9 @@ final class IngressReader: ReadableHandler {
 
     func readable(now: Instant) {
         buffer.withUnsafeMutableBytes { buf in
-            while let (n, _) = (try? socket.tryReceive(into: buf)) ?? nil {
+            var budget = readBudget
+            while budget > 0, let (n, _) = (try? socket.tryReceive(into: buf)) ?? nil {
+                budget -= 1
                 session.relayToPeer(UnsafeRawBufferPointer(rebasing: buf[0..<n]), now: now)
             }
         }
@@ -303,3 +309,6 @@ extension Session {
         return out
     }
 }
+
+/// Datagrams a reader takes from one socket per event-loop wakeup.
+let readBudget = 64

@@ -5,6 +5,12 @@ import Common
 /// hold them as `any` even in Embedded Swift.
 public protocol ReadableHandler: AnyObject {
     func readable(now: Instant)
+    /// Called when the descriptor is writable, if registered with `writable: true`.
+    func writable(now: Instant)
+}
+
+extension ReadableHandler {
+    public func writable(now: Instant) {}
 }
 
 /// Something with deadlines (an ICE session, a media source): the loop arms one timerfd for
@@ -69,6 +75,14 @@ public final class EventLoop {
         handlers.append((fd, handler))
     }
 
+    /// Also (or no longer) wake `fd`'s handler when it can be written (a connecting socket).
+    public func watchWritable(fd: Int32, _ on: Bool) {
+        var ev = epoll_event()
+        ev.events = UInt32(ice_EPOLLIN) | (on ? UInt32(ice_EPOLLOUT) : 0)
+        ev.data.fd = fd
+        _ = epoll_ctl(epoll, ice_EPOLL_CTL_MOD, fd, &ev)
+    }
+
     public func unregister(fd: Int32) {
         var ev = epoll_event()
         _ = epoll_ctl(epoll, ice_EPOLL_CTL_DEL, fd, &ev)
@@ -111,7 +125,12 @@ public final class EventLoop {
                     stopSignal = Int32(info.ssi_signo)
                     stopRequested = true
                 } else if let h = handlers.first(where: { $0.fd == fd }) {
-                    h.handler.readable(now: now)
+                    let flags = events[i].events
+                    if flags & UInt32(ice_EPOLLOUT) != 0 { h.handler.writable(now: now) }
+                    if flags & (UInt32(ice_EPOLLIN) | UInt32(ice_EPOLLERR) | UInt32(ice_EPOLLHUP)) != 0 {
+                        // The handler may have unregistered itself in writable().
+                        if handlers.contains(where: { $0.fd == fd }) { h.handler.readable(now: now) }
+                    }
                 }
             }
         }

@@ -34,6 +34,28 @@ public final class TCPStream {
 
     deinit { close(descriptor) }
 
+    /// Starts a non-blocking connect; the socket becomes writable when it completes (check
+    /// `connectError()`).
+    public static func startConnect(to address: TransportAddress) throws(SocketError) -> TCPStream {
+        let fd = socket(address.ip.isIPv4 ? ice_AF_INET : ice_AF_INET6, ice_SOCK_STREAM | ice_SOCK_CLOEXEC, 0)
+        guard fd >= 0 else { throw .socket(ice_errno()) }
+        let stream = TCPStream(descriptor: fd, peer: address)
+        _ = ice_set_nonblocking(fd)
+        var sa = SocketAddress(address)
+        if sa.withSockaddr({ p, len in CLinux.connect(fd, p, len.pointee) }) != 0 && ice_errno() != ice_EINPROGRESS {
+            throw .connect(ice_errno())
+        }
+        return stream
+    }
+
+    /// The pending error of a non-blocking connect (0 when connected).
+    public func connectError() -> Int32 {
+        var err: Int32 = 0
+        var len = socklen_t(MemoryLayout<Int32>.size)
+        _ = getsockopt(descriptor, ice_SOL_SOCKET, SO_ERROR, &err, &len)
+        return err
+    }
+
     /// Connects with a timeout; the stream is then blocking with `timeoutMilliseconds` send and
     /// receive timeouts (for short request/response exchanges).
     public static func connect(to address: TransportAddress, timeoutMilliseconds: Int32) throws(SocketError) -> TCPStream {

@@ -114,11 +114,11 @@ struct CallCommand {
                 Log.error("cannot resolve \(url.hostAndPort)")
                 return 1
             }
-            let client = HTTPSignalingClient(url: url, server: server, session: session)
+            let client = HTTPSignalingClient(url: url, server: server, session: session, loop: loop)
+            client.onFatal = { loop.stop() }
             session.signaling = client
             http = client
             session.start(now: monotonicNow())
-            if client.failed { return 1 }
         } else {
             let signaling = StdioSignaling(session: session)
             session.signaling = signaling
@@ -136,6 +136,10 @@ struct CallCommand {
             return 1
         }
         Log.info("media: sent \(session.toPeer.packets) RTP packets, received \(session.fromPeer.packets) (gaps \(session.fromPeer.sequenceGaps))")
+        if http?.failed == true {
+            session.close()
+            return 1
+        }
         http?.delete()
         session.close()
         return session.everConnected ? 0 : 3
