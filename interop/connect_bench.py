@@ -33,8 +33,11 @@ PAIRINGS = [
     ("aioice(call)<->ice-agent", ["aioice", "answer"]),
     ("ice-agent(call)<->libnice", ["libnice", "call"]),
     ("libnice(call)<->ice-agent", ["libnice", "answer"]),
+    ("ice-agent(call)<->pion", ["pion", "call"]),
+    ("pion(call)<->ice-agent", ["pion", "answer"]),
     ("aioice<->aioice", ["aioice", "call", "--left", "aioice"]),
     ("libnice<->libnice", ["libnice", "call", "--left", "libnice"]),
+    ("pion<->pion", ["pion", "call", "--left", "pion"]),
 ]
 
 

@@ -5,19 +5,22 @@ packet can leave the machine) and prints a one-line JSON result.
     run_pair.py IMPL ROLE [--json] [--left IMPL] [--duration S] [--ice-agent PATH]
                 [--log-level debug] [--keep-logs] [--no-netns]
 
-IMPL (the peer): aioice | libnice | ice-agent.  ROLE: the role of the left side, which is
+IMPL (the peer): aioice | libnice | pion | ice-agent.  ROLE: the role of the left side, which is
 ice-agent unless --left says otherwise: call (controlling) | answer (controlled); the peer
 takes the other role. Examples:
 
     run_pair.py aioice call            ice-agent call   <-> aioice (controlled)
     run_pair.py libnice answer         ice-agent answer <-> libnice (controlling)
+    run_pair.py pion call              ice-agent call   <-> pion/ice (controlled)
     run_pair.py ice-agent call         ice-agent call   <-> ice-agent answer
     run_pair.py aioice call --left aioice   aioice <-> aioice
 
 Both processes' stdout is copied line by line into the other's stdin (the `--signal stdio`
 protocol); the copy is logged to signaling.log in the log directory. Each ice-agent side gets
 `--rtp-in`/`--rtp-out` on loopback: the driver feeds RTP into --rtp-in and counts what comes out
-of --rtp-out. The peers (aioice_peer.py, libnice_peer.py) send and count RTP themselves.
+of --rtp-out. The peers (aioice_peer.py, libnice_peer.py, pion_peer.go) send and count RTP
+themselves. The pion peer is compiled first (interop/build_pion.sh, offline, cached in
+.build-interop/pion-peer).
 
 Success (exit 0): both sides connected, and media arrived both ways: RTP at every ice-agent's
 --rtp-out and at every peer. Otherwise exit 1 (exit 2: usage or missing dependency); the
@@ -57,6 +60,9 @@ import common  # noqa: E402
 SYSTEM_PYTHON = "/usr/bin/python3"  # Debian's: has gi (PyGObject) and, via install-deps, aioice
 NETNS_PREFIX = "iceinterop-"
 INSTALL_HINT = "scripts/install-deps"
+BUILD_PION = os.path.join(HERE, "build_pion.sh")
+PION_PEER = os.path.join(REPO, ".build-interop", "pion-peer")
+IMPLS = ["aioice", "libnice", "pion", "ice-agent"]
 
 
 class Missing(Exception):
@@ -83,6 +89,13 @@ def check_dependencies(impls, ice_agent):
         if r.returncode != 0:
             problems.append("libnice with PyGObject is not installed: run `apt-get install python3-gi "
                             "gir1.2-nice-0.1 libnice10` (or %s)" % INSTALL_HINT)
+    if "pion" in impls:
+        # Builds (or finds up to date) .build-interop/pion-peer; exit 2 names the apt-get command.
+        r = subprocess.run(["bash", BUILD_PION], capture_output=True, text=True)
+        if r.returncode == 2:
+            problems.append(r.stderr.strip().replace("build_pion: ", "") or "pion/ice is not installed")
+        elif r.returncode != 0 or not os.access(PION_PEER, os.X_OK):
+            problems.append("building the pion peer failed (interop/build_pion.sh): %s" % r.stderr.strip()[-2000:])
     if "ice-agent" in impls and not (ice_agent and os.access(ice_agent, os.X_OK)):
         problems.append("ice-agent not built at %s: run `swift build`" % ice_agent)
     if problems:
@@ -188,8 +201,13 @@ class Side:
             script = os.path.join(HERE, impl + "_peer.py")
             self.cmd = [SYSTEM_PYTHON, script, "--" + role_word, "--duration", str(args.duration),
                         "--summary", self.summary_path, "--log-level", args.log_level] + args.peer_arg
+        elif impl == "pion":
+            if not os.access(PION_PEER, os.X_OK):
+                raise Missing("the pion peer is not built: run interop/build_pion.sh")
+            self.cmd = [PION_PEER, "--" + role_word, "--duration", str(args.duration),
+                        "--summary", self.summary_path, "--log-level", args.log_level] + args.peer_arg
         else:
-            raise Missing("unknown implementation %r (aioice | libnice | ice-agent)" % impl)
+            raise Missing("unknown implementation %r (%s)" % (impl, " | ".join(IMPLS)))
 
     def start(self):
         self.errfile = open(self.stderr_path, "w")
@@ -424,16 +442,17 @@ def dump_logs(logdir):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("impl", choices=["aioice", "libnice", "ice-agent"])
+    ap.add_argument("impl", choices=IMPLS)
     ap.add_argument("role", choices=["call", "answer"])
-    ap.add_argument("--left", default="ice-agent", choices=["aioice", "libnice", "ice-agent"])
+    ap.add_argument("--left", default="ice-agent", choices=IMPLS)
     ap.add_argument("--json", action="store_true", help="one-line JSON")
     ap.add_argument("--duration", type=int, default=5, help="whole seconds each side runs (default 5)")
     ap.add_argument("--ice-agent", default=os.path.join(REPO, ".build", "debug", "ice-agent"))
     ap.add_argument("--log-level", default="debug")
     ap.add_argument("--keep-logs", action="store_true")
     ap.add_argument("--peer-arg", action="append", default=[],
-                    help="extra argument for the peer script (repeatable), e.g. --peer-arg=--aggressive")
+                    help="extra argument for the peer (repeatable), e.g. --peer-arg=--aggressive (libnice), "
+                         "--peer-arg=--check-interval-ms=50 (pion)")
     ap.add_argument("--no-netns", action="store_true", help="run on the host's loopback (debugging)")
     ap.add_argument("--inside-netns", help=argparse.SUPPRESS)
     argv = sys.argv[1:]

@@ -1,18 +1,22 @@
 import Foundation
 import Testing
 
-/// ice-agent against two independent ICE implementations, aioice (Python, PyPI) and libnice
-/// (C, Debian, through PyGObject), in both roles. Each pairing runs in a fresh network namespace
+/// ice-agent against three independent ICE implementations, aioice (Python, PyPI), libnice
+/// (C, Debian, through PyGObject) and pion/ice (Go, Debian's sources, built offline by
+/// `interop/build_pion.sh` into .build-interop/pion-peer), in both roles. Each pairing runs in a fresh network namespace
 /// with only loopback (`interop/run_pair.py`), signals over cross-wired stdio, and streams RTP
 /// both ways: camera RTP into our --rtp-in reaches the peer, the peer's RTP leaves our --rtp-out.
 /// Needs root (ip netns), iproute2, and what `scripts/install-deps` installs: python3-gi,
-/// gir1.2-nice-0.1, libnice10 and aioice for /usr/bin/python3. A missing piece fails the test with
+/// gir1.2-nice-0.1, libnice10, golang-go, golang-github-pion-ice.v2-dev and aioice for
+/// /usr/bin/python3. A missing piece fails the test with
 /// the command that installs it.
 @Suite(.serialized) struct InteropTests {
     @Test func aioiceAnswersOurCall() throws { try pairing("aioice", "call") }
     @Test func aioiceCallsOurAnswer() throws { try pairing("aioice", "answer") }
     @Test func libniceAnswersOurCall() throws { try pairing("libnice", "call") }
     @Test func libniceCallsOurAnswer() throws { try pairing("libnice", "answer") }
+    @Test func pionAnswersOurCall() throws { try pairing("pion", "call") }
+    @Test func pionCallsOurAnswer() throws { try pairing("pion", "answer") }
 
     /// The repository root, from this file's path (Tests/IntegrationTests/InteropTests.swift).
     static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
@@ -27,7 +31,7 @@ import Testing
         _ = try requireTool("ip", install: "apt-get install iproute2")
         let script = Self.repoRoot.appendingPathComponent("interop/run_pair.py").path
         let r = try run(python, [script, impl, role, "--json", "--duration", "5", "--ice-agent", try iceAgentPath()],
-                        timeout: 45)
+                        timeout: impl == "pion" ? 90 : 45)  // pion: a first build takes ~20 s
         let line = r.stdout.split(separator: "\n").last.map(String.init) ?? ""
         guard let data = line.data(using: .utf8),
               let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
