@@ -11,11 +11,13 @@ public protocol SignalingSink: AnyObject {
 }
 
 /// Media the session offers: one RTP stream with rtcp-mux on component 1.
+/// The m= line (RFC 8866 §5.14): media kind, payload type and its rtpmap/fmtp, from the
+/// command line or configuration file.
 public struct MediaConfig {
-    var kind = "video"
-    var payloadType = "96"
-    var rtpmap = "96 H264/90000"
-    var fmtp: String? = "96 packetization-mode=1;profile-level-id=42e01f"
+    public var kind = "video"
+    public var payloadType = "96"
+    public var rtpmap = "96 H264/90000"
+    public var fmtp: String? = "96 packetization-mode=1;profile-level-id=42e01f"
 
     public init() {}
 }

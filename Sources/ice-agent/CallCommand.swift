@@ -18,6 +18,7 @@ struct CallCommand {
     var url: HTTPURL? = nil
     var listen: TransportAddress? = nil
 
+    var media = MediaConfig()
     var pcapPath: String? = nil
     var statusSocket: String? = nil
 
@@ -55,6 +56,22 @@ struct CallCommand {
             case "--interface": filter.include.append(try value())
             case "--exclude-interface": filter.exclude.append(try value())
             case "--pcap": pcapPath = try value()
+            case "--media":
+                let kind = try value()
+                guard kind == "audio" || kind == "video" else { throw UsageError("--media: audio or video") }
+                media.kind = kind
+            case "--payload-type":
+                let v = try value()
+                guard let pt = Int(v), (0...127).contains(pt) else { throw UsageError("--payload-type: 0..127") }
+                media.payloadType = v
+            case "--rtpmap":
+                // "ENCODING/CLOCK[/CHANNELS]" for the payload type (RFC 8866 §6.6).
+                let v = try value()
+                guard v.split(separator: "/").count >= 2, !v.contains(" ") else { throw UsageError("--rtpmap: ENCODING/CLOCK[/CHANNELS]") }
+                media.rtpmap = v
+            case "--fmtp":
+                let v = try value()
+                media.fmtp = v.isEmpty ? nil : v
             case "--status-socket": statusSocket = try value()
             case "--allow-loopback": filter.includeLoopback = true
             case "--duration":
@@ -80,6 +97,16 @@ struct CallCommand {
             throw UsageError(role == .controlling ? "call needs a URL or --signal stdio" : "answer needs --listen ADDR:PORT or --signal stdio")
         }
         if listen != nil && role == .controlling { throw UsageError("--listen is for answer") }
+        // rtpmap/fmtp values are given without the payload type; the SDP lines carry it.
+        if !media.rtpmap.hasPrefix(media.payloadType + " ") {
+            let encoding = media.rtpmap.split(separator: " ").last.map(String.init) ?? media.rtpmap
+            media.rtpmap = media.payloadType + " " + encoding
+        }
+        if let f = media.fmtp {
+            let params = f.split(separator: " ", maxSplits: 1).count == 2 && Int(f.split(separator: " ")[0]) != nil
+                ? String(f.split(separator: " ", maxSplits: 1)[1]) : f
+            media.fmtp = media.payloadType + " " + params
+        }
     }
 
     func run() -> Int32 {
@@ -93,7 +120,7 @@ struct CallCommand {
         let session: Session
         do throws(SessionError) {
             session = try Session(name: role == .controlling ? "doorbell" : "home", role: role, stunServers: stunServers,
-                                  addresses: addresses, loop: loop)
+                                  addresses: addresses, loop: loop, media: media)
             try session.attachMedia(rtpIn: rtpIn, rtpOut: rtpOut)
         } catch {
             Log.error(error.description)
@@ -149,7 +176,7 @@ struct CallCommand {
 extension CallCommand {
     /// `answer --listen`: an HTTP signaling server; each POSTed offer gets its own session.
     func serve(listen: TransportAddress, loop: EventLoop, addresses: [IPAddress]) -> Int32 {
-        let stun = stunServers, rtpIn = rtpIn, rtpOut = rtpOut
+        let stun = stunServers, rtpIn = rtpIn, rtpOut = rtpOut, media = media
         var mediaTaken = false
         let pcap = pcapPath.flatMap { PcapWriter(path: $0) }
         if let pcapPath, pcap == nil {
@@ -160,7 +187,8 @@ extension CallCommand {
         do throws(SocketError) {
             server = try HTTPSignalingServer(listen: listen, loop: loop) {
                 do throws(SessionError) {
-                    let s = try Session(name: "home", role: .controlled, stunServers: stun, addresses: addresses, loop: loop)
+                    let s = try Session(name: "home", role: .controlled, stunServers: stun, addresses: addresses, loop: loop,
+                                        media: media)
                     s.pcap = pcap
                     if !mediaTaken {
                         // One pipeline: the first session gets the media ports.

@@ -5,7 +5,8 @@ import Runtime
 /// arguments placed before the command line's, so the command line adds to or overrides it.
 enum ConfigFile {
     static let valueKeys: Set<String> = ["stun", "rtp-in", "rtp-out", "interface", "exclude-interface", "duration",
-                                         "log-level", "pcap", "status-socket", "listen", "url", "signal"]
+                                         "log-level", "pcap", "status-socket", "listen", "url", "signal",
+                                         "media", "payload-type", "rtpmap", "fmtp"]
     static let flagKeys: Set<String> = ["allow-loopback"]
 
     static func arguments(path: String) throws(UsageError) -> [String] {

@@ -87,4 +87,16 @@ import Testing
         #expect(r.stderr.contains("SDP line 2: malformed line"), "\(r.stderr)")
         #expect(r.stdout.hasPrefix("v=0\r\n"))
     }
+
+    @Test func mediaLineComesFromConfiguration() throws {
+        let r = try run(try iceAgentPath(), ["answer", "--signal", "stdio", "--allow-loopback", "--interface", "lo", "--duration", "1",
+                                             "--media", "audio", "--payload-type", "111", "--rtpmap", "opus/48000/2",
+                                             "--fmtp", "minptime=10;useinbandfec=1"], timeout: 10)
+        #expect(r.stdout.contains("\r\nm=audio "), "\(r.stdout)")
+        #expect(r.stdout.contains(" RTP/AVP 111\r\n"))
+        #expect(r.stdout.contains("\r\na=rtpmap:111 opus/48000/2\r\n"))
+        #expect(r.stdout.contains("\r\na=fmtp:111 minptime=10;useinbandfec=1\r\n"))
+        let bad = try run(try iceAgentPath(), ["answer", "--signal", "stdio", "--payload-type", "300"])
+        #expect(bad.status == 2 && bad.stderr.contains("--payload-type: 0..127"))
+    }
 }
