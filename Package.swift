@@ -22,6 +22,7 @@ let package = Package(
             linkerSettings: [.linkedLibrary("mbedcrypto")]),
         .target(name: "STUN", dependencies: ["Common", "Crypto"], path: "Sources/STUN"),
         .target(name: "ICE", dependencies: ["Common", "STUN"], path: "Sources/ICE"),
+        .target(name: "TURN", dependencies: ["Common", "STUN"], path: "Sources/TURN"),
         .target(name: "SDP", dependencies: ["Common", "ICE"], path: "Sources/SDP"),
         .target(name: "RTP", dependencies: ["Common"], path: "Sources/RTP"),
         .target(name: "HTTP", path: "Sources/HTTP"),
@@ -43,7 +44,7 @@ let package = Package(
         .target(
             name: "Daemon", dependencies: ["Common", "STUN", "ICE", "SDP", "RTP", "HTTP", "Runtime"], path: "Sources/Daemon"),
         .executableTarget(
-            name: "ice-agent", dependencies: ["Daemon", "STUN", "ICE", "SDP", "RTP", "HTTP", "Runtime"], path: "Sources/ice-agent"),
+            name: "ice-agent", dependencies: ["Daemon", "STUN", "ICE", "TURN", "SDP", "RTP", "HTTP", "Runtime"], path: "Sources/ice-agent"),
         // Replaces malloc & co. in the benchmark process to count heap allocations.
         .target(name: "AllocationCounter", dependencies: ["CLinux"], path: "Sources/AllocationCounter"),
         .executableTarget(
@@ -66,6 +67,7 @@ let package = Package(
         .testTarget(name: "RTPTests", dependencies: ["RTP"], path: "Tests/RTPTests"),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"], path: "Tests/HTTPTests"),
         .testTarget(name: "STUNTests", dependencies: ["STUN", "STUNTestVectors"], path: "Tests/STUNTests"),
+        .testTarget(name: "TURNTests", dependencies: ["Common", "STUN", "TURN"], path: "Tests/TURNTests"),
         .testTarget(
             name: "IntegrationTests", dependencies: ["STUNTestVectors", "ice-agent", "ice-bench"],
             path: "Tests/IntegrationTests"),

@@ -1,6 +1,7 @@
 import Common
 import ICE
 import Runtime
+import SDP
 import STUN
 
 // The parts of `ice-agent demo` that drive two sessions in one process: in-memory
@@ -41,17 +42,15 @@ public final class InMemorySignaling: TimerClient {
         for (session, item) in items {
             switch item {
             case .description(let sdp):
-                do throws(SDPErrorBox) { try deliver(sdp, to: session, now: now) } catch { Log.error("demo: bad description") }
+                do throws(SDPError) { try session.receiveDescription(sdp, now: now) } catch {
+                    Log.error("demo: bad description: \(error.description)")
+                }
             case .candidate(let c): session.receiveCandidate(c, now: now)
             case .endOfCandidates: session.receiveEndOfCandidates(now: now)
             }
         }
     }
 
-    struct SDPErrorBox: Error {}
-    func deliver(_ sdp: String, to s: Session, now: Instant) throws(SDPErrorBox) {
-        do { try s.receiveDescription(sdp, now: now) } catch { throw SDPErrorBox() }
-    }
 }
 
 /// The built-in STUN server on the event loop.
@@ -61,10 +60,10 @@ public final class StunServer: ReadableHandler {
     var input = [UInt8](repeating: 0, count: 2048)
     var output = [UInt8](repeating: 0, count: 1024)
 
-    public init(bind: TransportAddress, loop: EventLoop) throws {
+    public init(bind: TransportAddress, loop: EventLoop) throws(SocketError) {
         socket = try UDPSocket(bind: bind)
         responder = BindingResponder(primary: socket.localAddress, software: "ice-agent 0.1.0")
-        try loop.register(fd: socket.descriptor, self)
+        try? loop.register(fd: socket.descriptor, self)
     }
 
     public func readable(now: Instant) {
@@ -91,7 +90,7 @@ public final class RTPTestSource: TimerClient {
     var next: Instant? = nil
     var packet = [UInt8](repeating: 0, count: 1012)
 
-    public init(to destination: TransportAddress, loop: EventLoop) throws {
+    public init(to destination: TransportAddress, loop: EventLoop) throws(SocketError) {
         self.destination = destination
         socket = try UDPSocket(bind: TransportAddress(destination.ip.isIPv4 ? .v4Loopback : .v6Loopback, 0))
         loop.addTimerClient(self)
@@ -121,9 +120,9 @@ public final class MediaSink: ReadableHandler {
     public internal(set) var packets = 0
     var buffer = [UInt8](repeating: 0, count: 2048)
 
-    public init(bind: TransportAddress, loop: EventLoop) throws {
+    public init(bind: TransportAddress, loop: EventLoop) throws(SocketError) {
         socket = try UDPSocket(bind: bind)
-        try loop.register(fd: socket.descriptor, self)
+        try? loop.register(fd: socket.descriptor, self)
     }
 
     public func readable(now: Instant) {

@@ -160,7 +160,7 @@ public final class Agent<Random: RandomSource> {
         // The same IP (another component) keeps its preference; each new IP of a family
         // ranks below the previous one.
         var sameFamily = 0
-        for c in locals.storage where c.type == .host {
+        for c in locals where c.type == .host {
             if c.address.ip == ip { return c.localPreference }
             if c.address.ip.isIPv4 == ip.isIPv4 && c.component == 1 { sameFamily += 1 }
         }

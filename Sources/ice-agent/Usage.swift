@@ -18,6 +18,10 @@ let usageText = """
           State, selected pair and counters of a daemon started with --status-socket.
       ice-agent demo [--seconds N] [--log-level L]
           Home and doorbell on loopback with a STUN server and an RTP test source.
+      ice-agent turn allocate --server HOST:PORT --user USER:PASSWORD [--peer ADDR:PORT] [--realm R]
+                              [--lifetime S] [--hold S] [--timeout S] [--rto MS]
+          TURN (RFC 8656, UDP) allocation: prints the relayed and mapped addresses; with --peer,
+          echoes a datagram through a permission and a channel. Deallocates before exiting.
       ice-agent stun decode [--password P] [--long-term USER:REALM:PASSWORD]
           Reads hex-encoded STUN messages, one per line, on stdin; prints one JSON object per line.
       ice-agent stun server --listen ADDR:PORT [--alternate ADDR:PORT]

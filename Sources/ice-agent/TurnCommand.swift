@@ -1,0 +1,257 @@
+import Common
+import Runtime
+import STUN
+import TURN
+
+let turnUsage = """
+    ice-agent turn allocate --server HOST:PORT --user USER:PASSWORD [--peer ADDR:PORT] [--realm R]
+                            [--bind ADDR:PORT] [--lifetime S] [--hold S] [--timeout S] [--rto MS]
+        Allocates a relayed address on a TURN server over UDP (RFC 8656) and prints
+        `relayed: IP:PORT` and `mapped: IP:PORT`. With --peer: creates a permission, sends a
+        datagram through the relay as a Send indication, binds a channel, sends one as
+        ChannelData, and expects the peer to echo both (`echo: ok`). --realm: fail unless the
+        server's realm is R. --hold: keep the allocation S seconds before using it. Always
+        deallocates (Refresh LIFETIME 0) before exiting. Exit 1 on any failure.
+    """
+
+/// `ice-agent turn allocate`: the TURN client on a real UDP socket.
+struct TurnCommand {
+    var server: TransportAddress
+    var username: String
+    var password: String
+    var peer: TransportAddress? = nil
+    var realm: String? = nil
+    var bind: TransportAddress? = nil
+    var lifetime: UInt32? = nil
+    var hold = Interval.seconds(0)
+    var timeout = Interval.seconds(10)
+    var rto = TURNTiming.rto
+
+    init(arguments: [String]) throws(UsageError) {
+        guard arguments.first == "allocate" else { throw UsageError("turn needs allocate\n" + turnUsage) }
+        var serverText: String? = nil
+        var user: String? = nil
+        var i = 1
+        while i < arguments.count {
+            let a = arguments[i]
+            guard i + 1 < arguments.count else { throw UsageError(a + " needs a value") }
+            let v = arguments[i + 1]
+            switch a {
+            case "--server": serverText = v
+            case "--user": user = v
+            case "--peer": peer = try parseAddress(v)
+            case "--realm": realm = v
+            case "--bind": bind = try parseAddress(v)
+            case "--lifetime":
+                guard let s = UInt32(v), s > 0 else { throw UsageError("--lifetime takes seconds > 0") }
+                lifetime = s
+            case "--hold":
+                guard let s = Int64(v), s >= 0, s <= 3600 else { throw UsageError("--hold takes 0..3600 s") }
+                hold = .seconds(s)
+            case "--timeout":
+                guard let s = Int64(v), s > 0, s <= 3600 else { throw UsageError("--timeout takes 1..3600 s") }
+                timeout = .seconds(s)
+            case "--rto":
+                guard let ms = Int64(v), ms > 0, ms <= 60_000 else { throw UsageError("--rto takes 1..60000 ms") }
+                rto = .milliseconds(ms)
+            default: throw UsageError("unknown option for turn allocate: " + a + "\n" + turnUsage)
+            }
+            i += 2
+        }
+        guard let serverText else { throw UsageError("turn allocate needs --server HOST:PORT") }
+        guard let s = resolve(hostAndPort: serverText) else { throw UsageError("cannot resolve " + serverText) }
+        server = s
+        guard let user, let colon = user.firstIndex(of: ":") else { throw UsageError("turn allocate needs --user USER:PASSWORD") }
+        username = String(user[..<colon])
+        password = String(user[user.index(after: colon)...])
+        if let peer, peer.ip.isIPv4 != server.ip.isIPv4 { throw UsageError("--peer must have the server's address family") }
+    }
+
+    /// Where the peer exchange is.
+    enum Stage {
+        case allocating, holding(until: Instant), permission, indicationEcho, channel, channelEcho, closing, done
+    }
+
+    func run() -> Int32 {
+        let local = bind ?? TransportAddress(server.ip.isIPv4 ? .v4Any : .v6(0, 0), 0)
+        let socket: UDPSocket
+        do throws(SocketError) {
+            socket = try UDPSocket(bind: local)
+        } catch {
+            printError("ice-agent: " + error.description)
+            return 1
+        }
+        var config = TURNConfiguration()
+        config.requestedLifetime = lifetime
+        config.expectedRealm = realm
+        config.software = "ice-agent " + version
+        config.rto = rto
+        let client = TURNClient(server: server, username: username, password: password, configuration: config,
+                                random: SystemRandom())
+        var random = SystemRandom()
+        let payload = Array(("ice-agent turn echo " + hexString(random.next())).utf8)
+        let start = monotonicNow()
+        let giveUp = start + timeout
+        var stage = Stage.allocating
+        var status: Int32 = 0
+        var buffer = [UInt8](repeating: 0, count: 65536)
+
+        func sendPayload(_ now: Instant) -> Bool {
+            guard let peer else { return false }
+            let error: TURNError? = payload.withUnsafeBytes { raw in
+                do throws(TURNError) {
+                    try client.send(raw, to: peer, now: now)
+                    return nil
+                } catch { return error }
+            }
+            if let error {
+                printError("ice-agent: sending through the relay failed: " + "\(error.name)")
+                return false
+            }
+            return true
+        }
+
+        func closeWith(_ code: Int32, _ now: Instant) {
+            if code != 0 { status = code }
+            stage = .closing
+            client.close(now: now)
+            if client.state == .closed { stage = .done }
+        }
+
+        func usePeer(_ now: Instant) {
+            guard let peer else {
+                closeWith(0, now)
+                return
+            }
+            do throws(TURNError) {
+                try client.createPermission(peer: peer, now: now)
+                stage = .permission
+            } catch {
+                printError("ice-agent: CreatePermission: " + "\(error.name)")
+                closeWith(1, now)
+            }
+        }
+
+        do throws(TURNError) {
+            try client.start(now: start)
+        } catch {
+            printError("ice-agent: " + "\(error.name)")
+            return 1
+        }
+
+        while true {
+            let now = monotonicNow()
+            while let e = client.pollEvent() {
+                switch e {
+                case .allocated(let relayed, let mapped, let lifetime):
+                    print("relayed: " + relayed.description)
+                    if let mapped { print("mapped: " + mapped.description) }
+                    printError("lifetime: \(lifetime.milliseconds / 1000) s")
+                    if hold.nanoseconds > 0 {
+                        stage = .holding(until: now + hold)
+                    } else {
+                        usePeer(now)
+                    }
+                case .refreshed(let lifetime):
+                    printError("refreshed: \(lifetime.milliseconds / 1000) s")
+                case .redirected(let to):
+                    printError("redirected to " + to.description)
+                case .retrying(let f, let after):
+                    printError("ice-agent: " + f.description + ", retrying in \(after.milliseconds) ms")
+                case .failed(let f):
+                    printError("ice-agent: turn allocate failed: " + f.description)
+                    return 1
+                case .permissionCreated(let ip):
+                    printError("permission: " + ip.description)
+                    if case .permission = stage {
+                        stage = .indicationEcho
+                        if !sendPayload(now) { closeWith(1, now) }
+                    }
+                case .permissionFailed(let ip, let f):
+                    printError("ice-agent: permission for " + ip.description + " failed: " + f.description)
+                    closeWith(1, now)
+                case .channelBound(let p, let number):
+                    printError("channel: " + hexUInt16(number) + " -> " + p.description)
+                    if case .channel = stage {
+                        stage = .channelEcho
+                        if !sendPayload(now) { closeWith(1, now) }
+                    }
+                case .channelBindFailed(let p, let f):
+                    printError("ice-agent: channel to " + p.description + " failed: " + f.description)
+                    closeWith(1, now)
+                case .deallocated:
+                    printError("deallocated")
+                    stage = .done
+                case .tableFull(let table):
+                    printError("ice-agent: table full: " + "\(table.name)")
+                }
+            }
+            if case .done = stage { break }
+            if case .holding(let until) = stage, now >= until { usePeer(now) }
+            // Events above may have queued requests or data: send before waiting.
+            while let t = client.pollTransmit() {
+                do throws(SocketError) {
+                    try socket.send(t.bytes, to: t.destination)
+                } catch {
+                    // ICMP errors (port unreachable) surface here; retransmissions cover it.
+                    printError("ice-agent: " + error.description)
+                }
+            }
+            if now >= giveUp {
+                printError("ice-agent: timed out (state " + "\(client.state.name)" + ")")
+                return 1
+            }
+
+            var wake = giveUp
+            if let d = client.nextDeadline, d < wake { wake = d }
+            if case .holding(let until) = stage, until < wake { wake = until }
+            if wake <= now {
+                client.handleTimeout(now: now)
+                continue
+            }
+            let waitMs = Int32(max(1, min(1000, (wake - now).milliseconds + 1)))
+            let outcome: Result<(count: Int, from: TransportAddress)?, SocketError> = buffer.withUnsafeMutableBytes { raw in
+                do throws(SocketError) {
+                    return .success(try socket.receive(into: raw, timeoutMilliseconds: waitMs))
+                } catch { return .failure(error) }
+            }
+            guard case .success(let received) = outcome else {
+                if case .failure(let error) = outcome { printError("ice-agent: " + error.description) }
+                return 1
+            }
+            let later = monotonicNow()
+            if let received {
+                let viaChannel = client.counters.channelDataReceived
+                let echoed: Bool = buffer.withUnsafeBytes { raw in
+                    let packet = UnsafeRawBufferPointer(rebasing: raw[0..<received.count])
+                    guard case .data(let from, let bytes) = client.handle(packet: packet, from: received.from, now: later),
+                          from == peer else { return false }
+                    return payload.withUnsafeBytes { bytes.bytesEqual($0) }
+                }
+                if echoed {
+                    switch stage {
+                    case .indicationEcho:
+                        printError("echo via send/data indication: ok")
+                        do throws(TURNError) {
+                            try client.bindChannel(peer: peer!, now: later)
+                            stage = .channel
+                        } catch {
+                            printError("ice-agent: ChannelBind: " + "\(error.name)")
+                            closeWith(1, later)
+                        }
+                    case .channelEcho where client.counters.channelDataReceived > viaChannel:
+                        printError("echo via channel: ok")
+                        print("echo: ok")
+                        closeWith(0, later)
+                    default:
+                        break
+                    }
+                }
+            }
+            if let d = client.nextDeadline, later >= d { client.handleTimeout(now: later) }
+        }
+        let c = client.counters
+        printError("stale-nonce-retries: \(c.staleNonceRetries) retransmits: \(c.retransmits) dropped: \(c.malformed + c.unauthenticated + c.unknownTransaction)")
+        return status
+    }
+}
