@@ -14,6 +14,7 @@ let package = Package(
         // C headers through thin module maps (DESIGN.md: C only through module maps).
         .systemLibrary(name: "CMbedTLS", path: "Sources/CMbedTLS"),
         .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
+        .systemLibrary(name: "CGPIOD", path: "Sources/CGPIOD"),
 
         // Protocol modules: sans-IO, Embedded-Swift compatible.
         .target(name: "Common", path: "Sources/Common"),
@@ -38,11 +39,15 @@ let package = Package(
 
         // Host runtime: sockets and clocks through the CLinux shim.
         .target(name: "Runtime", dependencies: ["Common", "CLinux"], path: "Sources/Runtime"),
+        // The board: status LEDs and the doorbell button over libgpiod (pure logic plus a thin driver).
+        .target(
+            name: "Board", dependencies: ["Common", "Runtime", "CGPIOD"], path: "Sources/Board",
+            linkerSettings: [.linkedLibrary("gpiod")]),
 
         // The daemon's parts (sessions, signaling transports, media relay, status socket, the
         // demo's in-process helpers), shared by ice-agent and ice-bench.
         .target(
-            name: "Daemon", dependencies: ["Common", "STUN", "ICE", "SDP", "RTP", "HTTP", "Runtime"], path: "Sources/Daemon"),
+            name: "Daemon", dependencies: ["Common", "STUN", "ICE", "TURN", "SDP", "RTP", "HTTP", "Runtime"], path: "Sources/Daemon"),
         .executableTarget(
             name: "ice-agent", dependencies: ["Daemon", "STUN", "ICE", "TURN", "SDP", "RTP", "HTTP", "Runtime"], path: "Sources/ice-agent"),
         // Replaces malloc & co. in the benchmark process to count heap allocations.
@@ -74,5 +79,6 @@ let package = Package(
         .testTarget(
             name: "ICETests", dependencies: ["Common", "STUN", "ICE", "ICEHarness", "NetworkSimulator"],
             path: "Tests/ICETests"),
+        .testTarget(name: "BoardTests", dependencies: ["Common", "Board"], path: "Tests/BoardTests"),
     ]
 )

@@ -4,6 +4,7 @@ import RTP
 import Runtime
 import SDP
 import STUN
+import TURN
 
 /// One ICE session on real sockets: the agent, its bases (one UDP socket per interface
 /// address), signaling, and the media relay between local RTP ports and the selected pair.
@@ -27,6 +28,11 @@ public final class Session: TimerClient {
     /// Local media that arrived before a pair was selected (nowhere to send it yet).
     public internal(set) var droppedNoPair = 0
     public internal(set) var everConnected = false
+    let turnServers: [TURNServerConfig]
+    let relayOnly: Bool
+    var relays: [Relay] = []
+    var agentGatheringDone = false
+    var endOfCandidatesPending = false
     var gatheringDone = false
     var descriptionSent = false
     var remoteDescriptionReceived = false
@@ -36,10 +42,12 @@ public final class Session: TimerClient {
     public var pcap: PcapWriter?
 
     public init(name: String, role: Role, stunServers: [TransportAddress], addresses: [IPAddress], loop: EventLoop,
-         media: MediaConfig = MediaConfig()) throws(SessionError) {
+         media: MediaConfig = MediaConfig(), turnServers: [TURNServerConfig] = [], relayOnly: Bool = false) throws(SessionError) {
         self.name = name
         self.loop = loop
         self.media = media
+        self.turnServers = turnServers
+        self.relayOnly = relayOnly
         var config = AgentConfiguration()
         config.role = role
         config.stunServers = stunServers
@@ -48,7 +56,8 @@ public final class Session: TimerClient {
             do throws(SocketError) {
                 let s = try UDPSocket(bind: TransportAddress(ip, 0))
                 sockets.append(s)
-                try? agent.addHostCandidate(base: s.localAddress)
+                // Relay-only: the sockets still carry TURN, but no host candidate is offered.
+                if !relayOnly { try? agent.addHostCandidate(base: s.localAddress) }
                 try? loop.register(fd: s.descriptor, SocketReader(session: self, socket: s))
             } catch {
                 Log.warning("\(name): cannot bind \(ip): \(error.description)")
@@ -80,7 +89,8 @@ public final class Session: TimerClient {
     }
 
     public func start(now: Instant) {
-        agent.startGathering(now: now)
+        if !relayOnly { agent.startGathering(now: now) } else { agentGatheringDone = true }
+        startRelays(now: now)
         flush(now: now)
     }
 
@@ -95,6 +105,7 @@ public final class Session: TimerClient {
         for m in d.media.prefix(1) {
             for c in m.candidates where c.component == 1 && c.transport == .udp {
                 do throws(ICEError) { try agent.addRemoteCandidate(c, now: now) } catch { Log.debug("\(name): candidate ignored") }
+                permitOnRelays(c.address, now: now)
             }
             if m.endOfCandidates { agent.setRemoteEndOfCandidates(now: now) }
         }
@@ -104,6 +115,7 @@ public final class Session: TimerClient {
     func receiveCandidate(_ c: Candidate, now: Instant) {
         guard c.component == 1, c.transport == .udp else { return }
         do throws(ICEError) { try agent.addRemoteCandidate(c, now: now) } catch { Log.debug("\(name): candidate ignored") }
+        permitOnRelays(c.address, now: now)
         flush(now: now)
     }
 
@@ -114,39 +126,46 @@ public final class Session: TimerClient {
 
     // MARK: Event loop
 
-    public var nextDeadline: Instant? { agent.nextDeadline }
+    public var nextDeadline: Instant? {
+        var d = agent.nextDeadline
+        for r in relays {
+            if let t = r.client.nextDeadline, d == nil || t < d! { d = t }
+        }
+        return d
+    }
 
     public func handleTimeout(now: Instant) {
-        agent.handleTimeout(now: now)
+        if let d = agent.nextDeadline, d <= now { agent.handleTimeout(now: now) }
+        for r in relays {
+            if let t = r.client.nextDeadline, t <= now { r.client.handleTimeout(now: now) }
+        }
         flush(now: now)
     }
 
     /// Sends what the agent queued and acts on its events.
     func flush(now: Instant) {
         while let t = agent.pollTransmit() {
-            guard let s = sockets.first(where: { $0.localAddress == t.source }) else { continue }
-            pcap?.record(t.bytes, from: t.source, to: t.destination)
-            do throws(SocketError) { try s.send(t.bytes, to: t.destination) } catch {
-                Log.debug("\(name): send to \(t.destination) failed: \(error.description)")
-            }
+            send(t.bytes, from: t.source, to: t.destination, now: now)
         }
+        flushRelays(now: now)
+        while let t = agent.pollTransmit() {  // relay events may have made the agent send
+            send(t.bytes, from: t.source, to: t.destination, now: now)
+        }
+        flushRelays(now: now)
         while let e = agent.pollEvent() {
             switch e {
             case .localCandidate(let c):
                 Log.debug("\(name): local candidate " + CandidateLine.format(c))
                 if descriptionSent { signaling?.sendCandidate(c) }
             case .gatheringComplete:
-                gatheringDone = true
-                if descriptionSent {
-                    signaling?.sendEndOfCandidates()
-                } else {
-                    sendDescription()  // carries a=end-of-candidates itself
-                }
+                agentGatheringDone = true
+                checkGatheringDone()
             case .stateChanged(let s):
                 Log.info("\(name): ICE \(s.name.description)")
                 if s == .connected || s == .completed { everConnected = true }
                 onStateChange?(s)
             case .selectedPair(_, let l, let r, let nominated):
+                if l.type == .relayed { bindChannel(relayed: l.address, peer: r.address, now: now) }
                 Log.info("\(name): selected \(l.address) -> \(r.address) (\(l.type.sdpName.description)/\(r.type.sdpName.description))\(nominated ? " nominated" : "")")
             case .roleChanged(let role):
                 Log.info("\(name): role \(role.name.description)")
@@ -154,6 +173,7 @@ public final class Session: TimerClient {
                 Log.warning("\(name): table full: \(t.name.description)")
             }
         }
+        sendEndOfCandidatesIfPending()
         // Trickle: the description goes out at once with the host candidates (RFC 8838 §4).
         if !descriptionSent { sendDescription() }
     }
@@ -172,6 +192,7 @@ public final class Session: TimerClient {
     /// A datagram on a base socket.
     func received(_ bytes: UnsafeRawBufferPointer, from: TransportAddress, on socket: UDPSocket, now: Instant) {
         pcap?.record(bytes, from: from, to: socket.localAddress)
+        if receivedFromRelay(bytes, from: from, on: socket, now: now) { return }
         let d = agent.handle(packet: bytes, from: from, to: socket.localAddress, now: now)
         if d == .notSTUN { relayFromPeer(bytes, from: from, on: socket.localAddress, now: now) }
         flush(now: now)
@@ -209,27 +230,26 @@ public final class Session: TimerClient {
                 toPeer.recordInvalid()
                 return
             }
-            guard let pair = agent.selectedPair(), let s = sockets.first(where: { $0.localAddress == pair.local.base }) else {
+            guard let pair = agent.selectedPair() else {
                 droppedNoPair += 1
                 return
             }
             toPeer.recordRTP(h, size: bytes.count, now: now)
-            pcap?.record(bytes, from: pair.local.base, to: pair.remote.address)
-            try? s.send(bytes, to: pair.remote.address)
+            send(bytes, from: pair.local.base, to: pair.remote.address, now: now)
         case .rtcp:
-            guard let pair = agent.selectedPair(), let s = sockets.first(where: { $0.localAddress == pair.local.base }) else {
+            guard let pair = agent.selectedPair() else {
                 droppedNoPair += 1
                 return
             }
             toPeer.recordRTCP(size: bytes.count, now: now)
-            pcap?.record(bytes, from: pair.local.base, to: pair.remote.address)
-            try? s.send(bytes, to: pair.remote.address)
+            send(bytes, from: pair.local.base, to: pair.remote.address, now: now)
         default:
             toPeer.recordInvalid()
         }
     }
 
     public func close() {
+        closeRelays(now: monotonicNow())
         agent.close()
         loop.removeTimerClient(self)
         for s in sockets { loop.unregister(fd: s.descriptor) }
@@ -240,11 +260,13 @@ public final class Session: TimerClient {
 public enum SessionError: Error {
     case noUsableAddress
     case mediaBind(TransportAddress, String)
+    case turnServer(String)
 
     public var description: String {
         switch self {
         case .noUsableAddress: return "no usable local address (see --interface / --allow-loopback)"
         case .mediaBind(let a, let e): return "cannot bind media port \(a): \(e)"
+        case .turnServer(let u): return "cannot resolve TURN server " + u
         }
     }
 }

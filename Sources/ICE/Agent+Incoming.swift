@@ -297,6 +297,9 @@ extension Agent {
     /// Declares failure when no component can succeed any more (RFC 8445 §8.1.2, RFC 8838 §8).
     func checkFailure(now: Instant) {
         guard state == .checking || state == .new else { return }
+        // Our own candidates may still come (STUN or TURN gathering): a missing pair is not
+        // a failed one yet.
+        if externalGatheringPending || (gatheringStarted && !gatheringComplete) { return }
         if let last = lastRemoteCandidateAt, now >= last + configuration.remoteCandidateWait { remoteCandidateWaitOver = true }
         guard remoteEndOfCandidates || remoteCandidateWaitOver else { return }
         for ci in components.indices {

@@ -23,6 +23,10 @@ public final class Agent<Random: RandomSource> {
     public internal(set) var state: AgentState = .new
     public internal(set) var counters = Counters()
     /// The peer is ICE-lite (a=ice-lite): we must be controlling (RFC 8445 §6.1.1).
+    /// The owner is still gathering candidates the agent cannot see coming (a TURN allocation):
+    /// checking does not fail for lack of pairs meanwhile (RFC 8838 §8 applies to both sides).
+    public var externalGatheringPending = false
+
     public var remoteIsLite = false {
         didSet { if remoteIsLite && !configuration.lite { setRole(.controlling) } }
     }
@@ -137,7 +141,7 @@ public final class Agent<Random: RandomSource> {
         // A base that appears after remote candidates (a new interface) is paired at once.
         if !remotes.isEmpty {
             pairWithRemotes(localIndex: locals.count - 1)
-            if state == .new && remoteCredentials != nil && !pairs.isEmpty { setState(.checking) }
+            if (state == .new || state == .failed) && remoteCredentials != nil && !pairs.isEmpty { setState(.checking) }
         }
         return c
     }
@@ -153,6 +157,7 @@ public final class Agent<Random: RandomSource> {
                              related: mappedAddress, server: server.ip, localPreference: localPreference)
         emit(.localCandidate(c))
         pairWithRemotes(localIndex: locals.count - 1)
+        if (state == .new || state == .failed) && remoteCredentials != nil && !pairs.isEmpty { setState(.checking) }
         return c
     }
 

@@ -19,6 +19,9 @@ struct CallCommand {
     var listen: TransportAddress? = nil
 
     var media = MediaConfig()
+    var turnURLs: [String] = []
+    var turnUser: (String, String)? = nil
+    var relayOnly = false
     var pcapPath: String? = nil
     var statusSocket: String? = nil
 
@@ -56,6 +59,12 @@ struct CallCommand {
             case "--interface": filter.include.append(try value())
             case "--exclude-interface": filter.exclude.append(try value())
             case "--pcap": pcapPath = try value()
+            case "--turn": turnURLs.append(try value())
+            case "--turn-user":
+                let v = try value()
+                guard let colon = v.firstIndex(of: ":") else { throw UsageError("--turn-user takes USER:PASSWORD") }
+                turnUser = (String(v[..<colon]), String(v[v.index(after: colon)...]))
+            case "--relay-only": relayOnly = true
             case "--media":
                 let kind = try value()
                 guard kind == "audio" || kind == "video" else { throw UsageError("--media: audio or video") }
@@ -97,6 +106,9 @@ struct CallCommand {
             throw UsageError(role == .controlling ? "call needs a URL or --signal stdio" : "answer needs --listen ADDR:PORT or --signal stdio")
         }
         if listen != nil && role == .controlling { throw UsageError("--listen is for answer") }
+        if !turnURLs.isEmpty && turnUser == nil { throw UsageError("--turn needs --turn-user USER:PASSWORD") }
+        if relayOnly && turnURLs.isEmpty { throw UsageError("--relay-only needs a --turn server") }
+        for u in turnURLs { _ = try TURNURL.parse(u) }
         // rtpmap/fmtp values are given without the payload type; the SDP lines carry it.
         if !media.rtpmap.hasPrefix(media.payloadType + " ") {
             let encoding = media.rtpmap.split(separator: " ").last.map(String.init) ?? media.rtpmap
@@ -120,7 +132,8 @@ struct CallCommand {
         let session: Session
         do throws(SessionError) {
             session = try Session(name: role == .controlling ? "doorbell" : "home", role: role, stunServers: stunServers,
-                                  addresses: addresses, loop: loop, media: media)
+                                  addresses: addresses, loop: loop, media: media, turnServers: try turnConfigs(),
+                                  relayOnly: relayOnly)
             try session.attachMedia(rtpIn: rtpIn, rtpOut: rtpOut)
         } catch {
             Log.error(error.description)
@@ -176,7 +189,12 @@ struct CallCommand {
 extension CallCommand {
     /// `answer --listen`: an HTTP signaling server; each POSTed offer gets its own session.
     func serve(listen: TransportAddress, loop: EventLoop, addresses: [IPAddress]) -> Int32 {
-        let stun = stunServers, rtpIn = rtpIn, rtpOut = rtpOut, media = media
+        let stun = stunServers, rtpIn = rtpIn, rtpOut = rtpOut, media = media, relayOnly = relayOnly
+        let turn: [TURNServerConfig]
+        do throws(SessionError) { turn = try turnConfigs() } catch {
+            Log.error(error.description)
+            return 1
+        }
         var mediaTaken = false
         let pcap = pcapPath.flatMap { PcapWriter(path: $0) }
         if let pcapPath, pcap == nil {
@@ -188,7 +206,7 @@ extension CallCommand {
             server = try HTTPSignalingServer(listen: listen, loop: loop) {
                 do throws(SessionError) {
                     let s = try Session(name: "home", role: .controlled, stunServers: stun, addresses: addresses, loop: loop,
-                                        media: media)
+                                        media: media, turnServers: turn, relayOnly: relayOnly)
                     s.pcap = pcap
                     if !mediaTaken {
                         // One pipeline: the first session gets the media ports.
@@ -237,5 +255,40 @@ struct StatusCommand {
         }
         writeStdout(text)
         return 0
+    }
+}
+
+extension CallCommand {
+    /// The --turn servers, resolved, with the --turn-user credential.
+    func turnConfigs() throws(SessionError) -> [TURNServerConfig] {
+        var out: [TURNServerConfig] = []
+        for u in turnURLs {
+            guard let hostPort = try? TURNURL.parse(u), let server = resolve(hostAndPort: hostPort) else {
+                throw .turnServer(u)
+            }
+            out.append(TURNServerConfig(server: server, username: turnUser?.0 ?? "", password: turnUser?.1 ?? ""))
+        }
+        return out
+    }
+}
+
+/// RFC 7065 TURN URIs: `turn:host[:port][?transport=udp]` (3478 by default). TCP and TLS
+/// (`?transport=tcp`, `turns:`) are not in this build yet.
+enum TURNURL {
+    static func parse(_ text: String) throws(UsageError) -> String {
+        var rest = Substring(text)
+        if rest.hasPrefix("turns:") { throw UsageError("turns: (TLS) is not available in this build yet: " + text) }
+        if rest.hasPrefix("turn:") { rest = rest.dropFirst(5) }
+        if let q = rest.firstIndex(of: "?") {
+            let query = rest[rest.index(after: q)...]
+            rest = rest[..<q]
+            guard query == "transport=udp" else { throw UsageError("only ?transport=udp is available in this build: " + text) }
+        }
+        guard !rest.isEmpty else { throw UsageError("bad TURN URL: " + text) }
+        // "[v6]:port", "host:port", "host", "[v6]"
+        if rest.hasPrefix("[") {
+            return rest.contains("]:") ? String(rest) : String(rest) + ":3478"
+        }
+        return rest.contains(":") ? String(rest) : String(rest) + ":3478"
     }
 }

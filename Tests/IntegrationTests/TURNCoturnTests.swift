@@ -6,47 +6,6 @@ import Testing
 @Suite(.serialized) struct TURNCoturnTests {
     let install = "apt-get install -y coturn"
 
-    /// A coturn on 127.0.0.1 with long-term credentials test:secret in realm example.org.
-    struct Coturn {
-        let process: Background
-        let port: UInt16
-        let minPort: UInt16
-        let maxPort: UInt16
-        let logPath: String
-        var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
-        func stop() {
-            process.stop()
-            try? FileManager.default.removeItem(atPath: logPath)
-        }
-    }
-
-    func startCoturn(_ extra: [String] = []) throws -> Coturn {
-        let turnserver = try requireTool("turnserver", install: install)
-        let port = freeUDPPort()
-        let minPort = UInt16.random(in: 42000...58000)
-        let maxPort = minPort + 49
-        // A log file (flushed per line with -v) rather than stdout, which coturn buffers.
-        let logPath = FileManager.default.temporaryDirectory.appendingPathComponent("coturn-\(UUID().uuidString).log").path
-        // Loopback only, no TLS/DTLS/CLI: nothing leaves this machine.
-        let process = try Background(turnserver, [
-            "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", "--listening-port=\(port)",
-            "--min-port=\(minPort)", "--max-port=\(maxPort)", "--no-tls", "--no-dtls", "--no-cli",
-            "--lt-cred-mech", "--user=test:secret", "--realm=example.org", "--allow-loopback-peers",
-            "--log-file=\(logPath)", "--simple-log", "-v",
-        ] + extra)
-        let server = Coturn(process: process, port: port, minPort: minPort, maxPort: maxPort, logPath: logPath)
-        // Ready when it answers a Binding request.
-        let agent = try iceAgentPath()
-        let ready = waitUntil(timeout: 10) {
-            (try? run(agent, ["stun", "client", "127.0.0.1:\(port)", "--rto", "50", "--retries", "2"]))?.status == 0
-        }
-        if !ready {
-            defer { server.stop() }
-            throw TestFailure("turnserver did not start: \(process.output)\n\(server.log)")
-        }
-        return server
-    }
-
     /// A UDP echo peer on 127.0.0.1 (python3), the far side of the relay.
     func startEchoPeer() throws -> (Background, UInt16) {
         let python = try requireTool("python3", install: "apt-get install -y python3")
@@ -156,3 +115,45 @@ import Testing
         #expect(Date().timeIntervalSince(start) < 10)
     }
 }
+
+/// A coturn on 127.0.0.1 with long-term credentials test:secret in realm example.org.
+struct Coturn {
+    let process: Background
+    let port: UInt16
+    let minPort: UInt16
+    let maxPort: UInt16
+    let logPath: String
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+    func stop() {
+        process.stop()
+        try? FileManager.default.removeItem(atPath: logPath)
+    }
+}
+
+func startCoturn(_ extra: [String] = []) throws -> Coturn {
+    let turnserver = try requireTool("turnserver", install: "apt-get install -y coturn")
+    let port = freeUDPPort()
+    let minPort = UInt16.random(in: 42000...58000)
+    let maxPort = minPort + 49
+    // A log file (flushed per line with -v) rather than stdout, which coturn buffers.
+    let logPath = FileManager.default.temporaryDirectory.appendingPathComponent("coturn-\(UUID().uuidString).log").path
+    // Loopback only, no TLS/DTLS/CLI: nothing leaves this machine.
+    let process = try Background(turnserver, [
+        "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", "--listening-port=\(port)",
+        "--min-port=\(minPort)", "--max-port=\(maxPort)", "--no-tls", "--no-dtls", "--no-cli",
+        "--lt-cred-mech", "--user=test:secret", "--realm=example.org", "--allow-loopback-peers",
+        "--log-file=\(logPath)", "--simple-log", "-v",
+    ] + extra)
+    let server = Coturn(process: process, port: port, minPort: minPort, maxPort: maxPort, logPath: logPath)
+    // Ready when it answers a Binding request.
+    let agent = try iceAgentPath()
+    let ready = waitUntil(timeout: 10) {
+        (try? run(agent, ["stun", "client", "127.0.0.1:\(port)", "--rto", "50", "--retries", "2"]))?.status == 0
+    }
+    if !ready {
+        defer { server.stop() }
+        throw TestFailure("turnserver did not start: \(process.output)\n\(server.log)")
+    }
+    return server
+}
+

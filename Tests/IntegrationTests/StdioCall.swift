@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+
+/// What a cross-wired call/answer over stdio did.
+struct StdioCall {
+var sent = 0, received = 0
+var callStatus: Int32 = -1, answerStatus: Int32 = -1
+var callLog = "", answerLog = ""
+}
+
+/// Runs `ice-agent answer` and `ice-agent call` with their stdio cross-wired (one's
+/// description and trickle lines are the other's input) for 4 s, feeds RTP into the
+/// doorbell's --rtp-in for 3 s and counts what reaches the home's --rtp-out.
+func streamOverStdio(extra: [String] = []) throws -> StdioCall {
+    let agent = try iceAgentPath()
+    let rtpIn = freeUDPPort(), rtpOut = freeUDPPort()
+    let common = ["--signal", "stdio", "--allow-loopback", "--interface", "lo", "--duration", "4"] + extra
+    // Cross-wire the two processes' stdio: one's description and trickle lines are the
+    // other's input.
+    let toCall = Pipe(), toAnswer = Pipe()
+    let answer = Process(), call = Process()
+    answer.executableURL = URL(fileURLWithPath: agent)
+    answer.arguments = ["answer"] + common + ["--rtp-out", "127.0.0.1:\(rtpOut)"]
+    answer.standardInput = toAnswer
+    answer.standardOutput = toCall
+    call.executableURL = URL(fileURLWithPath: agent)
+    call.arguments = ["call"] + common + ["--rtp-in", "127.0.0.1:\(rtpIn)"]
+    call.standardInput = toCall
+    call.standardOutput = toAnswer
+    let answerLog = FileManager.default.temporaryDirectory.appendingPathComponent("answer-\(UUID().uuidString).log")
+    let callLog = FileManager.default.temporaryDirectory.appendingPathComponent("call-\(UUID().uuidString).log")
+    FileManager.default.createFile(atPath: answerLog.path, contents: nil)
+    FileManager.default.createFile(atPath: callLog.path, contents: nil)
+    answer.standardError = try FileHandle(forWritingTo: answerLog)
+    call.standardError = try FileHandle(forWritingTo: callLog)
+    defer {
+        for p in [answer, call] where p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        try? FileManager.default.removeItem(at: answerLog)
+        try? FileManager.default.removeItem(at: callLog)
+    }
+    try answer.run()
+    try call.run()
+
+    // The camera: RTP to the doorbell's ingress port; the speaker: the home's egress port.
+    let tx = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0), rx = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    defer { close(tx); close(rx) }
+    var rxAddr = sockaddr_in()
+    rxAddr.sin_family = sa_family_t(AF_INET)
+    rxAddr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    rxAddr.sin_port = rtpOut.bigEndian
+    _ = withUnsafePointer(to: &rxAddr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(rx, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    var timeout = timeval(tv_sec: 0, tv_usec: 20_000)
+    setsockopt(rx, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    var txAddr = rxAddr
+    txAddr.sin_port = rtpIn.bigEndian
+    var received = 0, sent = 0
+    let start = Date()
+    var buffer = [UInt8](repeating: 0, count: 2048)
+    while Date().timeIntervalSince(start) < 3 {
+        var pkt: [UInt8] = [0x80, 96, UInt8(sent >> 8 & 0xFF), UInt8(sent & 0xFF), 0, 0, 0, 0, 0, 0, 0x12, 0x34]
+        pkt += [UInt8](repeating: 0x55, count: 100)
+        _ = pkt.withUnsafeBytes { b in
+            withUnsafePointer(to: &txAddr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                sendto(tx, b.baseAddress, b.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        }
+        sent += 1
+        while buffer.withUnsafeMutableBytes({ recv(rx, $0.baseAddress, $0.count, 0) }) > 0 { received += 1 }
+    }
+    answer.waitUntilExit()
+    call.waitUntilExit()
+    var result = StdioCall()
+    result.sent = sent
+    result.received = received
+    result.callStatus = call.terminationStatus
+    result.answerStatus = answer.terminationStatus
+    result.callLog = (try? String(contentsOf: callLog, encoding: .utf8)) ?? ""
+    result.answerLog = (try? String(contentsOf: answerLog, encoding: .utf8)) ?? ""
+    return result
+}
