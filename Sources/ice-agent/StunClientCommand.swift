@@ -48,14 +48,7 @@ struct StunClientCommand {
     }
 
     func run() -> Int32 {
-        let local = bind ?? TransportAddress(server.ip.isIPv4 ? .v4Any : .v6(0, 0), 0)
-        let socket: UDPSocket
-        do throws(SocketError) {
-            socket = try UDPSocket(bind: local)
-        } catch {
-            printError("ice-agent: " + error.description)
-            return 1
-        }
+        guard let socket = clientSocket(bind: bind, towards: server) else { return 1 }
         var random = SystemRandom()
         let id = TransactionID(random: &random)
         var request = [UInt8](repeating: 0, count: 128)
@@ -112,5 +105,17 @@ struct StunClientCommand {
             }
             if let outcome { return outcome }
         }
+    }
+}
+
+/// The UDP socket a one-shot client command talks from: `bind`, or an ephemeral port of the
+/// server's family. Nil (after saying why) when it cannot be opened.
+func clientSocket(bind: TransportAddress?, towards server: TransportAddress) -> UDPSocket? {
+    let local = bind ?? TransportAddress(server.ip.isIPv4 ? .v4Any : .v6(0, 0), 0)
+    do throws(SocketError) {
+        return try UDPSocket(bind: local)
+    } catch {
+        printError("ice-agent: " + error.description)
+        return nil
     }
 }

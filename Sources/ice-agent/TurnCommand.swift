@@ -73,14 +73,7 @@ struct TurnCommand {
     }
 
     func run() -> Int32 {
-        let local = bind ?? TransportAddress(server.ip.isIPv4 ? .v4Any : .v6(0, 0), 0)
-        let socket: UDPSocket
-        do throws(SocketError) {
-            socket = try UDPSocket(bind: local)
-        } catch {
-            printError("ice-agent: " + error.description)
-            return 1
-        }
+        guard let socket = clientSocket(bind: bind, towards: server) else { return 1 }
         var config = TURNConfiguration()
         config.requestedLifetime = lifetime
         config.expectedRealm = realm
