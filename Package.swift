@@ -49,7 +49,7 @@ let package = Package(
         .target(
             name: "Daemon", dependencies: ["Common", "STUN", "ICE", "TURN", "SDP", "RTP", "HTTP", "Runtime"], path: "Sources/Daemon"),
         .executableTarget(
-            name: "ice-agent", dependencies: ["Daemon", "STUN", "ICE", "TURN", "SDP", "RTP", "HTTP", "Runtime"], path: "Sources/ice-agent"),
+            name: "ice-agent", dependencies: ["Daemon", "Board", "STUN", "ICE", "TURN", "SDP", "RTP", "HTTP", "Runtime"], path: "Sources/ice-agent"),
         // Replaces malloc & co. in the benchmark process to count heap allocations.
         .target(name: "AllocationCounter", dependencies: ["CLinux"], path: "Sources/AllocationCounter"),
         .executableTarget(

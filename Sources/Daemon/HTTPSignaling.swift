@@ -16,6 +16,8 @@ public final class HTTPSignalingServer: ReadableHandler, TimerClient {
     public internal(set) var sessions: [(id: Int, session: Session)] = []
     var connections: [HTTPConnection] = []
     var nextID = 1
+    /// Called for each new session (the daemon hooks its status LEDs here).
+    public var onSession: ((Session) -> Void)? = nil
     static let maxSessions = 4
     static let maxConnections = 16
     /// The answer waits this long at most for server-reflexive candidates.
@@ -94,6 +96,7 @@ public final class HTTPSignalingServer: ReadableHandler, TimerClient {
                 return finish(c, .response(400, "Bad Request", body: Array(error.description.utf8)))
             }
             sessions.append((nextID, s))
+            onSession?(s)
             Log.info("signaling: session \(nextID) from \(c.stream.peer)")
             nextID += 1
             s.start(now: now)

@@ -37,7 +37,7 @@ public final class Session: TimerClient {
     var descriptionSent = false
     var remoteDescriptionReceived = false
     var receiveBuffer = [UInt8](repeating: 0, count: 2048)
-    var onStateChange: ((AgentState) -> Void)?
+    public var onStateChange: ((AgentState) -> Void)?
     /// Every datagram on the base sockets, for Wireshark (`--pcap`).
     public var pcap: PcapWriter?
 

@@ -1,3 +1,4 @@
+import Board
 import Common
 import Daemon
 import ICE
@@ -22,6 +23,7 @@ struct CallCommand {
     var turnURLs: [String] = []
     var turnUser: (String, String)? = nil
     var relayOnly = false
+    var boardPath: String? = nil
     var pcapPath: String? = nil
     var statusSocket: String? = nil
 
@@ -65,6 +67,7 @@ struct CallCommand {
                 guard let colon = v.firstIndex(of: ":") else { throw UsageError("--turn-user takes USER:PASSWORD") }
                 turnUser = (String(v[..<colon]), String(v[v.index(after: colon)...]))
             case "--relay-only": relayOnly = true
+            case "--board": boardPath = try value()
             case "--media":
                 let kind = try value()
                 guard kind == "audio" || kind == "video" else { throw UsageError("--media: audio or video") }
@@ -109,6 +112,12 @@ struct CallCommand {
         if !turnURLs.isEmpty && turnUser == nil { throw UsageError("--turn needs --turn-user USER:PASSWORD") }
         if relayOnly && turnURLs.isEmpty { throw UsageError("--relay-only needs a --turn server") }
         for u in turnURLs { _ = try TURNURL.parse(u) }
+        if let boardPath {
+            // A wrong board file is a configuration error (exit 2); a missing chip is not.
+            do throws(BoardFileError) { _ = try BoardDefinition.load(path: boardPath) } catch {
+                throw UsageError("board file " + boardPath + ": " + error.description)
+            }
+        }
         // rtpmap/fmtp values are given without the payload type; the SDP lines carry it.
         if !media.rtpmap.hasPrefix(media.payloadType + " ") {
             let encoding = media.rtpmap.split(separator: " ").last.map(String.init) ?? media.rtpmap
@@ -148,6 +157,9 @@ struct CallCommand {
         }
         let status = statusSocket.flatMap { StatusServer(path: $0, loop: loop) { [session.statusJSON] } }
         _ = status
+        let leds = boardPath.flatMap { statusLEDs(path: $0, loop: loop) }
+        leds?.set(.gathering, now: monotonicNow())
+        session.onStateChange = { state in leds?.set(boardStatus(state), now: monotonicNow()) }
         var http: HTTPSignalingClient? = nil
         if let url {
             guard let server = resolve(hostAndPort: url.hostAndPort) else {
@@ -224,6 +236,9 @@ extension CallCommand {
             return 1
         }
         Log.info("signaling: listening on http://\(server.listener.localAddress)/")
+        let leds = boardPath.flatMap { statusLEDs(path: $0, loop: loop) }
+        leds?.set(.idle, now: monotonicNow())
+        server.onSession = { s in s.onStateChange = { state in leds?.set(boardStatus(state), now: monotonicNow()) } }
         let status = statusSocket.flatMap { StatusServer(path: $0, loop: loop) { server.sessions.map { $0.session.statusJSON } } }
         _ = status
         let limit = duration.map { monotonicNow() + .seconds($0) }
@@ -290,5 +305,35 @@ enum TURNURL {
             return rest.contains("]:") ? String(rest) : String(rest) + ":3478"
         }
         return rest.contains(":") ? String(rest) : String(rest) + ":3478"
+    }
+}
+
+/// The board's status LEDs, or nil (logged) when the chip or a line is missing: the agent
+/// runs without LEDs rather than not at all.
+func statusLEDs(path: String, loop: EventLoop) -> StatusLEDs? {
+    do throws(BoardFileError) {
+        let board = try BoardDefinition.load(path: path)
+        do throws(GPIOError) {
+            let chip = try GPIOChip(board.chip)
+            let leds = try StatusLEDs(board: board, chip: chip)
+            loop.addTimerClient(leds)
+            return leds
+        } catch {
+            Log.warning("board: \(error.description); running without status LEDs")
+            return nil
+        }
+    } catch {
+        Log.warning("board file \(path): \(error.description)")
+        return nil
+    }
+}
+
+/// What the LEDs show for an ICE state.
+func boardStatus(_ s: AgentState) -> AgentStatus {
+    switch s {
+    case .new: return .gathering
+    case .checking: return .checking
+    case .connected, .completed: return .connected
+    case .failed, .disconnected, .closed: return .failed
     }
 }

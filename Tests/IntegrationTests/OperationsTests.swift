@@ -49,4 +49,21 @@ import Testing
         let missing = try run(agent, ["call", "--config", "/nonexistent/ice.conf", "--signal", "stdio"])
         #expect(missing.status == 2 && missing.stderr.contains("cannot read config file"))
     }
+
+    /// A board whose GPIO chip is missing (this host has none): logged, and the agent works on
+    /// without LEDs. A board file that does not parse: exit 2 naming the line.
+    @Test func boardWithoutChipRunsAndBadBoardFileExitsTwo() throws {
+        let agent = try iceAgentPath()
+        let board = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("board/qemu-virt.board").path
+        let r = try streamOverStdio(extra: ["--board", board])
+        #expect(r.callStatus == 0 && r.answerStatus == 0, "\(r.callLog)")
+        #expect(r.callLog.contains("running without status LEDs"), "\(r.callLog)")
+        #expect(r.received > r.sent / 2)
+        let bad = tempPath("bad.board")
+        defer { try? FileManager.default.removeItem(atPath: bad) }
+        try "chip = gpiochip0\nled.green = GPIO17\nstate.connected = green:sparkle\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        let e = try run(agent, ["call", "--signal", "stdio", "--board", bad])
+        #expect(e.status == 2 && e.stderr.contains("line 3"), "\(e.stderr)")
+    }
 }
