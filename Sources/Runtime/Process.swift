@@ -42,3 +42,17 @@ public func readFile(_ path: String, limit: Int = 1 << 20) -> [UInt8]? {
     }
     return nil
 }
+
+/// The process's arguments, argv[0] first, from /proc/self/cmdline (NUL-separated). Works in
+/// Embedded Swift, which has no CommandLine.
+public func commandLineArguments() -> [String] {
+    guard let bytes = readFile("/proc/self/cmdline", limit: 1 << 20) else { return [] }
+    var out: [String] = []
+    var start = 0
+    for i in 0..<bytes.count where bytes[i] == 0 {
+        out.append(String(decoding: bytes[start..<i], as: UTF8.self))
+        start = i + 1
+    }
+    if start < bytes.count { out.append(String(decoding: bytes[start...], as: UTF8.self)) }
+    return out
+}

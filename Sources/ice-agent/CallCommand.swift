@@ -1,9 +1,10 @@
 import Board
 import Common
 import Daemon
-import ICE
-import Runtime
 import HTTP
+import ICE
+import RTP
+import Runtime
 import SDP
 
 /// `ice-agent call` (the doorbell: controlling, offers) and `ice-agent answer` (home:
@@ -302,7 +303,7 @@ enum TURNURL {
         guard !rest.isEmpty else { throw UsageError("bad TURN URL: " + text) }
         // "[v6]:port", "host:port", "host", "[v6]"
         if rest.hasPrefix("[") {
-            return rest.contains("]:") ? String(rest) : String(rest) + ":3478"
+            return rest.hasSuffix("]") ? String(rest) + ":3478" : String(rest)
         }
         return rest.contains(":") ? String(rest) : String(rest) + ":3478"
     }

@@ -32,23 +32,42 @@ struct DemoCommand {
         }
     }
 
+    /// Why the demo could not set itself up (typed: the device build has no `any Error`).
+    enum DemoError: Error {
+        case loop, socket(SocketError), session(SessionError)
+
+        var description: String {
+            switch self {
+            case .loop: return "cannot create the event loop"
+            case .socket(let e): return e.description
+            case .session(let e): return e.description
+            }
+        }
+    }
+
+    func attempt<T, E: Error>(_ body: () throws(E) -> T, _ wrap: (E) -> DemoError) throws(DemoError) -> T {
+        do throws(E) { return try body() } catch { throw wrap(error) }
+    }
+
     func run() -> Int32 {
         let loopback = IPAddress.v4Loopback
-        do {
-            let loop = try EventLoop()
-            let stun = try StunServer(bind: TransportAddress(loopback, 0), loop: loop)
+        do throws(DemoError) {
+            let loop = try attempt({ () throws(EventLoop.Failure) in try EventLoop() }, { _ in .loop })
+            let stun = try attempt({ () throws(SocketError) in try StunServer(bind: TransportAddress(loopback, 0), loop: loop) }, { .socket($0) })
             Log.info("demo: STUN server on \(stun.socket.localAddress)")
-            let home = try Session(name: "home", role: .controlled, stunServers: [stun.socket.localAddress],
-                                   addresses: [loopback], loop: loop)
-            let doorbell = try Session(name: "doorbell", role: .controlling, stunServers: [stun.socket.localAddress],
-                                       addresses: [loopback], loop: loop)
-            let sink = try MediaSink(bind: TransportAddress(loopback, 0), loop: loop)
-            try doorbell.attachMedia(rtpIn: TransportAddress(loopback, 0), rtpOut: nil)
-            try home.attachMedia(rtpIn: nil, rtpOut: sink.socket.localAddress)
+            let home = try attempt({ () throws(SessionError) in
+                try Session(name: "home", role: .controlled, stunServers: [stun.socket.localAddress], addresses: [loopback], loop: loop)
+            }, { .session($0) })
+            let doorbell = try attempt({ () throws(SessionError) in
+                try Session(name: "doorbell", role: .controlling, stunServers: [stun.socket.localAddress], addresses: [loopback], loop: loop)
+            }, { .session($0) })
+            let sink = try attempt({ () throws(SocketError) in try MediaSink(bind: TransportAddress(loopback, 0), loop: loop) }, { .socket($0) })
+            try attempt({ () throws(SessionError) in try doorbell.attachMedia(rtpIn: TransportAddress(loopback, 0), rtpOut: nil) }, { .session($0) })
+            try attempt({ () throws(SessionError) in try home.attachMedia(rtpIn: nil, rtpOut: sink.socket.localAddress) }, { .session($0) })
             let signaling = InMemorySignaling(loop: loop)
             doorbell.signaling = signaling.endpoint(to: home)
             home.signaling = signaling.endpoint(to: doorbell)
-            let source = try RTPTestSource(to: doorbell.rtpIn!.localAddress, loop: loop)
+            let source = try attempt({ () throws(SocketError) in try RTPTestSource(to: doorbell.rtpIn!.localAddress, loop: loop) }, { .socket($0) })
             let start = monotonicNow()
             doorbell.start(now: start)
             home.start(now: start)
@@ -64,7 +83,7 @@ struct DemoCommand {
                 return now >= start + .seconds(10)
             }
             loop.addTimerClient(stopper)
-            try loop.run()
+            try attempt({ () throws(EventLoop.Failure) in try loop.run() }, { _ in .loop })
             source.running = false
             print("doorbell candidate pairs:")
             print(doorbell.agent.pairTable)
@@ -79,7 +98,7 @@ struct DemoCommand {
             home.close()
             return ok ? 0 : 1
         } catch {
-            Log.error("demo: \(error)")
+            Log.error("demo: " + error.description)
             return 1
         }
     }

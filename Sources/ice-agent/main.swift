@@ -1,4 +1,5 @@
 import Common
+import ICE
 import Runtime
 import STUN
 
@@ -38,4 +39,5 @@ func run(_ args: [String]) -> Int32 {
     }
 }
 
-exit(run(Array(CommandLine.arguments.dropFirst())))
+// /proc/self/cmdline rather than CommandLine, which Embedded Swift (the device build) lacks.
+exit(run(Array(commandLineArguments().dropFirst())))
