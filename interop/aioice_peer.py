@@ -17,7 +17,6 @@ Exit status: 0 connected, 3 never connected, 1 error.
                    [--addresses 127.0.0.1,::1] [--log-level debug]
 """
 
-import argparse
 import asyncio
 import logging
 import os
@@ -42,16 +41,7 @@ except ImportError:
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    role = ap.add_mutually_exclusive_group(required=True)
-    role.add_argument("--controlling", action="store_true")
-    role.add_argument("--controlled", action="store_true")
-    ap.add_argument("--duration", type=float, default=6.0, help="seconds from start to exit")
-    ap.add_argument("--interval", type=float, default=0.02, help="seconds between RTP packets")
-    ap.add_argument("--summary", help="file for the JSON summary")
-    ap.add_argument("--addresses", default="127.0.0.1,::1",
-                    help="host candidate addresses (aioice skips loopback on its own)")
-    ap.add_argument("--log-level", default="warning")
+    ap = common.peer_argument_parser("host candidate addresses (aioice skips loopback on its own)")
     args = ap.parse_args()
     level = getattr(logging, args.log_level.upper(), logging.WARNING)
     logging.basicConfig(level=level, stream=sys.stderr,

@@ -5,6 +5,7 @@
 Kept free of third-party imports: both peers (aioice, libnice through PyGObject) use it.
 """
 
+import argparse
 import json
 import os
 import random
@@ -132,3 +133,17 @@ def emit(text):
 def log(prefix, msg):
     sys.stderr.write("%s: %s\n" % (prefix, msg))
     sys.stderr.flush()
+
+
+def peer_argument_parser(addresses_help="host candidate addresses"):
+    """The command line every peer shares (run_pair.py passes the same options to each)."""
+    ap = argparse.ArgumentParser()
+    role = ap.add_mutually_exclusive_group(required=True)
+    role.add_argument("--controlling", action="store_true")
+    role.add_argument("--controlled", action="store_true")
+    ap.add_argument("--duration", type=float, default=6.0, help="seconds from start to exit")
+    ap.add_argument("--interval", type=float, default=0.02, help="seconds between RTP packets")
+    ap.add_argument("--summary", help="file for the JSON summary")
+    ap.add_argument("--addresses", default="127.0.0.1,::1", help=addresses_help)
+    ap.add_argument("--log-level", default="warning")
+    return ap

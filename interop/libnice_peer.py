@@ -23,7 +23,6 @@ nomination (every check carries USE-CANDIDATE), its default without
 NICE_AGENT_OPTION_REGULAR_NOMINATION.
 """
 
-import argparse
 import ctypes
 import os
 import sys
@@ -252,16 +251,8 @@ def gobject_pointer_or_null(ctx):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    role = ap.add_mutually_exclusive_group(required=True)
-    role.add_argument("--controlling", action="store_true")
-    role.add_argument("--controlled", action="store_true")
-    ap.add_argument("--duration", type=float, default=6.0, help="seconds from start to exit")
-    ap.add_argument("--interval", type=float, default=0.02, help="seconds between RTP packets")
-    ap.add_argument("--summary", help="file for the JSON summary")
-    ap.add_argument("--addresses", default="127.0.0.1,::1", help="host candidate addresses")
+    ap = common.peer_argument_parser()
     ap.add_argument("--aggressive", action="store_true", help="RFC 5245 aggressive nomination")
-    ap.add_argument("--log-level", default="warning")
     args = ap.parse_args()
     if args.log_level == "trace":
         os.environ.setdefault("G_MESSAGES_DEBUG", "libnice")

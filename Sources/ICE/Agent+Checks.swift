@@ -122,8 +122,8 @@ extension Agent {
     /// MESSAGE-INTEGRITY with the remote password, FINGERPRINT.
     func sendBindingRequest(pair p: Int, id: TransactionID, useCandidate: Bool, role sentRole: Role) {
         guard let remoteCredentials else { return }
-        let local = locals[pairs[pair: p].local]
-        let remote = remotes[pairs[pair: p].remote]
+        let local = locals[pairs[p].local]
+        let remote = remotes[pairs[p].remote]
         let localUfrag = localCredentials.ufrag
         let tieBreaker = tieBreaker
         let ok = transmits.enqueue(from: local.base, to: remote.address) { buf in
@@ -205,8 +205,4 @@ func writeUsername(_ slot: UnsafeMutableRawBufferPointer, _ first: [UInt8], _ se
     slot[k] = 0x3A
     k += 1
     for byte in second { slot[k] = byte; k += 1 }
-}
-
-extension BoundedArray where Element == CandidatePair {
-    subscript(pair i: Int) -> CandidatePair { self[i] }
 }

@@ -39,7 +39,8 @@ public struct SessionDescription: Sendable {
     public var iceLite = false
     public var iceOptions: [String] = []
     public var media: [MediaDescription] = []
-    /// Candidates announced in session-level or media-level lines, as (media index, candidate).
+    /// Session-level a= lines this parser does not interpret (group:BUNDLE, msid-semantic...),
+    /// kept for the caller and written back by `serialize`.
     public var sessionAttributes: [String] = []
 
     public init() {}
