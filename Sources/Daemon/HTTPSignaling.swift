@@ -298,6 +298,18 @@ public final class HTTPSignalingClient: SignalingSink, TimerClient {
         finished(x.item, nil, error: "timed out")
     }
 
+    /// Leaves the event loop: drops the queued and in-flight requests. For a daemon that places
+    /// one call after another (the doorbell button), so a finished call holds nothing.
+    public func detach() {
+        if let x = inFlight {
+            loop.unregister(fd: x.stream.descriptor)
+            inFlight = nil
+        }
+        queue.removeAll()
+        failed = true
+        loop.removeTimerClient(self)
+    }
+
     /// Ends the session at the server (blocking, on the way out).
     public func delete() {
         guard let path = locationPath else { return }

@@ -28,6 +28,9 @@ public final class EventLoop {
     let epoll: Int32
     let timer: Int32
     let signals: Int32
+    var signalMask = sigset_t()
+    /// Signals that call a handler instead of stopping the loop (SIGUSR1 as a button press).
+    var signalHandlers: [(signal: Int32, handler: (Instant) -> Void)] = []
     var handlers: [(fd: Int32, handler: any ReadableHandler)] = []
     var timerClients: [any TimerClient] = []
     public private(set) var stopRequested = false
@@ -48,6 +51,7 @@ public final class EventLoop {
         sigprocmask(ice_SIG_BLOCK, &mask, nil)
         let s = signalfd(-1, &mask, ice_SFD_CLOEXEC)
         guard s >= 0 else { close(e); close(t); throw .signalfd(ice_errno()) }
+        signalMask = mask
         // A peer closing a socket we write to must not kill the daemon.
         ice_ignore_sigpipe()
         epoll = e
@@ -94,6 +98,18 @@ public final class EventLoop {
 
     public func stop() { stopRequested = true }
 
+    /// SIGUSR1, for `onSignal`.
+    public static let userSignal1: Int32 = ice_SIGUSR1
+
+    /// Delivers `signal` to `handler` on the loop (through the signalfd) instead of letting it
+    /// stop or kill the process.
+    public func onSignal(_ signal: Int32, _ handler: @escaping (Instant) -> Void) {
+        sigaddset(&signalMask, signal)
+        sigprocmask(ice_SIG_BLOCK, &signalMask, nil)
+        _ = signalfd(signals, &signalMask, ice_SFD_CLOEXEC)
+        signalHandlers.append((signal, handler))
+    }
+
     /// Runs until `stop()`, a signal, or `until` (monotonic) passes.
     public func run(until limit: Instant? = nil) throws(Failure) {
         var events = [epoll_event](repeating: epoll_event(), count: 32)
@@ -122,8 +138,13 @@ public final class EventLoop {
                 } else if fd == signals {
                     var info = signalfd_siginfo()
                     _ = read(signals, &info, MemoryLayout<signalfd_siginfo>.size)
-                    stopSignal = Int32(info.ssi_signo)
-                    stopRequested = true
+                    let signo = Int32(info.ssi_signo)
+                    if let h = signalHandlers.first(where: { $0.signal == signo }) {
+                        h.handler(now)
+                    } else {
+                        stopSignal = signo
+                        stopRequested = true
+                    }
                 } else if let h = handlers.first(where: { $0.fd == fd }) {
                     let flags = events[i].events
                     if flags & UInt32(ice_EPOLLOUT) != 0 { h.handler.writable(now: now) }

@@ -27,6 +27,8 @@ struct CallCommand {
     var boardPath: String? = nil
     var pcapPath: String? = nil
     var statusSocket: String? = nil
+    var onButton = false
+    var callSeconds: Int64 = 120
 
     init(role: Role, arguments commandLine: [String]) throws(UsageError) {
         self.role = role
@@ -69,6 +71,10 @@ struct CallCommand {
                 turnUser = (String(v[..<colon]), String(v[v.index(after: colon)...]))
             case "--relay-only": relayOnly = true
             case "--board": boardPath = try value()
+            case "--on-button": onButton = true
+            case "--call-seconds":
+                guard let s = Int64(try value()), s > 0 else { throw UsageError("--call-seconds takes seconds > 0") }
+                callSeconds = s
             case "--media":
                 let kind = try value()
                 guard kind == "audio" || kind == "video" else { throw UsageError("--media: audio or video") }
@@ -110,6 +116,9 @@ struct CallCommand {
             throw UsageError(role == .controlling ? "call needs a URL or --signal stdio" : "answer needs --listen ADDR:PORT or --signal stdio")
         }
         if listen != nil && role == .controlling { throw UsageError("--listen is for answer") }
+        if onButton && (role != .controlling || url == nil) {
+            throw UsageError("--on-button is for call with an http:// URL (each press places a call)")
+        }
         if !turnURLs.isEmpty && turnUser == nil { throw UsageError("--turn needs --turn-user USER:PASSWORD") }
         if relayOnly && turnURLs.isEmpty { throw UsageError("--relay-only needs a --turn server") }
         for u in turnURLs { _ = try TURNURL.parse(u) }
@@ -139,6 +148,7 @@ struct CallCommand {
         }
         let addresses = interfaceAddresses(filter).map { $0.address }
         if let listen { return serve(listen: listen, loop: loop, addresses: addresses) }
+        if onButton { return runDoorbell(loop: loop, addresses: addresses) }
         let session: Session
         do throws(SessionError) {
             session = try Session(name: role == .controlling ? "doorbell" : "home", role: role, stunServers: stunServers,

@@ -6,8 +6,8 @@ import Runtime
 enum ConfigFile {
     static let valueKeys: Set<String> = ["stun", "rtp-in", "rtp-out", "interface", "exclude-interface", "duration",
                                          "log-level", "pcap", "status-socket", "listen", "url", "signal",
-                                         "media", "payload-type", "rtpmap", "fmtp", "turn", "turn-user", "board"]
-    static let flagKeys: Set<String> = ["allow-loopback", "relay-only"]
+                                         "media", "payload-type", "rtpmap", "fmtp", "turn", "turn-user", "board", "call-seconds"]
+    static let flagKeys: Set<String> = ["allow-loopback", "relay-only", "on-button"]
 
     static func arguments(path: String) throws(UsageError) -> [String] {
         guard let bytes = readFile(path, limit: 64 * 1024) else { throw UsageError("cannot read config file " + path) }

@@ -14,8 +14,12 @@ let usageText = """
       ice-agent answer (--listen ADDR:PORT | --signal stdio) [same options]
           The home: answers calls (HTTP signaling server with --listen).
           More: --exclude-interface NAME, --pcap FILE, --status-socket PATH, --config FILE.
+          --on-button (call, with a URL): idle until the board's button (--board FILE) or
+          SIGUSR1 is pressed; each press places one call of at most --call-seconds S (120).
       ice-agent status [--socket PATH]
           State, selected pair and counters of a daemon started with --status-socket.
+      ice-agent rtp send --to ADDR:PORT [--seconds S] | rtp receive --listen ADDR:PORT [--seconds S]
+          A stand-in camera (valid RTP, PT 96, every 20 ms) and a counting receiver.
       ice-agent demo [--seconds N] [--log-level L]
           Home and doorbell on loopback with a STUN server and an RTP test source.
       ice-agent turn allocate --server HOST:PORT --user USER:PASSWORD [--peer ADDR:PORT] [--realm R]

@@ -19,6 +19,7 @@ func run(_ args: [String]) -> Int32 {
         case "answer": return try CallCommand(role: .controlled, arguments: Array(args.dropFirst())).run()
         case "status": return try StatusCommand(arguments: Array(args.dropFirst())).run()
         case "demo": return try DemoCommand(arguments: Array(args.dropFirst())).run()
+        case "rtp": return try RTPCommand(arguments: Array(args.dropFirst())).run()
         case "turn": return try TurnCommand(arguments: Array(args.dropFirst())).run()
         case "stun":
             guard args.count >= 2 else { throw UsageError("stun needs decode, server or client") }

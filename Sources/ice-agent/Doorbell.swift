@@ -1,0 +1,217 @@
+import Board
+import Common
+import Daemon
+import HTTP
+import ICE
+import RTP
+import Runtime
+
+/// `call URL --on-button`: the doorbell as it runs for months. It idles until the board's
+/// button is pressed (or SIGUSR1 arrives: a press in software, for boards without a button and
+/// for `systemctl kill -s USR1`); each press places one call to the URL. A call ends when ICE
+/// fails, the home refuses the offer, or `--call-seconds` pass; the daemon then releases
+/// everything the call held and waits for the next press.
+final class Doorbell: TimerClient {
+    static let failureDisplay = Interval.seconds(10)
+
+    let command: CallCommand
+    let url: HTTPURL
+    let server: TransportAddress
+    let loop: EventLoop
+    let addresses: [IPAddress]
+    let leds: StatusLEDs?
+    let callLength: Interval
+    var pcap: PcapWriter?
+
+    var call: (session: Session, signaling: HTTPSignalingClient, ends: Instant)? = nil
+    var number = 0
+    /// Set when the call must end at the next turn of the loop (never inside its own callbacks).
+    var endAt: Instant? = nil
+    var endReason = ""
+    /// When the failed pattern gives way to idle again.
+    var idleAt: Instant? = nil
+    var lastCallConnected: Bool? = nil
+
+    init(command: CallCommand, url: HTTPURL, server: TransportAddress, loop: EventLoop, addresses: [IPAddress],
+         leds: StatusLEDs?, callLength: Interval) {
+        self.command = command
+        self.url = url
+        self.server = server
+        self.loop = loop
+        self.addresses = addresses
+        self.leds = leds
+        self.callLength = callLength
+        leds?.set(.idle, now: monotonicNow())
+    }
+
+    func press(now: Instant) {
+        if call != nil {
+            Log.info("doorbell: pressed during call \(number): ignored")
+            return
+        }
+        place(now: now)
+    }
+
+    func place(now: Instant) {
+        number += 1
+        Log.info("doorbell: press: placing call \(number) to http://\(url.hostAndPort)\(url.path)")
+        let session: Session
+        do throws(SessionError) {
+            session = try Session(name: "doorbell", role: .controlling, stunServers: command.stunServers,
+                                  addresses: addresses, loop: loop, media: command.media,
+                                  turnServers: try command.turnConfigs(), relayOnly: command.relayOnly)
+        } catch {
+            Log.error("doorbell: call \(number): \(error.description)")
+            showFailure(now: now)
+            return
+        }
+        do throws(SessionError) {
+            try session.attachMedia(rtpIn: command.rtpIn, rtpOut: command.rtpOut)
+        } catch {
+            Log.error("doorbell: call \(number): \(error.description)")
+            session.close()
+            showFailure(now: now)
+            return
+        }
+        session.pcap = pcap
+        let signaling = HTTPSignalingClient(url: url, server: server, session: session, loop: loop)
+        signaling.onFatal = { self.requestEnd("the home did not take the call") }
+        session.signaling = signaling
+        session.onStateChange = { state in
+            self.leds?.set(boardStatus(state), now: monotonicNow())
+            if state == .failed { self.requestEnd("ICE failed") }
+        }
+        call = (session, signaling, now + callLength)
+        idleAt = nil
+        leds?.set(.gathering, now: now)
+        session.start(now: now)
+    }
+
+    func requestEnd(_ reason: String) {
+        guard call != nil, endAt == nil else { return }
+        endReason = reason
+        endAt = monotonicNow()
+    }
+
+    /// Releases everything the call held: its sockets, relays, timers and signaling resource.
+    func finish(now: Instant) {
+        guard let c = call else { return }
+        call = nil
+        endAt = nil
+        let connected = c.session.everConnected
+        lastCallConnected = connected
+        Log.info("doorbell: call \(number) ended (\(endReason)); connected: \(connected ? "yes" : "no"); " +
+                 "sent \(c.session.toPeer.packets) RTP packets, received \(c.session.fromPeer.packets)")
+        c.signaling.detach()
+        c.signaling.delete()
+        c.session.onStateChange = nil
+        c.session.signaling = nil
+        c.session.close()
+        if connected { leds?.set(.idle, now: now) } else { showFailure(now: now) }
+    }
+
+    func showFailure(now: Instant) {
+        leds?.set(.failed, now: now)
+        idleAt = now + Self.failureDisplay
+    }
+
+    /// Ends the call in progress on the way out.
+    func shutdown() {
+        if call != nil {
+            endReason = "stopped"
+            finish(now: monotonicNow())
+        }
+    }
+
+    var statusLines: [String] { call.map { [$0.session.statusJSON] } ?? [] }
+
+    // MARK: TimerClient
+
+    var nextDeadline: Instant? {
+        var d = idleAt
+        for t in [endAt, call?.ends] {
+            if let t, d == nil || t < d! { d = t }
+        }
+        return d
+    }
+
+    func handleTimeout(now: Instant) {
+        if let c = call {
+            if let e = endAt, e <= now {
+                finish(now: now)
+            } else if c.ends <= now {
+                endReason = "call length reached"
+                finish(now: now)
+            }
+        }
+        if let t = idleAt, t <= now {
+            idleAt = nil
+            leds?.set(.idle, now: now)
+        }
+    }
+}
+
+extension CallCommand {
+    /// `call URL --on-button`: see `Doorbell`.
+    func runDoorbell(loop: EventLoop, addresses: [IPAddress]) -> Int32 {
+        guard let url, let server = resolve(hostAndPort: url.hostAndPort) else {
+            Log.error("cannot resolve \(url?.hostAndPort ?? "")")
+            return 1
+        }
+        let leds = boardPath.flatMap { statusLEDs(path: $0, loop: loop) }
+        let doorbell = Doorbell(command: self, url: url, server: server, loop: loop, addresses: addresses,
+                                leds: leds, callLength: .seconds(callSeconds))
+        if let pcapPath {
+            guard let w = PcapWriter(path: pcapPath) else {
+                Log.error("cannot write \(pcapPath)")
+                return 1
+            }
+            doorbell.pcap = w
+        }
+        loop.addTimerClient(doorbell)
+        loop.onSignal(EventLoop.userSignal1) { now in
+            Log.info("doorbell: SIGUSR1")
+            doorbell.press(now: now)
+        }
+        let button = boardPath.flatMap { doorbellButton(path: $0, loop: loop) { now in doorbell.press(now: now) } }
+        _ = button
+        let status = statusSocket.flatMap { StatusServer(path: $0, loop: loop) { doorbell.statusLines } }
+        _ = status
+        Log.info("doorbell: waiting for the button" + (button == nil ? " (none: SIGUSR1 places a call)" : ""))
+        let limit = duration.map { monotonicNow() + .seconds($0) }
+        do throws(EventLoop.Failure) { try loop.run(until: limit) } catch {
+            Log.error("event loop failed")
+            return 1
+        }
+        doorbell.shutdown()
+        return doorbell.lastCallConnected == false ? 3 : 0
+    }
+}
+
+/// The board's doorbell button on the loop, or nil (logged) when the board has none or its
+/// chip or line cannot be had: the daemon still answers SIGUSR1.
+func doorbellButton(path: String, loop: EventLoop, onPress: @escaping (Instant) -> Void) -> DoorbellButton? {
+    do throws(BoardFileError) {
+        let board = try BoardDefinition.load(path: path)
+        guard let definition = board.button else {
+            Log.warning("board file \(path) has no button line")
+            return nil
+        }
+        do throws(GPIOError) {
+            let chip = try GPIOChip(board.chip)
+            let button = try DoorbellButton(button: definition, chip: chip, now: monotonicNow()) { event in
+                if case .pressed(let at) = event { onPress(at) }
+            }
+            try? loop.register(fd: button.fd, button)
+            loop.addTimerClient(button)
+            Log.info("doorbell: button on \(board.chip) line \(definition.line.description)")
+            return button
+        } catch {
+            Log.warning("board: button: \(error.description); SIGUSR1 still places a call")
+            return nil
+        }
+    } catch {
+        Log.warning("board file \(path): \(error.description)")
+        return nil
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+
+/// `call URL --on-button`: the doorbell idles, each press (SIGUSR1 here; the board's button in
+/// the QEMU system test) places one call, the call ends after --call-seconds, and the next press
+/// places another with nothing left over from the first.
+@Suite(.serialized) struct DoorbellModeTests {
+    func openDescriptors(_ pid: Int32) -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1
+    }
+
+    @Test func eachPressPlacesOneCallAndReleasesItAfterwards() throws {
+        let port = freeTCPPort()
+        let home = try Background(try iceAgentPath(), ["answer", "--listen", "127.0.0.1:\(port)", "--allow-loopback",
+                                                       "--interface", "lo", "--duration", "40"])
+        defer { home.stop() }
+        #expect(waitUntil { home.output.contains("listening on http://") }, "\(home.output)")
+        let doorbell = try Background(try iceAgentPath(), ["call", "http://127.0.0.1:\(port)/whip", "--on-button",
+                                                           "--call-seconds", "2", "--allow-loopback", "--interface", "lo",
+                                                           "--duration", "40"])
+        defer { doorbell.stop() }
+        let pid = doorbell.process.processIdentifier
+        #expect(waitUntil { doorbell.output.contains("doorbell: waiting for the button") }, "\(doorbell.output)")
+        // Idle: no call is placed without a press.
+        usleep(500_000)
+        #expect(!home.output.contains("session 1"), "\(home.output)")
+        let idleDescriptors = openDescriptors(pid)
+
+        kill(pid, SIGUSR1)
+        #expect(waitUntil(timeout: 10) { doorbell.output.contains("doorbell: ICE completed") }, "\(doorbell.output)")
+        // A press during the call does not place a second one.
+        kill(pid, SIGUSR1)
+        #expect(waitUntil(timeout: 10) { doorbell.output.contains("pressed during call 1: ignored") }, "\(doorbell.output)")
+        #expect(waitUntil(timeout: 10) { doorbell.output.contains("call 1 ended (call length reached); connected: yes") },
+                "\(doorbell.output)")
+        #expect(waitUntil(timeout: 10) { home.output.contains("session 1 deleted") }, "\(home.output)")
+        // Everything the call held is released: sockets, signaling connections.
+        #expect(openDescriptors(pid) == idleDescriptors, "\(doorbell.output)")
+
+        kill(pid, SIGUSR1)
+        #expect(waitUntil(timeout: 10) { doorbell.output.contains("call 2 ended (call length reached); connected: yes") },
+                "\(doorbell.output)")
+        #expect(waitUntil(timeout: 10) { home.output.contains("session 2 deleted") }, "\(home.output)")
+        #expect(openDescriptors(pid) == idleDescriptors, "\(doorbell.output)")
+        #expect(doorbell.process.isRunning)
+    }
+
+    /// No home: the call fails, the daemon stays up and the next press tries again.
+    @Test func aRefusedCallEndsAndTheDoorbellWaitsForTheNextPress() throws {
+        let port = freeTCPPort()  // nothing listens
+        let doorbell = try Background(try iceAgentPath(), ["call", "http://127.0.0.1:\(port)/whip", "--on-button",
+                                                           "--allow-loopback", "--interface", "lo", "--duration", "30"])
+        defer { doorbell.stop() }
+        let pid = doorbell.process.processIdentifier
+        #expect(waitUntil { doorbell.output.contains("doorbell: waiting for the button") }, "\(doorbell.output)")
+        kill(pid, SIGUSR1)
+        #expect(waitUntil(timeout: 10) { doorbell.output.contains("call 1 ended (the home did not take the call); connected: no") },
+                "\(doorbell.output)")
+        kill(pid, SIGUSR1)
+        #expect(waitUntil(timeout: 10) { doorbell.output.contains("call 2 ended") }, "\(doorbell.output)")
+        #expect(doorbell.process.isRunning)
+    }
+
+    @Test func onButtonNeedsAnHTTPCall() throws {
+        let r = try run(try iceAgentPath(), ["call", "--signal", "stdio", "--on-button"])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("--on-button is for call with an http:// URL"), "\(r.stderr)")
+    }
+}
