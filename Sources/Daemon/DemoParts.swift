@@ -53,32 +53,6 @@ public final class InMemorySignaling: TimerClient {
 
 }
 
-/// The built-in STUN server on the event loop.
-public final class StunServer: ReadableHandler {
-    public let socket: UDPSocket
-    let responder: BindingResponder
-    var input = [UInt8](repeating: 0, count: 2048)
-    var output = [UInt8](repeating: 0, count: 1024)
-
-    public init(bind: TransportAddress, loop: EventLoop) throws(SocketError) {
-        socket = try UDPSocket(bind: bind)
-        responder = BindingResponder(primary: socket.localAddress, software: "ice-agent 0.1.0")
-        try? loop.register(fd: socket.descriptor, self)
-    }
-
-    public func readable(now: Instant) {
-        input.withUnsafeMutableBytes { inBuf in
-            output.withUnsafeMutableBytes { outBuf in
-                while let (n, from) = (try? socket.tryReceive(into: inBuf)) ?? nil {
-                    guard let m = try? Message(parsing: UnsafeRawBufferPointer(rebasing: inBuf[0..<n])),
-                          let r = responder.respond(to: m, from: from, on: socket.localAddress, into: outBuf) else { continue }
-                    try? socket.send(UnsafeRawBufferPointer(rebasing: outBuf[0..<r.count]), to: r.to)
-                }
-            }
-        }
-    }
-}
-
 /// Sends a 20 ms cadence of RTP packets (PT 96, 1000 bytes of payload) while `running`.
 public final class RTPTestSource: TimerClient {
     let socket: UDPSocket

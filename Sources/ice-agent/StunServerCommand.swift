@@ -1,10 +1,11 @@
 import Common
+import Daemon
 import Runtime
-import STUN
 
-/// `ice-agent stun server`: a Binding server on real sockets around `BindingResponder`.
+/// `ice-agent stun server`: the Daemon's `StunServer` on its own event loop until SIGINT/SIGTERM.
 struct StunServerCommand {
-    var responder: BindingResponder
+    var listen: TransportAddress
+    var alternate: TransportAddress?
 
     init(arguments: [String]) throws(UsageError) {
         var listen: TransportAddress?
@@ -25,52 +26,29 @@ struct StunServerCommand {
                 throw UsageError("--alternate must differ from --listen in both IP and port, same family")
             }
         }
-        responder = BindingResponder(primary: listen, alternate: alternate, software: "ice-agent 0.1.0")
+        self.listen = listen
+        self.alternate = alternate
     }
 
     func run() -> Int32 {
-        // One socket per address the responder may answer from (RFC 5780 §4.1: four with an
-        // alternate, all of which also accept requests).
-        var addresses = [responder.primary]
-        if let alt = responder.alternate {
-            let p = responder.primary
-            addresses += [TransportAddress(p.ip, alt.port), TransportAddress(alt.ip, p.port), alt]
+        let loop: EventLoop
+        do throws(EventLoop.Failure) { loop = try EventLoop() } catch {
+            printError("ice-agent: cannot create the event loop")
+            return 1
         }
-        var sockets: [UDPSocket] = []
-        for a in addresses {
-            do throws(SocketError) {
-                sockets.append(try UDPSocket(bind: a))
-            } catch {
-                printError("ice-agent: cannot listen on \(a): \(error.description)")
-                return 1
-            }
+        let server: StunServer
+        do throws(SocketError) {
+            server = try StunServer(bind: listen, alternate: alternate, loop: loop)
+        } catch {
+            printError("ice-agent: cannot listen on \(listen): \(error.description)")
+            return 1
         }
-        printError("ice-agent: STUN server listening on " + sockets.map { $0.localAddress.description }.joined(separator: ", "))
-        var input = [UInt8](repeating: 0, count: 2048)
-        var output = [UInt8](repeating: 0, count: 1024)
-        let descriptors = sockets.map { $0.descriptor }
-        while true {
-            let ready: Int
-            do throws(SocketError) {
-                guard let r = try pollReadable(descriptors, timeoutMilliseconds: -1) else { continue }
-                ready = r
-            } catch {
-                printError("ice-agent: " + error.description)
-                return 1
-            }
-            let socket = sockets[ready]
-            input.withUnsafeMutableBytes { inBuf in
-                output.withUnsafeMutableBytes { outBuf in
-                    guard let (n, source) = try? socket.receive(into: inBuf, timeoutMilliseconds: 0) else { return }
-                    let datagram = UnsafeRawBufferPointer(rebasing: inBuf[0..<n])
-                    guard let request = try? Message(parsing: datagram) else { return }
-                    // Listening on a wildcard address: answer from the socket it came in on.
-                    guard let response = responder.respond(to: request, from: source, on: socket.localAddress, into: outBuf) else { return }
-                    let sender = sockets.first { $0.localAddress == response.from } ?? socket
-                    try? sender.send(UnsafeRawBufferPointer(rebasing: outBuf[0..<response.count]), to: response.to)
-                }
-            }
+        printError("ice-agent: STUN server listening on " + server.sockets.map { $0.localAddress.description }.joined(separator: ", "))
+        do throws(EventLoop.Failure) { try loop.run() } catch {
+            printError("ice-agent: event loop failed")
+            return 1
         }
+        return 0
     }
 }
 
