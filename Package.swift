@@ -29,9 +29,9 @@ let package = Package(
         .target(name: "HTTP", path: "Sources/HTTP"),
         // Drives two agents over an allocation-free in-memory link (self-test, benchmarks).
         .target(name: "ICEHarness", dependencies: ["Common", "ICE"], path: "Sources/ICEHarness"),
-        // Deterministic network simulator (NATs, links, STUN server, ICE agents with trickle
+        // Deterministic network simulator (NATs, links, STUN and TURN servers, ICE agents with trickle
         // signaling) on a virtual clock: host-only, used by the tests and ice-bench.
-        .target(name: "NetworkSimulator", dependencies: ["Common", "STUN", "ICE"], path: "Sources/NetworkSimulator"),
+        .target(name: "NetworkSimulator", dependencies: ["Common", "STUN", "ICE", "TURN"], path: "Sources/NetworkSimulator"),
 
         // Known-answer vectors (RFC 5769, RFC 8489 B.1) shared by the unit tests and the
         // device self-test.
@@ -77,7 +77,7 @@ let package = Package(
             name: "IntegrationTests", dependencies: ["STUNTestVectors", "ice-agent", "ice-bench"],
             path: "Tests/IntegrationTests"),
         .testTarget(
-            name: "ICETests", dependencies: ["Common", "STUN", "ICE", "ICEHarness", "NetworkSimulator"],
+            name: "ICETests", dependencies: ["Common", "STUN", "ICE", "TURN", "ICEHarness", "NetworkSimulator"],
             path: "Tests/ICETests"),
         .testTarget(name: "BoardTests", dependencies: ["Common", "Board"], path: "Tests/BoardTests"),
     ]

@@ -15,6 +15,12 @@ Exit status: 0 connected, 3 never connected, 1 error.
 
     aioice_peer.py --controlling|--controlled [--duration S] [--summary FILE]
                    [--addresses 127.0.0.1,::1] [--log-level debug]
+                   [--turn HOST:PORT --turn-user USER:PASSWORD [--relay-only]]
+
+--turn adds a relayed candidate over UDP (aioice's turn_server/turn_username/turn_password);
+--relay-only gathers that one only (TransportPolicy.RELAY: no host candidates). The time from
+the start of gathering to the relayed candidate is logged (`relayed candidate ... after X ms of
+gathering`) and kept in the summary as `relay_ms`.
 """
 
 import asyncio
@@ -75,14 +81,32 @@ class Peer:
         # network namespace only loopback exists, so hand it the addresses.
         aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: [
             a for a in addresses if (":" in a and use_ipv6) or (":" not in a and use_ipv4)]
+        options = {}
+        turn = common.turn_config(self.args)
+        if turn:
+            options.update(turn_server=(turn[0], turn[1]), turn_username=turn[2], turn_password=turn[3],
+                           turn_transport="udp")
+        if self.args.relay_only:
+            options["transport_policy"] = aioice.TransportPolicy.RELAY
         conn = aioice.Connection(ice_controlling=self.args.controlling, components=1,
-                                 use_ipv4=True, use_ipv6=use_ipv6)
+                                 use_ipv4=True, use_ipv6=use_ipv6, **options)
         loop = asyncio.get_running_loop()
         self.lines = asyncio.Queue()
         threading.Thread(target=self._stdin_thread, args=(loop,), daemon=True).start()
         code = 3
         try:
+            t_gather = time.monotonic()
             await conn.gather_candidates()
+            gather_ms = round((time.monotonic() - t_gather) * 1000, 1)
+            relayed = [c for c in conn.local_candidates if c.type == "relay"]
+            if relayed:
+                # aioice hands out all candidates at once: the relayed one exists when
+                # gather_candidates() returns.
+                self.summary.data["relay_ms"] = gather_ms
+                self.log("relayed candidate %s:%d after %.1f ms of gathering" % (
+                    relayed[0].host, relayed[0].port, gather_ms))
+            elif turn:
+                self.log("no relayed candidate from %s:%d after %.1f ms of gathering" % (turn[0], turn[1], gather_ms))
             cands = ["a=candidate:" + c.to_sdp() for c in conn.local_candidates]
             port = conn.local_candidates[0].port if conn.local_candidates else 9
             common.emit(common.description(conn.local_username, conn.local_password, cands, port=port))

@@ -146,4 +146,24 @@ def peer_argument_parser(addresses_help="host candidate addresses"):
     ap.add_argument("--summary", help="file for the JSON summary")
     ap.add_argument("--addresses", default="127.0.0.1,::1", help=addresses_help)
     ap.add_argument("--log-level", default="warning")
+    # TURN (RFC 8656) over UDP; absent: host candidates only, as before.
+    ap.add_argument("--turn", metavar="HOST:PORT", help="TURN server (numeric IPv4) for a relayed candidate")
+    ap.add_argument("--turn-user", metavar="USER:PASSWORD", help="the TURN server's long-term credential")
+    ap.add_argument("--relay-only", action="store_true", help="offer the relayed candidate only (needs --turn)")
     return ap
+
+
+def turn_config(args):
+    """(host, port, username, password) from --turn/--turn-user, or None without --turn.
+    Exits 2 (usage) on a malformed value or --relay-only without --turn."""
+    if not getattr(args, "turn", None):
+        if getattr(args, "relay_only", False):
+            sys.stderr.write("--relay-only needs --turn HOST:PORT\n")
+            sys.exit(2)
+        return None
+    host, sep, port = args.turn.rpartition(":")
+    user, colon, password = (args.turn_user or "").partition(":")
+    if not sep or not host or not port.isdigit() or not colon:
+        sys.stderr.write("--turn takes HOST:PORT and needs --turn-user USER:PASSWORD\n")
+        sys.exit(2)
+    return host.strip("[]"), int(port), user, password

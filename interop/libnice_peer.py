@@ -17,6 +17,13 @@ Exit status: 0 connected, 3 never connected, 1 error.
 
     libnice_peer.py --controlling|--controlled [--duration S] [--summary FILE]
                     [--addresses 127.0.0.1,::1] [--aggressive] [--log-level debug]
+                    [--turn HOST:PORT --turn-user USER:PASSWORD [--relay-only]]
+
+--turn adds a relayed candidate over UDP (nice_agent_set_relay_info, NICE_RELAY_TYPE_TURN_UDP);
+--relay-only sets libnice's `force-relay` (only relayed candidates are offered and checked).
+The time from gather_candidates() to the relayed candidate (new-candidate-full of type
+relay) is logged (`relayed candidate ... after X ms of gathering`) and kept in the summary as
+`relay_ms`; `gathering_done_ms` is candidate-gathering-done.
 
 Nomination: regular (RFC 8445) by default; --aggressive gives libnice's RFC 5245 aggressive
 nomination (every check carries USE-CANDIDATE), its default without
@@ -82,8 +89,16 @@ class Peer:
         self.agent.set_property("upnp", False)
         self.agent.set_property("ice-tcp", False)
         self.agent.set_property("controlling-mode", bool(args.controlling))
+        self.turn = common.turn_config(args)
+        if args.relay_only:
+            self.agent.set_property("force-relay", True)
         self.agent_ptr = gobject_pointer(self.agent)
         self.stream = self.agent.add_stream(1)
+        if self.turn:
+            host, port, user, password = self.turn
+            if not self.agent.set_relay_info(self.stream, 1, host, port, user, password, Nice.RelayType.UDP):
+                raise ValueError("libnice refused the TURN server %s:%d" % (host, port))
+        self.t_gather = None
         self.remote = common.RemoteDescription()
         self.description_in = False
         self.description_out = False
@@ -102,6 +117,7 @@ class Peer:
                 raise ValueError("bad address %r" % a)
             self.agent.add_local_address(addr)
         self.agent.connect("candidate-gathering-done", self.on_gathering_done)
+        self.agent.connect("new-candidate-full", self.on_new_candidate)
         self.agent.connect("component-state-changed", self.on_state)
         self.agent.connect("new-selected-pair-full", self.on_selected)
         # The callback object must outlive the agent's use of it.
@@ -116,9 +132,22 @@ class Peer:
 
     # ------------------------------------------------------------ libnice callbacks
 
+    def since_gather_ms(self):
+        return round((time.monotonic() - self.t_gather) * 1000, 1) if self.t_gather is not None else None
+
+    def on_new_candidate(self, agent, candidate):
+        if candidate.type == Nice.CandidateType.RELAYED and "relay_ms" not in self.summary.data:
+            self.summary.data["relay_ms"] = self.since_gather_ms()
+            self.log("relayed candidate %s after %.1f ms of gathering" % (
+                address_text(candidate.addr), self.summary.data["relay_ms"]))
+
     def on_gathering_done(self, agent, stream_id):
         if self.description_out:
             return
+        self.summary.data["gathering_done_ms"] = self.since_gather_ms()
+        if self.turn and "relay_ms" not in self.summary.data:
+            self.log("no relayed candidate from %s:%d after %.1f ms of gathering" % (
+                self.turn[0], self.turn[1], self.summary.data["gathering_done_ms"]))
         self.description_out = True
         ok, ufrag, pwd = agent.get_local_credentials(self.stream)
         cands = agent.get_local_candidates(self.stream, 1)
@@ -234,6 +263,7 @@ class Peer:
 
     def run(self):
         threading.Thread(target=self.stdin_thread, daemon=True).start()
+        self.t_gather = time.monotonic()
         if not self.agent.gather_candidates(self.stream):
             raise RuntimeError("gather_candidates failed")
         GLib.timeout_add(int(self.args.duration * 1000), self.finish)

@@ -1,12 +1,23 @@
 import Common
 import ICE
+import TURN
 
 /// The agent type the simulator drives: randomness from a seed, so runs are reproducible.
 public typealias SimulatedAgent = Agent<SeededRandom>
 
+/// A non-STUN datagram (media) an agent endpoint received, as addressed on arrival: `to` is
+/// the local base, the relayed address for data that came through the relay.
+public struct MediaDatagram: Equatable {
+    public var at: Instant
+    public var from: TransportAddress
+    public var to: TransportAddress
+    public var bytes: [UInt8]
+}
+
 /// An ICE agent living on a simulated host, with an in-simulation signaling channel to its
 /// peer: local candidates, end-of-candidates and credentials reach the peer after
-/// `signalingDelay` on the virtual clock (trickle ICE, RFC 8838).
+/// `signalingDelay` on the virtual clock (trickle ICE, RFC 8838). With `relay` set before
+/// `start`, it also allocates a relayed candidate on that TURN server (`AgentRelay`).
 public final class AgentEndpoint: SimulatedEndpoint {
     public enum Signal {
         case credentials(ufrag: String, password: String)
@@ -30,6 +41,19 @@ public final class AgentEndpoint: SimulatedEndpoint {
     /// When the last trickled candidate from the peer was handed to the agent (nil before any).
     public private(set) var lastRemoteCandidateAt: Instant?
 
+    /// The TURN server to allocate a relayed candidate on; read by `start`.
+    public var relay: RelayConfiguration?
+    var turn: AgentRelay?
+    /// The agent's own gathering ended; end-of-candidates also waits for the relay, since it
+    /// promises that every candidate, the relayed one included, has been sent (RFC 8838 §13).
+    var endOfCandidatesPending = false
+    /// Media sent on a direct selected pair, waiting for the network to poll it.
+    var mediaOutbox = Outbox()
+    public private(set) var mediaReceived: [MediaDatagram] = []
+    /// The last instant the network handed us: `pollTransmit` has no `now`, but a datagram
+    /// the agent sends from its relayed candidate starts TURN transactions that need one.
+    var clock = Instant.zero
+
     public init(_ name: String, _ agent: SimulatedAgent) {
         self.name = name
         self.agent = agent
@@ -52,54 +76,92 @@ public final class AgentEndpoint: SimulatedEndpoint {
         held.removeAll()
     }
 
-    /// Signals credentials (and ICE-lite) and starts gathering.
+    /// Signals credentials (and ICE-lite) and starts gathering, and the TURN allocation if
+    /// `relay` is set.
     public func start(now: Instant) {
+        clock = now
         send(.credentials(ufrag: agent.localCredentials.ufragText, password: agent.localCredentials.passwordText), now: now)
         if agent.configuration.lite { send(.lite, now: now) }
         agent.startGathering(now: now)
+        if let relay { startRelay(relay, now: now) }
         drainEvents(now: now)
     }
 
     public func drainEvents(now: Instant) {
+        clock = now
+        if let turn { drainRelayEvents(turn, now: now) }
         while let e = agent.pollEvent() {
             log.append((now, e))
             switch e {
             case .localCandidate(let c): send(.candidate(c), now: now)
-            case .gatheringComplete: send(.endOfCandidates, now: now)
+            case .gatheringComplete: endOfCandidatesPending = true
+            case .selectedPair(_, let local, let remote, _):
+                if let turn, turn.owns(local.base) { turn.bindChannel(peer: remote.address, now: now) }
             default: break
             }
+        }
+        if endOfCandidatesPending && (turn?.settled ?? true) {
+            endOfCandidatesPending = false
+            send(.endOfCandidates, now: now)
         }
     }
 
     public func receive(_ bytes: [UInt8], from: TransportAddress, to: TransportAddress, now: Instant) {
         guard !deaf else { return }
-        bytes.withUnsafeBytes { _ = agent.handle(packet: $0, from: from, to: to, now: now) }
+        clock = now
+        bytes.withUnsafeBytes { packet in
+            if let turn, to == turn.base, from == turn.server {
+                receiveFromRelay(turn, packet, now: now)
+            } else {
+                deliver(packet, from: from, to: to, now: now)
+            }
+        }
         drainEvents(now: now)
     }
 
+    /// STUN to the agent, anything else (RFC 7983) is media.
+    func deliver(_ packet: UnsafeRawBufferPointer, from: TransportAddress, to: TransportAddress, now: Instant) {
+        if agent.handle(packet: packet, from: from, to: to, now: now) == .notSTUN {
+            mediaReceived.append(MediaDatagram(at: now, from: from, to: to, bytes: Array(packet)))
+        }
+    }
+
     public func pollTransmit() -> (from: TransportAddress, to: TransportAddress, bytes: [UInt8])? {
-        agent.pollTransmit().map { ($0.source, $0.destination, Array($0.bytes)) }
+        while true {
+            if let t = turn?.pollTransmit() { return t }
+            guard let t = agent.pollTransmit() else { break }
+            if let turn, turn.owns(t.source) {
+                turn.send(t.bytes, to: t.destination, now: clock)
+                continue
+            }
+            return (t.source, t.destination, Array(t.bytes))
+        }
+        return mediaOutbox.pop()
     }
 
     public func handleTimeout(now: Instant) {
+        clock = now
         while let i = inbox.firstIndex(where: { $0.at <= now }) {
             let s = inbox.remove(at: i).signal
             switch s {
             case .credentials(let u, let p): agent.setRemoteCredentials(ufrag: u, password: p)
             case .candidate(let c):
                 try? agent.addRemoteCandidate(c, now: now)
+                turn?.permit(c.address, now: now)
                 lastRemoteCandidateAt = now
             case .endOfCandidates: agent.setRemoteEndOfCandidates(now: now)
             case .lite: agent.remoteIsLite = true
             }
         }
         if let d = agent.nextDeadline, d <= now { agent.handleTimeout(now: now) }
+        if let turn, let d = turn.client.nextDeadline, d <= now { turn.client.handleTimeout(now: now) }
         drainEvents(now: now)
     }
 
     public var nextDeadline: Instant? {
         var d = agent.nextDeadline
         for item in inbox where d == nil || item.at < d! { d = item.at }
+        if let t = turn?.client.nextDeadline, d == nil || t < d! { d = t }
         return d
     }
 
@@ -112,54 +174,19 @@ public final class AgentEndpoint: SimulatedEndpoint {
     }
 
     public func firstTime(of predicate: (Event) -> Bool) -> Instant? { log.first { predicate($0.event) }?.at }
-}
 
-/// Two agents on a simulated network with a STUN server, wired for trickle signaling.
-public struct Scenario {
-    static let stunAddress = TransportAddress("198.51.100.1:3478")!
-    public let network: Network
-    public let left: AgentEndpoint
-    public let right: AgentEndpoint
-    public let leftHost: Host
-    public let rightHost: Host
+    // MARK: Media
 
-    public init(left lp: NATPlacement, right rp: NATPlacement, seed: UInt64 = 1,
-                leftRole: Role = .controlling, rightRole: Role = .controlled,
-                configure: (inout AgentConfiguration) -> Void = { _ in }) {
-        network = Network(seed: seed)
-        let stunHost = network.addHost(name: "stun", addresses: [Scenario.stunAddress.ip])
-        network.attach(StunServerEndpoint(address: Scenario.stunAddress), to: stunHost, addresses: [Scenario.stunAddress])
-        leftHost = network.addSite(name: "L", placement: lp, publicAddress: IPAddress("203.0.113.10")!,
-                                   privateAddress: IPAddress("10.0.1.2")!)
-        rightHost = network.addSite(name: "R", placement: rp, publicAddress: IPAddress("203.0.113.20")!,
-                                    privateAddress: IPAddress("10.0.2.2")!)
-        func make(_ seed: UInt64, _ role: Role, _ host: Host, _ name: String) -> AgentEndpoint {
-            var config = AgentConfiguration()
-            config.role = role
-            config.stunServers = [Scenario.stunAddress]
-            configure(&config)
-            let agent = SimulatedAgent(configuration: config, random: SeededRandom(seed: seed))
-            _ = try? agent.addHostCandidate(base: host.transportAddress(port: 5000))
-            return AgentEndpoint(name, agent)
+    /// Sends one media datagram over the selected pair, through the relay when its local
+    /// candidate is the relayed one. False when there is no pair yet (or the relay refused).
+    @discardableResult
+    public func sendMedia(_ bytes: [UInt8], now: Instant) -> Bool {
+        guard let pair = agent.selectedPair() else { return false }
+        clock = now
+        if let turn, turn.owns(pair.local.base) {
+            return bytes.withUnsafeBytes { turn.send($0, to: pair.remote.address, now: now) }
         }
-        left = make(seed &* 2 &+ 1, leftRole, leftHost, "L")
-        right = make(seed &* 2 &+ 2, rightRole, rightHost, "R")
-        left.peer = right
-        right.peer = left
-        network.attach(left, to: leftHost)
-        network.attach(right, to: rightHost)
-    }
-
-    public func start() {
-        left.start(now: network.now)
-        right.start(now: network.now)
-    }
-
-    public var bothCompleted: Bool { left.agent.state == .completed && right.agent.state == .completed }
-    public var bothFailed: Bool { left.agent.state == .failed && right.agent.state == .failed }
-
-    /// Runs until both complete (or `timeout`); returns whether they did.
-    public func connect(timeout: Interval = .seconds(15)) -> Bool {
-        network.runUntil(timeout: timeout) { bothCompleted }
+        mediaOutbox.append(from: pair.local.base, to: pair.remote.address, bytes: bytes)
+        return true
     }
 }

@@ -11,6 +11,12 @@
 //       handleTimeout(now:)                          i.e. after any NAT translation.
 //       nextDeadline: Instant?
 //   StunServerEndpoint(address:)                    -- BindingResponder on one address.
+//   TurnServerEndpoint(address:credentials:)        -- RFC 8656 TURN server; relayed addresses
+//                                                      are ports of its host (attach it without
+//                                                      `addresses`).
+//   AgentEndpoint (+ `relay: RelayConfiguration`)   -- an ICE agent with trickle signaling, and
+//                                                      a relayed candidate through TURNClient.
+//   Scenario(left:right:relay:)                     -- two agents, STUN (and TURN) servers.
 //   EchoEndpoint, ProbeEndpoint                     -- test helpers (Tests/ICETests/Simulator/
 //                                                      TestEndpoints.swift).
 //

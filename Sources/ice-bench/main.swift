@@ -5,7 +5,7 @@ import Runtime
 // Output lines: "<name>: <ns> ns/op, <allocs> allocs/op".
 
 func usage() -> Never {
-    printError("usage: ice-bench stun|ice|alloc-check|rtp|idle|connect [--iterations N] [--packets N] [--seconds S]")
+    printError("usage: ice-bench stun|ice|alloc-check|rtp|idle|connect|turn [--iterations N] [--packets N] [--seconds S] [--runs N]")
     exit(2)
 }
 
@@ -15,12 +15,14 @@ args.removeFirst()
 var iterations = 200_000
 var packets = 20_000
 var seconds: Int64 = 10
+var runs = 10
 while !args.isEmpty {
     guard args.count >= 2, let n = Int(args[1]), n > 0 else { usage() }
     switch args[0] {
     case "--iterations": iterations = n  // stun, ice
     case "--packets": packets = n  // rtp
     case "--seconds": seconds = Int64(n)  // idle
+    case "--runs": runs = n  // turn
     default: usage()
     }
     args.removeFirst(2)
@@ -28,6 +30,7 @@ while !args.isEmpty {
 
 switch suite {
 case "connect": exit(runConnectBenchmark())
+case "turn": exit(runTurnBenchmark(runs: runs))
 case "stun": runSTUNBenchmarks(iterations: iterations)
 case "ice": runICEBenchmarks(iterations: iterations)
 case "alloc-check": exit(runAllocationCheck())
