@@ -37,8 +37,11 @@ let package = Package(
         // device self-test.
         .target(name: "STUNTestVectors", dependencies: ["Common", "STUN"], path: "Sources/STUNTestVectors"),
 
-        // Host runtime: sockets and clocks through the CLinux shim.
-        .target(name: "Runtime", dependencies: ["Common", "CLinux"], path: "Sources/Runtime"),
+        // Host runtime: sockets and clocks through the CLinux shim; TLS client connections
+        // (`turns:` TURN servers) through mbedTLS.
+        .target(
+            name: "Runtime", dependencies: ["Common", "CLinux", "CMbedTLS"], path: "Sources/Runtime",
+            linkerSettings: [.linkedLibrary("mbedtls"), .linkedLibrary("mbedx509"), .linkedLibrary("mbedcrypto")]),
         // The board: status LEDs and the doorbell button over libgpiod (pure logic plus a thin driver).
         .target(
             name: "Board", dependencies: ["Common", "Runtime", "CGPIOD"], path: "Sources/Board",

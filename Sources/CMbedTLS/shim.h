@@ -1,4 +1,5 @@
-// Thin view of mbedTLS's hash and HMAC APIs. The only code here papers over the
+// Thin view of mbedTLS: hash and HMAC (Crypto), and the TLS client with X.509 verification
+// (Runtime's TLS connections to TURN servers, `turns:`). The only code here papers over the
 // 2.x (`*_ret`) versus 3.x naming, so Swift sees one API on Debian 12 and later.
 #ifndef ICE_CMBEDTLS_SHIM_H
 #define ICE_CMBEDTLS_SHIM_H
@@ -7,6 +8,8 @@
 #include <mbedtls/md5.h>
 #include <mbedtls/sha1.h>
 #include <mbedtls/sha256.h>
+#include <mbedtls/ssl.h>
+#include <mbedtls/x509_crt.h>
 
 #if MBEDTLS_VERSION_MAJOR < 3
 static inline int ice_sha1_starts(mbedtls_sha1_context *c) { return mbedtls_sha1_starts_ret(c); }

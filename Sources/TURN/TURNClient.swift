@@ -180,6 +180,23 @@ public final class TURNClient<R: RandomSource> {
         }
     }
 
+    /// The TCP or TLS connection to the server closed or broke. RFC 8656 §3.1 ties the
+    /// allocation to that connection, so it is gone: an allocation in progress or in use fails
+    /// with `.connectionLost` (and nothing more is sent); a close in progress is complete.
+    public func connectionLost(now: Instant) {
+        switch state {
+        case .allocating, .allocated:
+            fail(.connectionLost)
+        case .closing:
+            finishClose()
+        case .idle:
+            state = .failed
+            emit(.failed(.connectionLost))
+        case .closed, .failed:
+            break
+        }
+    }
+
     func finishClose() {
         transactions.removeAll(keepingCapacity: true)
         permissions.removeAll(keepingCapacity: true)

@@ -103,6 +103,9 @@ public enum TURNFailure: Equatable, Sendable {
     case expired
     /// An authenticated response lacked what the RFC requires (e.g. XOR-RELAYED-ADDRESS).
     case malformedResponse
+    /// The TCP or TLS connection to the server closed or broke: the allocation went with it
+    /// (RFC 8656 §3.1).
+    case connectionLost
 
     init(code: Int) {
         switch code {
@@ -162,6 +165,7 @@ public enum TURNFailure: Equatable, Sendable {
         case .timeout: return "no response (timeout)"
         case .expired: return "allocation expired"
         case .malformedResponse: return "malformed response"
+        case .connectionLost: return "connection to the server lost"
         }
     }
 }

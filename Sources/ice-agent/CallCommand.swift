@@ -23,6 +23,9 @@ struct CallCommand {
     var media = MediaConfig()
     var turnURLs: [String] = []
     var turnUser: (String, String)? = nil
+    var turnCA: String? = nil
+    /// The trusted CAs for turns: servers, loaded once when one is configured.
+    var turnTLS: TLSClientConfiguration? = nil
     var relayOnly = false
     var boardPath: String? = nil
     var pcapPath: String? = nil
@@ -65,6 +68,7 @@ struct CallCommand {
             case "--exclude-interface": filter.exclude.append(try value())
             case "--pcap": pcapPath = try value()
             case "--turn": turnURLs.append(try value())
+            case "--turn-ca": turnCA = try value()
             case "--turn-user":
                 let v = try value()
                 guard let colon = v.firstIndex(of: ":") else { throw UsageError("--turn-user takes USER:PASSWORD") }
@@ -121,7 +125,7 @@ struct CallCommand {
         }
         if !turnURLs.isEmpty && turnUser == nil { throw UsageError("--turn needs --turn-user USER:PASSWORD") }
         if relayOnly && turnURLs.isEmpty { throw UsageError("--relay-only needs a --turn server") }
-        for u in turnURLs { _ = try TURNURL.parse(u) }
+        turnTLS = try TURNURL.validate(turnURLs, caFile: turnCA)
         if let boardPath {
             // A wrong board file is a configuration error (exit 2); a missing chip is not.
             do throws(BoardFileError) { _ = try BoardDefinition.load(path: boardPath) } catch {
@@ -281,41 +285,6 @@ struct StatusCommand {
         }
         writeStdout(text)
         return 0
-    }
-}
-
-extension CallCommand {
-    /// The --turn servers, resolved, with the --turn-user credential.
-    func turnConfigs() throws(SessionError) -> [TURNServerConfig] {
-        var out: [TURNServerConfig] = []
-        for u in turnURLs {
-            guard let hostPort = try? TURNURL.parse(u), let server = resolve(hostAndPort: hostPort) else {
-                throw .turnServer(u)
-            }
-            out.append(TURNServerConfig(server: server, username: turnUser?.0 ?? "", password: turnUser?.1 ?? ""))
-        }
-        return out
-    }
-}
-
-/// RFC 7065 TURN URIs: `turn:host[:port][?transport=udp]` (3478 by default). TCP and TLS
-/// (`?transport=tcp`, `turns:`) are not in this build yet.
-enum TURNURL {
-    static func parse(_ text: String) throws(UsageError) -> String {
-        var rest = Substring(text)
-        if rest.hasPrefix("turns:") { throw UsageError("turns: (TLS) is not available in this build yet: " + text) }
-        if rest.hasPrefix("turn:") { rest = rest.dropFirst(5) }
-        if let q = rest.firstIndex(of: "?") {
-            let query = rest[rest.index(after: q)...]
-            rest = rest[..<q]
-            guard query == "transport=udp" else { throw UsageError("only ?transport=udp is available in this build: " + text) }
-        }
-        guard !rest.isEmpty else { throw UsageError("bad TURN URL: " + text) }
-        // "[v6]:port", "host:port", "host", "[v6]"
-        if rest.hasPrefix("[") {
-            return rest.hasSuffix("]") ? String(rest) + ":3478" : String(rest)
-        }
-        return rest.contains(":") ? String(rest) : String(rest) + ":3478"
     }
 }
 

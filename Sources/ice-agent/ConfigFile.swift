@@ -6,7 +6,7 @@ import Runtime
 enum ConfigFile {
     static let valueKeys: Set<String> = ["stun", "rtp-in", "rtp-out", "interface", "exclude-interface", "duration",
                                          "log-level", "pcap", "status-socket", "listen", "url", "signal",
-                                         "media", "payload-type", "rtpmap", "fmtp", "turn", "turn-user", "board", "call-seconds"]
+                                         "media", "payload-type", "rtpmap", "fmtp", "turn", "turn-user", "turn-ca", "board", "call-seconds"]
     static let flagKeys: Set<String> = ["allow-loopback", "relay-only", "on-button"]
 
     static func arguments(path: String) throws(UsageError) -> [String] {

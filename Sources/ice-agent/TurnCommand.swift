@@ -1,24 +1,34 @@
 import Common
+import Daemon
 import Runtime
 import STUN
 import TURN
 
 let turnUsage = """
-    ice-agent turn allocate --server HOST:PORT --user USER:PASSWORD [--peer ADDR:PORT] [--realm R]
-                            [--bind ADDR:PORT] [--lifetime S] [--hold S] [--timeout S] [--rto MS]
-        Allocates a relayed address on a TURN server over UDP (RFC 8656) and prints
-        `relayed: IP:PORT` and `mapped: IP:PORT`. With --peer: creates a permission, sends a
-        datagram through the relay as a Send indication, binds a channel, sends one as
-        ChannelData, and expects the peer to echo both (`echo: ok`). --realm: fail unless the
-        server's realm is R. --hold: keep the allocation S seconds before using it. Always
-        deallocates (Refresh LIFETIME 0) before exiting. Exit 1 on any failure.
+    ice-agent turn allocate --server URI|HOST:PORT --user USER:PASSWORD [--peer ADDR:PORT] [--realm R]
+                            [--ca FILE] [--family 4|6] [--bind ADDR:PORT] [--lifetime S] [--hold S]
+                            [--timeout S] [--rto MS]
+        Allocates a relayed address on a TURN server (RFC 8656) and prints `relayed: IP:PORT`
+        and `mapped: IP:PORT`. --server is a TURN URI (RFC 7065): turn:HOST[:PORT] (UDP),
+        turn:HOST[:PORT]?transport=tcp (TCP), turns:HOST[:PORT] (TLS over TCP, port 5349 by
+        default; the certificate is verified against --ca, default the system CAs, and must
+        match HOST), or plain HOST:PORT for UDP. IPv6 addresses go in brackets. --family:
+        the relayed address's family (default: the server's). With --peer: creates a
+        permission, sends a datagram through the relay as a Send indication, binds a channel,
+        sends one as ChannelData, and expects the peer to echo both (`echo: ok`). --realm:
+        fail unless the server's realm is R. --hold: keep the allocation S seconds before
+        using it. --bind and --rto: UDP only. Always deallocates (Refresh LIFETIME 0) before
+        exiting. Exit 1 on any failure.
     """
 
-/// `ice-agent turn allocate`: the TURN client on a real UDP socket.
+/// `ice-agent turn allocate`: the TURN client on a real UDP socket or TCP/TLS connection.
 struct TurnCommand {
+    var uri: TURNServerURI
     var server: TransportAddress
     var username: String
     var password: String
+    var family: TURNAddressFamily
+    var caFile: String? = nil
     var peer: TransportAddress? = nil
     var realm: String? = nil
     var bind: TransportAddress? = nil
@@ -31,6 +41,7 @@ struct TurnCommand {
         guard arguments.first == "allocate" else { throw UsageError("turn needs allocate\n" + turnUsage) }
         var serverText: String? = nil
         var user: String? = nil
+        var familyChoice: TURNAddressFamily? = nil
         var i = 1
         while i < arguments.count {
             let a = arguments[i]
@@ -41,6 +52,13 @@ struct TurnCommand {
             case "--user": user = v
             case "--peer": peer = try parseAddress(v)
             case "--realm": realm = v
+            case "--ca": caFile = v
+            case "--family":
+                switch v {
+                case "4", "ipv4": familyChoice = .ipv4
+                case "6", "ipv6": familyChoice = .ipv6
+                default: throw UsageError("--family takes 4 or 6")
+                }
             case "--bind": bind = try parseAddress(v)
             case "--lifetime":
                 guard let s = UInt32(v), s > 0 else { throw UsageError("--lifetime takes seconds > 0") }
@@ -58,34 +76,67 @@ struct TurnCommand {
             }
             i += 2
         }
-        guard let serverText else { throw UsageError("turn allocate needs --server HOST:PORT") }
-        guard let s = resolve(hostAndPort: serverText) else { throw UsageError("cannot resolve " + serverText) }
+        guard let serverText else { throw UsageError("turn allocate needs --server URI or HOST:PORT") }
+        uri = try TURNURL.parse(serverText)
+        guard let s = resolve(hostAndPort: uri.hostAndPort) else { throw UsageError("cannot resolve " + uri.hostAndPort) }
         server = s
         guard let user, let colon = user.firstIndex(of: ":") else { throw UsageError("turn allocate needs --user USER:PASSWORD") }
         username = String(user[..<colon])
         password = String(user[user.index(after: colon)...])
-        if let peer, peer.ip.isIPv4 != server.ip.isIPv4 { throw UsageError("--peer must have the server's address family") }
+        family = familyChoice ?? (server.ip.isIPv4 ? .ipv4 : .ipv6)
+        if let peer, peer.ip.isIPv4 != (family == .ipv4) { throw UsageError("--peer must have the relayed address's family") }
+        if uri.transport.isStream && bind != nil { throw UsageError("--bind is for UDP servers") }
+        if uri.transport != .tls && caFile != nil { throw UsageError("--ca is for turns: servers") }
     }
 
     /// Where the peer exchange is.
     enum Stage {
-        case allocating, holding(until: Instant), permission, indicationEcho, channel, channelEcho, closing, done
+        case connecting, allocating, holding(until: Instant), permission, indicationEcho, channel, channelEcho, closing, done
     }
 
     func run() -> Int32 {
-        guard let socket = clientSocket(bind: bind, towards: server) else { return 1 }
+        let start = monotonicNow()
         var config = TURNConfiguration()
+        config.transport = uri.transport
+        config.addressFamily = family
         config.requestedLifetime = lifetime
         config.expectedRealm = realm
         config.software = "ice-agent " + version
         config.rto = rto
         let client = TURNClient(server: server, username: username, password: password, configuration: config,
                                 random: SystemRandom())
+
+        // UDP: a socket of our own. TCP/TLS: one connection, opened before the Allocate.
+        var socket: UDPSocket? = nil
+        var connection: TURNStreamConnection? = nil
+        if uri.transport == .udp {
+            guard let s = clientSocket(bind: bind, towards: server) else { return 1 }
+            socket = s
+        } else {
+            var tls: TLSClientConfiguration? = nil
+            if uri.transport == .tls {
+                do throws(TLSError) {
+                    tls = try TLSClientConfiguration(caFile: caFile ?? TLSClientConfiguration.systemCAFile)
+                } catch {
+                    printError("ice-agent: " + error.description)
+                    return 1
+                }
+            }
+            let connectTimeout = timeout < TURNStreamConnection.defaultTimeout ? timeout : TURNStreamConnection.defaultTimeout
+            do throws(RelayTransportError) {
+                connection = try TURNStreamConnection(server: server, transport: uri.transport, tls: tls, serverName: uri.host,
+                                                      now: start, timeout: connectTimeout)
+            } catch {
+                printError("ice-agent: turn allocate failed: " + error.description)
+                return 1
+            }
+        }
+
         var random = SystemRandom()
-        let payload = Array(("ice-agent turn echo " + hexString(random.next())).utf8)
-        let start = monotonicNow()
+        // 37 bytes: not a multiple of 4, so ChannelData over TCP/TLS needs its padding both ways.
+        let payload = Array(("ice-agent turn echo " + hexString(random.next()) + ".").utf8)
         let giveUp = start + timeout
-        var stage = Stage.allocating
+        var stage = connection == nil ? Stage.allocating : Stage.connecting
         var status: Int32 = 0
         var buffer = [UInt8](repeating: 0, count: 65536)
 
@@ -125,15 +176,63 @@ struct TurnCommand {
             }
         }
 
-        do throws(TURNError) {
-            try client.start(now: start)
-        } catch {
-            printError("ice-agent: " + "\(error.name)")
-            return 1
+        /// A datagram or stream frame from the server: the echo exchange moves on.
+        func received(_ packet: UnsafeRawBufferPointer, from: TransportAddress, _ now: Instant) {
+            let viaChannel = client.counters.channelDataReceived
+            guard case .data(let source, let bytes) = client.handle(packet: packet, from: from, now: now), source == peer,
+                  payload.withUnsafeBytes({ bytes.bytesEqual($0) })
+            else { return }
+            switch stage {
+            case .indicationEcho:
+                printError("echo via send/data indication: ok")
+                do throws(TURNError) {
+                    try client.bindChannel(peer: peer!, now: now)
+                    stage = .channel
+                } catch {
+                    printError("ice-agent: ChannelBind: " + "\(error.name)")
+                    closeWith(1, now)
+                }
+            case .channelEcho where client.counters.channelDataReceived > viaChannel:
+                printError("echo via channel: ok")
+                print("echo: ok")
+                closeWith(0, now)
+            default:
+                break
+            }
+        }
+
+        if connection == nil {
+            do throws(TURNError) {
+                try client.start(now: start)
+            } catch {
+                printError("ice-agent: " + "\(error.name)")
+                return 1
+            }
         }
 
         while true {
             let now = monotonicNow()
+            if let connection {
+                while let e = connection.pollEvent() {
+                    switch e {
+                    case .opened:
+                        printError("connected: " + "\(uri.transport.name)" + " to " + server.description)
+                        stage = .allocating
+                        do throws(TURNError) { try client.start(now: now) } catch {
+                            printError("ice-agent: " + "\(error.name)")
+                            return 1
+                        }
+                    case .failed(let error):
+                        if case .closing = stage {
+                            // The server may close first once the allocation is deleted.
+                            client.connectionLost(now: now)
+                        } else {
+                            printError("ice-agent: turn allocate failed: " + error.description)
+                            return 1
+                        }
+                    }
+                }
+            }
             while let e = client.pollEvent() {
                 switch e {
                 case .allocated(let relayed, let mapped, let lifetime):
@@ -149,6 +248,10 @@ struct TurnCommand {
                     printError("refreshed: \(lifetime.milliseconds / 1000) s")
                 case .redirected(let to):
                     printError("redirected to " + to.description)
+                    if connection != nil {
+                        printError("ice-agent: turn allocate failed: a redirect over " + "\(uri.transport.name)" + " needs a new connection; use the alternate server's URI")
+                        return 1
+                    }
                 case .retrying(let f, let after):
                     printError("ice-agent: " + f.description + ", retrying in \(after.milliseconds) ms")
                 case .failed(let f):
@@ -183,66 +286,70 @@ struct TurnCommand {
             if case .holding(let until) = stage, now >= until { usePeer(now) }
             // Events above may have queued requests or data: send before waiting.
             while let t = client.pollTransmit() {
-                do throws(SocketError) {
-                    try socket.send(t.bytes, to: t.destination)
-                } catch {
-                    // ICMP errors (port unreachable) surface here; retransmissions cover it.
-                    printError("ice-agent: " + error.description)
+                if let socket {
+                    do throws(SocketError) {
+                        try socket.send(t.bytes, to: t.destination)
+                    } catch {
+                        // ICMP errors (port unreachable) surface here; retransmissions cover it.
+                        printError("ice-agent: " + error.description)
+                    }
+                } else {
+                    connection?.send(t.bytes)
                 }
             }
             if now >= giveUp {
-                printError("ice-agent: timed out (state " + "\(client.state.name)" + ")")
+                let what = connection.map { $0.phase == .connecting ? "connecting" : ($0.phase == .handshaking ? "TLS handshake" : "state " + "\(client.state.name)") }
+                printError("ice-agent: timed out (" + (what ?? "state " + "\(client.state.name)") + ")")
                 return 1
             }
 
             var wake = giveUp
             if let d = client.nextDeadline, d < wake { wake = d }
+            if let d = connection?.deadline, d < wake { wake = d }
             if case .holding(let until) = stage, until < wake { wake = until }
             if wake <= now {
                 client.handleTimeout(now: now)
+                connection?.handleTimeout(now: now)
                 continue
             }
             let waitMs = Int32(max(1, min(1000, (wake - now).milliseconds + 1)))
+            if let connection {
+                let ready: (readable: Bool, writable: Bool)
+                do throws(SocketError) {
+                    ready = try pollDescriptor(connection.descriptor, write: connection.wantsWrite, timeoutMilliseconds: waitMs)
+                } catch {
+                    printError("ice-agent: " + error.description)
+                    return 1
+                }
+                let later = monotonicNow()
+                if ready.writable { connection.writable(now: later) }
+                if ready.readable {
+                    let from = client.server
+                    connection.readable(now: later) { frame in received(frame, from: from, later) }
+                }
+                connection.handleTimeout(now: later)
+                if let d = client.nextDeadline, later >= d { client.handleTimeout(now: later) }
+                continue
+            }
+            guard let socket else { return 1 }
             let outcome: Result<(count: Int, from: TransportAddress)?, SocketError> = buffer.withUnsafeMutableBytes { raw in
                 do throws(SocketError) {
                     return .success(try socket.receive(into: raw, timeoutMilliseconds: waitMs))
                 } catch { return .failure(error) }
             }
-            guard case .success(let received) = outcome else {
+            guard case .success(let datagram) = outcome else {
                 if case .failure(let error) = outcome { printError("ice-agent: " + error.description) }
                 return 1
             }
             let later = monotonicNow()
-            if let received {
-                let viaChannel = client.counters.channelDataReceived
-                let echoed: Bool = buffer.withUnsafeBytes { raw in
-                    let packet = UnsafeRawBufferPointer(rebasing: raw[0..<received.count])
-                    guard case .data(let from, let bytes) = client.handle(packet: packet, from: received.from, now: later),
-                          from == peer else { return false }
-                    return payload.withUnsafeBytes { bytes.bytesEqual($0) }
-                }
-                if echoed {
-                    switch stage {
-                    case .indicationEcho:
-                        printError("echo via send/data indication: ok")
-                        do throws(TURNError) {
-                            try client.bindChannel(peer: peer!, now: later)
-                            stage = .channel
-                        } catch {
-                            printError("ice-agent: ChannelBind: " + "\(error.name)")
-                            closeWith(1, later)
-                        }
-                    case .channelEcho where client.counters.channelDataReceived > viaChannel:
-                        printError("echo via channel: ok")
-                        print("echo: ok")
-                        closeWith(0, later)
-                    default:
-                        break
-                    }
+            if let datagram {
+                buffer.withUnsafeBytes { raw in
+                    received(UnsafeRawBufferPointer(rebasing: raw[0..<datagram.count]), from: datagram.from, later)
                 }
             }
             if let d = client.nextDeadline, later >= d { client.handleTimeout(now: later) }
         }
+        connection?.close()
         let c = client.counters
         printError("stale-nonce-retries: \(c.staleNonceRetries) retransmits: \(c.retransmits) dropped: \(c.malformed + c.unauthenticated + c.unknownTransaction)")
         return status

@@ -22,10 +22,11 @@ let usageText = """
           A stand-in camera (valid RTP, PT 96, every 20 ms) and a counting receiver.
       ice-agent demo [--seconds N] [--log-level L]
           Home and doorbell on loopback with a STUN server and an RTP test source.
-      ice-agent turn allocate --server HOST:PORT --user USER:PASSWORD [--peer ADDR:PORT] [--realm R]
-                              [--lifetime S] [--hold S] [--timeout S] [--rto MS]
-          TURN (RFC 8656, UDP) allocation: prints the relayed and mapped addresses; with --peer,
-          echoes a datagram through a permission and a channel. Deallocates before exiting.
+      ice-agent turn allocate --server URI|HOST:PORT --user USER:PASSWORD [--ca FILE] [--family 4|6]
+                              [--peer ADDR:PORT] [--realm R] [--lifetime S] [--hold S] [--timeout S] [--rto MS]
+          TURN (RFC 8656) allocation over UDP, TCP or TLS (turn:, turn:?transport=tcp, turns:):
+          prints the relayed and mapped addresses; with --peer, echoes a datagram through a
+          permission and a channel. Deallocates before exiting.
       ice-agent stun decode [--password P] [--long-term USER:REALM:PASSWORD]
           Reads hex-encoded STUN messages, one per line, on stdin; prints one JSON object per line.
       ice-agent stun server --listen ADDR:PORT [--alternate ADDR:PORT]

@@ -25,8 +25,10 @@ import Testing
         let agent = try iceAgentPath()
         for (args, message) in [(["--turn", "turn:127.0.0.1:3478"], "--turn needs --turn-user"),
                                 (["--relay-only"], "--relay-only needs a --turn server"),
-                                (["--turn", "turns:127.0.0.1", "--turn-user", "a:b"], "turns: (TLS) is not available"),
-                                (["--turn", "turn:127.0.0.1?transport=tcp", "--turn-user", "a:b"], "only ?transport=udp")] {
+                                (["--turn", "turns:127.0.0.1?transport=udp", "--turn-user", "a:b"], "TURN over DTLS, which is not supported"),
+                                (["--turn", "turn:127.0.0.1?transport=sctp", "--turn-user", "a:b"], "unknown transport \"sctp\""),
+                                (["--turn", "turn:::1", "--turn-user", "a:b"], "IPv6 addresses go in brackets"),
+                                (["--turn", "stun:127.0.0.1", "--turn-user", "a:b"], "is a STUN URI")] {
             let r = try run(agent, ["call", "--signal", "stdio"] + args)
             #expect(r.status == 2 && r.stderr.contains(message), "\(args): \(r.stderr)")
         }
