@@ -348,7 +348,8 @@ extension Session {
                     relay.failures = 0
                     relay.redirects = 0
                     do throws(ICEError) {
-                        try agent.addRelayedCandidate(address: relayed, server: relay.server, mappedAddress: mapped,
+                        try agent.addRelayedCandidate(address: relayed, server: relay.server,
+                                                      serverTransport: relay.config.transport, mappedAddress: mapped,
                                                       localPreference: relay.localPreference)
                     } catch {
                         Log.warning("\(name): relayed candidate not added")

@@ -101,11 +101,11 @@ extension Agent {
         let t = transactions[i]
         switch t.kind {
         case .gather(let base, let server):
-            transmits.enqueue(from: base, to: server) { buf in
+            queue(from: base, to: server) { buf in
                 guard var b = try? MessageBuilder(into: buf, type: .bindingRequest, transactionID: t.id),
                       (try? b.appendFingerprint()) != nil else { return 0 }
                 return b.count
-            } ? () : countTransmitDrop()
+            }
         case .check(let p, let useCandidate):
             sendBindingRequest(pair: p, id: t.id, useCandidate: useCandidate, role: t.role)
         case .consent(_, let p):
@@ -113,8 +113,19 @@ extension Agent {
         }
     }
 
-    func countTransmitDrop() {
-        counters.transmitDropped += 1
+    /// Builds a datagram into the transmit ring with `write` (which returns its length, 0 if
+    /// it did not fit) and queues it; false when the ring refused it (full, or oversize),
+    /// which is counted: the STUN retransmission timers recover (RFC 8489 §6.2.1).
+    @discardableResult
+    func queue(from source: TransportAddress, to destination: TransportAddress,
+               _ write: (UnsafeMutableRawBufferPointer) -> Int) -> Bool {
+        do throws(DatagramRingError) {
+            try transmits.enqueue(from: source, to: destination, write)
+            return true
+        } catch {
+            counters.transmitDropped += 1
+            return false
+        }
     }
 
     /// RFC 8445 §7.2.4: USERNAME, PRIORITY (as peer-reflexive), ICE-CONTROLLING or
@@ -126,7 +137,7 @@ extension Agent {
         let remote = remotes[pairs[p].remote]
         let localUfrag = localCredentials.ufrag
         let tieBreaker = tieBreaker
-        let ok = transmits.enqueue(from: local.base, to: remote.address) { buf in
+        queue(from: local.base, to: remote.address) { buf in
             do throws(BuildError) {
                 var b = try MessageBuilder(into: buf, type: .bindingRequest, transactionID: id)
                 let u = try b.reserve(.username, length: remoteCredentials.ufrag.count + 1 + localUfrag.count)
@@ -142,7 +153,6 @@ extension Agent {
                 return 0
             }
         }
-        if !ok { countTransmitDrop() }
     }
 
     /// Controlling agent, regular nomination (RFC 8445 §8.1.1, which leaves the timing to the

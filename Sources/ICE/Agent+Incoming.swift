@@ -153,7 +153,7 @@ extension Agent {
         let id = m.transactionID
         let key = localCredentials.key
         let software = configuration.software
-        let ok = transmits.enqueue(from: local, to: source) { buf in
+        let ok = queue(from: local, to: source) { buf in
             do throws(BuildError) {
                 var b = try MessageBuilder(into: buf, type: .bindingSuccess, transactionID: id)
                 try b.append(.xorMappedAddress, xorAddress: source)
@@ -163,14 +163,14 @@ extension Agent {
                 return b.count
             } catch { return 0 }
         }
-        if ok { counters.responsesSent += 1 } else { countTransmitDrop() }
+        if ok { counters.responsesSent += 1 }
     }
 
     func respondError(_ code: Int, _ m: Message, from local: TransportAddress, to source: TransportAddress, authenticated: Bool) {
         let id = m.transactionID
         let method = m.method
         let key = localCredentials.key
-        let ok = transmits.enqueue(from: local, to: source) { buf in
+        queue(from: local, to: source) { buf in
             do throws(BuildError) {
                 var b = try MessageBuilder(into: buf, type: MessageType(method, .errorResponse), transactionID: id)
                 try b.appendErrorCode(code)
@@ -180,7 +180,6 @@ extension Agent {
                 return b.count
             } catch { return 0 }
         }
-        if !ok { countTransmitDrop() }
     }
 
     // MARK: Responses (RFC 8445 §7.2.5)

@@ -90,12 +90,11 @@ extension Agent {
     func sendKeepalive(pair p: Int) {
         let local = locals[pairs[p].local], remote = remotes[pairs[p].remote]
         let id = TransactionID(random: &random)
-        let ok = transmits.enqueue(from: local.base, to: remote.address) { buf in
+        queue(from: local.base, to: remote.address) { buf in
             guard var b = try? MessageBuilder(into: buf, type: .bindingIndication, transactionID: id),
                   (try? b.appendFingerprint()) != nil else { return 0 }
             return b.count
         }
-        if !ok { countTransmitDrop() }
     }
 
     /// When to call `handleTimeout` next; nil when nothing is scheduled.

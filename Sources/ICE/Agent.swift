@@ -37,7 +37,7 @@ public final class Agent<Random: RandomSource> {
     var pairs: BoundedArray<CandidatePair>
     var triggered: Ring<Int>
     var transactions: BoundedArray<Transaction>
-    let transmits: TransmitQueue
+    let transmits: DatagramRing
     var events: Ring<Event>
     var components: [ComponentState]
     /// Media keeps using these across an ICE restart until a new pair is selected.
@@ -76,7 +76,7 @@ public final class Agent<Random: RandomSource> {
         pairs = BoundedArray(capacity: caps.pairs)
         triggered = Ring(capacity: caps.pairs)
         transactions = BoundedArray(capacity: caps.transactions)
-        transmits = TransmitQueue(capacity: caps.transmitQueue)
+        transmits = DatagramRing(capacity: caps.transmitQueue, slotSize: transmitSlotSize)
         events = Ring(capacity: caps.events)
         let n = Int(max(1, configuration.components))
         components = [ComponentState](repeating: ComponentState(), count: n)
@@ -149,12 +149,17 @@ public final class Agent<Random: RandomSource> {
     /// A relayed candidate allocated by the TURN layer (RFC 8656). Its base is itself
     /// (RFC 8445 §5.1.1.2): transmits from it go to the TURN client to be wrapped, and
     /// datagrams the relay delivers are handed in with `to:` the relayed address.
+    /// `serverTransport` is how the TURN server was reached (UDP, TCP or TLS): relayed
+    /// candidates obtained over different transports get different foundations
+    /// (RFC 8445 §5.1.1.3), so their pairs are unfrozen independently (§6.1.2.6).
     @discardableResult
-    public func addRelayedCandidate(address: TransportAddress, server: TransportAddress, mappedAddress: TransportAddress? = nil,
-                                    component: UInt8 = 1, localPreference: UInt16 = 65535) throws(ICEError) -> Candidate {
+    public func addRelayedCandidate(address: TransportAddress, server: TransportAddress, serverTransport: ServerTransport = .udp,
+                                    mappedAddress: TransportAddress? = nil, component: UInt8 = 1,
+                                    localPreference: UInt16 = 65535) throws(ICEError) -> Candidate {
         guard validComponent(component) else { throw .invalidComponent }
         let c = try addLocal(type: .relayed, component: component, address: address, base: address,
-                             related: mappedAddress, server: server.ip, localPreference: localPreference)
+                             related: mappedAddress, server: server.ip, serverTransport: serverTransport,
+                             localPreference: localPreference)
         emit(.localCandidate(c))
         pairWithRemotes(localIndex: locals.count - 1)
         if (state == .new || state == .failed) && remoteCredentials != nil && !pairs.isEmpty { setState(.checking) }
@@ -173,9 +178,14 @@ public final class Agent<Random: RandomSource> {
         return top - UInt16(min(sameFamily, 1000)) * 16
     }
 
+    /// `serverTransport` is how `server` was reached; server-reflexive gathering is STUN over
+    /// UDP, and candidates without a server ignore it.
     func addLocal(type: CandidateType, component: UInt8, address: TransportAddress, base: TransportAddress,
-                  related: TransportAddress?, server: IPAddress?, localPreference: UInt16) throws(ICEError) -> Candidate {
-        let foundation = try foundationFor(FoundationKey(type: type, baseIP: base.ip, serverIP: server, transport: .udp))
+                  related: TransportAddress?, server: IPAddress?, serverTransport: ServerTransport = .udp,
+                  localPreference: UInt16) throws(ICEError) -> Candidate {
+        let key = FoundationKey(type: type, baseIP: base.ip, serverIP: server,
+                                serverTransport: server == nil ? .udp : serverTransport, transport: .udp)
+        let foundation = try foundationFor(key)
         let c = Candidate(type: type, component: component, priority: Candidate.priority(type: type, localPreference: localPreference, component: component),
                           foundation: foundation, address: address, base: base, relatedAddress: related)
         guard locals.append(c) else {
@@ -185,11 +195,16 @@ public final class Agent<Random: RandomSource> {
         return c
     }
 
-    /// RFC 8445 §5.1.1.3: same type, base IP, server and transport give the same foundation.
+    /// RFC 8445 §5.1.1.3: two candidates share a foundation when they have the same type,
+    /// base IP, STUN/TURN server IP and transport protocol used to reach that server; for a
+    /// relayed candidate that last one is how the TURN server was reached (RFC 8656 §3.1:
+    /// UDP, TCP or TLS), although the relayed candidate itself is always UDP.
     struct FoundationKey: Equatable {
         var type: CandidateType
         var baseIP: IPAddress
         var serverIP: IPAddress?
+        var serverTransport: ServerTransport
+        /// The candidate's own transport (always UDP: RFC 6544 TCP candidates are not supported).
         var transport: TransportProtocol
     }
 

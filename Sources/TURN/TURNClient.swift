@@ -15,6 +15,10 @@ import STUN
 ///     client.createPermission(peer:now:) / bindChannel(peer:now:) / send(_:to:now:)
 ///     client.close(now:)                   // Refresh with LIFETIME 0
 ///
+/// Over UDP the client also keeps the NAT binding towards the server alive while the
+/// allocation is idle (a Binding indication after `TURNTiming.keepaliveInterval` without
+/// sending anything), so an allocation ICE did not select survives until its next refresh.
+///
 /// All tables are allocated at creation; after that, sending and receiving relayed data
 /// allocates nothing (transmits are written into the client's ring, received data is a view
 /// into the caller's packet).
@@ -45,8 +49,11 @@ public final class TURNClient<R: RandomSource> {
     var transactions: [Transaction]
     var permissions: [Permission]
     var channels: [Channel]
-    let transmits: TransmitRing
+    let transmits: DatagramRing
     var events: Ring<TURNEvent>
+    /// When something was last queued for the server (requests, data, keepalives): the
+    /// keepalive timer runs from here.
+    var lastSentAt: Instant? = nil
 
     var refreshAt: Instant? = nil
     var allocateRetryAt: Instant? = nil
@@ -111,15 +118,15 @@ public final class TURNClient<R: RandomSource> {
         permissions.reserveCapacity(max(1, caps.permissions))
         channels = []
         channels.reserveCapacity(max(1, caps.channels))
-        transmits = TransmitRing(capacity: caps.transmitQueue, slotSize: caps.transmitSlotSize)
+        transmits = DatagramRing(capacity: caps.transmitQueue, slotSize: caps.transmitSlotSize)
         events = Ring(capacity: caps.events)
     }
 
     // MARK: - Polling
 
     public func pollTransmit() -> TURNTransmit? {
-        guard let (destination, bytes) = transmits.dequeue() else { return nil }
-        return TURNTransmit(destination: destination, transport: configuration.transport, bytes: bytes)
+        guard let d = transmits.dequeue() else { return nil }
+        return TURNTransmit(destination: d.destination, transport: configuration.transport, bytes: d.bytes)
     }
 
     public func pollEvent() -> TURNEvent? { events.pop() }
@@ -142,8 +149,25 @@ public final class TURNClient<R: RandomSource> {
             consider(expiresAt)
             for p in permissions where !p.inFlight { consider(p.refreshAt) }
             for c in channels where !c.inFlight { consider(c.refreshAt) }
+            consider(keepaliveAt)
         }
         return d
+    }
+
+    /// When the next keepalive is due while allocated (nil: none over TCP/TLS, or disabled).
+    ///
+    /// Over UDP the server only sees us through a NAT binding, which a NAT may drop after 2
+    /// minutes without outbound traffic (RFC 4787 REQ-5); an allocation ICE does not use sends
+    /// nothing between CreatePermission refreshes (every 240 s) and allocation refreshes, so
+    /// its next Refresh would leave from a new mapped port and get 437 (Allocation Mismatch):
+    /// the allocation is lost. Over TCP and TLS there is nothing to do here: the allocation is
+    /// tied to the connection (RFC 8656 §3.1), whose liveness is the transport's business (a
+    /// NAT tracks an established TCP connection for hours, RFC 5382 REQ-5), and losing it is
+    /// reported through `connectionLost`.
+    var keepaliveAt: Instant? {
+        guard configuration.transport == .udp, let interval = configuration.keepaliveInterval,
+              let last = lastSentAt else { return nil }
+        return last + interval
     }
 
     // MARK: - Allocation
@@ -301,7 +325,10 @@ public final class TURNClient<R: RandomSource> {
     public func send(_ data: UnsafeRawBufferPointer, to peer: TransportAddress, now: Instant) throws(TURNError) {
         guard state == .allocated else { throw .notAllocated }
         guard permissionIndex(peer.ip) != nil else { throw .noPermission }
-        guard let slot = transmits.reserve() else {
+        let slot: UnsafeMutableRawBufferPointer
+        do throws(DatagramRingError) {
+            slot = try transmits.reserve()
+        } catch {
             counters.transmitDropped += 1
             throw .tableFull(.transmitQueue)
         }
@@ -313,7 +340,7 @@ public final class TURNClient<R: RandomSource> {
             } catch {
                 throw .payloadTooLarge
             }
-            transmits.commit(length: n, to: server)
+            guard queueForServer(length: n, now: now) else { throw .payloadTooLarge }
             counters.channelDataSent += 1
             return
         }
@@ -327,8 +354,54 @@ public final class TURNClient<R: RandomSource> {
         } catch {
             throw .payloadTooLarge
         }
-        transmits.commit(length: n, to: server)
+        guard queueForServer(length: n, now: now) else { throw .payloadTooLarge }
         counters.sendIndicationsSent += 1
+    }
+
+    /// Commits the slot `transmits.reserve()` returned, `length` bytes for the server, and
+    /// restarts the keepalive timer; false (counted) if the ring refused it.
+    func queueForServer(length: Int, now: Instant) -> Bool {
+        do throws(DatagramRingError) {
+            try transmits.commit(length: length, to: server)
+        } catch {
+            counters.transmitDropped += 1
+            return false
+        }
+        lastSentAt = now
+        return true
+    }
+
+    /// RFC 8445 §11 / RFC 8489 §6.3.2: a Binding indication with FINGERPRINT, which the server
+    /// (coturn included) accepts and does not answer, refreshes the NAT binding on the path to
+    /// it at the cost of one small datagram. Written into the ring like everything else, so
+    /// it allocates nothing.
+    func sendKeepalive(now: Instant) {
+        let slot: UnsafeMutableRawBufferPointer
+        do throws(DatagramRingError) {
+            slot = try transmits.reserve()
+        } catch {
+            // Queued datagrams to the server will refresh the binding once polled; try again
+            // an interval later rather than at every call.
+            counters.transmitDropped += 1
+            lastSentAt = now
+            return
+        }
+        let id = TransactionID(random: &random)
+        let n: Int
+        do throws(BuildError) {
+            var b = try MessageBuilder(into: slot, type: MessageType(.binding, .indication), transactionID: id)
+            try b.appendFingerprint()
+            n = b.count
+        } catch {
+            counters.transmitDropped += 1
+            lastSentAt = now
+            return
+        }
+        if queueForServer(length: n, now: now) {
+            counters.keepalivesSent += 1
+        } else {
+            lastSentAt = now
+        }
     }
 
     // MARK: - Timers
@@ -352,7 +425,7 @@ public final class TURNClient<R: RandomSource> {
                 i += 1
             case .send:
                 counters.retransmits += 1
-                transmitRequest(at: i)
+                transmitRequest(at: i, now: now)
                 i += 1
             case .timedOut:
                 let t = transactions.remove(at: i)
@@ -393,6 +466,8 @@ public final class TURNClient<R: RandomSource> {
                 channels[c].refreshAt = now + TURNTiming.busyRetry
             }
         }
+        // Last, so that a request sent just above counts as the keepalive.
+        if let at = keepaliveAt, now >= at { sendKeepalive(now: now) }
     }
 
     func hasTransaction(_ match: (RequestKind) -> Bool) -> Bool {
@@ -422,13 +497,16 @@ public final class TURNClient<R: RandomSource> {
         _ = t.timer.poll(now: now)  // the first send is due now
         transactions.append(t)
         counters.requestsSent += 1
-        transmitRequest(at: transactions.count - 1)
+        transmitRequest(at: transactions.count - 1, now: now)
     }
 
     /// (Re)builds the request of transaction `i` into the transmit ring. Retransmissions are
     /// rebuilt from the same id, nonce and key, so they are byte-identical (RFC 8489 §6.2.1).
-    func transmitRequest(at i: Int) {
-        guard let slot = transmits.reserve() else {
+    func transmitRequest(at i: Int, now: Instant) {
+        let slot: UnsafeMutableRawBufferPointer
+        do throws(DatagramRingError) {
+            slot = try transmits.reserve()
+        } catch {
             counters.transmitDropped += 1
             return
         }
@@ -440,7 +518,7 @@ public final class TURNClient<R: RandomSource> {
             counters.transmitDropped += 1
             return
         }
-        transmits.commit(length: n, to: server)
+        _ = queueForServer(length: n, now: now)
     }
 
     func buildRequest(_ kind: RequestKind, id: TransactionID, authenticated: Bool,

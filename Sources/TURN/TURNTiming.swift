@@ -43,6 +43,13 @@ public enum TURNTiming {
     public static let maxStaleNonceRetries = 3
     /// RFC 8489 §10 / RFC 8656 §7.4: follow at most this many 300 (Try Alternate) redirects.
     public static let maxRedirects = 1
+    /// Over UDP, a Binding indication goes to the server when nothing else was sent to it for
+    /// this long while allocated. NATs may drop a UDP mapping after 2 minutes idle (RFC 4787
+    /// REQ-5 sets that as the minimum, and some expire sooner), and the allocation would then
+    /// be lost at its next Refresh (437 from the new mapped port). 15 s is the keepalive
+    /// interval RFC 8445 §11 uses for the same reason on candidate pairs: well inside even
+    /// short NAT timeouts, at one 28-byte datagram per idle allocation.
+    public static let keepaliveInterval = Interval.seconds(15)
     /// A refresh that could not start (full transaction table) is retried after this.
     public static let busyRetry = Interval.seconds(1)
 }

@@ -3,21 +3,10 @@ import STUN
 
 /// How the client reaches its TURN server (RFC 8656 §3.1). The relay itself is always UDP
 /// (REQUESTED-TRANSPORT 17); the transport decides retransmission (none on streams, RFC 8489
-/// §6.2.2) and ChannelData padding (RFC 8656 §12.5).
-public enum TURNTransport: UInt8, Sendable {
-    case udp, tcp, tls
-
-    /// TCP and TLS carry a byte stream: frames need the `StreamReassembler` and padding.
-    public var isStream: Bool { self != .udp }
-
-    public var name: StaticString {
-        switch self {
-        case .udp: return "udp"
-        case .tcp: return "tcp"
-        case .tls: return "tls"
-        }
-    }
-}
+/// §6.2.2), ChannelData padding (RFC 8656 §12.5) and keepalives (UDP only,
+/// `TURNTiming.keepaliveInterval`). The type lives in Common so that ICE can key relayed
+/// candidate foundations on it (RFC 8445 §5.1.1.3) without depending on TURN.
+public typealias TURNTransport = ServerTransport
 
 /// REQUESTED-ADDRESS-FAMILY (RFC 8656 §18.8): the family of the relayed address asked for.
 public enum TURNAddressFamily: UInt8, Sendable {
@@ -259,6 +248,8 @@ public struct TURNCounters: Sendable {
     public var dataIndicationsReceived = 0
     public var channelDataReceived = 0
     public var transmitDropped = 0
+    /// Binding indications sent to keep an idle UDP path to the server open.
+    public var keepalivesSent = 0
     public var tableFull = 0
     public init() {}
 }
@@ -293,6 +284,10 @@ public struct TURNConfiguration: Sendable {
     /// RFC 8489 §6.2.1 initial RTO and Rc (UDP only).
     public var rto: Interval = TURNTiming.rto
     public var maxSends: Int = TURNTiming.maxSends
+    /// UDP only: send a Binding indication to the server after this long without sending it
+    /// anything while allocated (`TURNTiming.keepaliveInterval`); nil disables it, for a
+    /// server known to be reachable without a NAT on the way.
+    public var keepaliveInterval: Interval? = TURNTiming.keepaliveInterval
     public var capacities = TURNCapacities()
     public init() {}
 }

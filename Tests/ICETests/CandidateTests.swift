@@ -56,6 +56,37 @@ import Testing
         #expect(throws: ICEError.invalidComponent) { try agent.addHostCandidate(base: TransportAddress("192.0.2.1:1")!, component: 3) }
     }
 
+    @Test func relayedFoundationsDifferPerServerTransport() throws {
+        // RFC 8445 §5.1.1.3: the transport used to reach the TURN server is part of the
+        // foundation. One server, reached over UDP, TCP and TLS, relays from one IP.
+        let agent = Agent(configuration: AgentConfiguration(), random: SeededRandom(seed: 1))
+        let server = TransportAddress("192.0.2.50:3478")!
+        let udp = try agent.addRelayedCandidate(address: TransportAddress("198.51.100.7:50000")!, server: server)
+        let tcp = try agent.addRelayedCandidate(address: TransportAddress("198.51.100.7:50001")!, server: server,
+                                                serverTransport: .tcp)
+        let tls = try agent.addRelayedCandidate(address: TransportAddress("198.51.100.7:50002")!,
+                                                server: TransportAddress("192.0.2.50:5349")!, serverTransport: .tls)
+        #expect(udp.foundation != tcp.foundation && udp.foundation != tls.foundation && tcp.foundation != tls.foundation)
+        // A second UDP allocation on the same server and relay IP (another port) shares the UDP
+        // foundation, whether the transport is given or left to its default.
+        let udp2 = try agent.addRelayedCandidate(address: TransportAddress("198.51.100.7:50003")!, server: server,
+                                                 serverTransport: .udp)
+        let udp3 = try agent.addRelayedCandidate(address: TransportAddress("198.51.100.7:50004")!, server: server,
+                                                 mappedAddress: TransportAddress("203.0.113.5:40000")!)
+        #expect(udp2.foundation == udp.foundation && udp3.foundation == udp.foundation)
+        // The same again over TCP shares the TCP one; another server over UDP does not share.
+        let tcp2 = try agent.addRelayedCandidate(address: TransportAddress("198.51.100.7:50005")!, server: server,
+                                                 serverTransport: .tcp)
+        #expect(tcp2.foundation == tcp.foundation)
+        let other = try agent.addRelayedCandidate(address: TransportAddress("198.51.100.7:50006")!,
+                                                  server: TransportAddress("192.0.2.51:3478")!)
+        #expect(other.foundation != udp.foundation)
+        // Host candidates are unaffected: same base IP, same foundation.
+        let h1 = try agent.addHostCandidate(base: TransportAddress("10.0.0.2:5000")!)
+        let h2 = try agent.addHostCandidate(base: TransportAddress("10.0.0.2:5002")!)
+        #expect(h1.foundation == h2.foundation && h1.foundation != udp.foundation)
+    }
+
     @Test func fullTablesAreTypedErrorsAndEvents() throws {
         var config = AgentConfiguration()
         config.capacities.localCandidates = 2

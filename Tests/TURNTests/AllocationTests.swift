@@ -40,8 +40,11 @@ import Testing
         }
         #expect(relayed == relayedAddress && mapped == mappedAddress && lifetime == .seconds(900))
         #expect(c.state == .allocated && c.relayedAddress == relayedAddress)
-        // Refresh 60 s before expiry; nothing else pending.
-        #expect(c.nextDeadline == at(0.1) + .seconds(840))
+        // Next: the UDP keepalive, 15 s after the last thing sent (the Allocate at 0.05);
+        // without it, the refresh 60 s before expiry and nothing else.
+        #expect(c.nextDeadline == at(0.05) + TURNTiming.keepaliveInterval)
+        #expect(c.keepaliveAt == at(0.05) + .seconds(15))
+        #expect(c.refreshAt == at(0.1) + .seconds(840))
     }
 
     @Test func ipv6FamilyIsRequested() {
@@ -248,7 +251,8 @@ import Testing
     }
 
     @Test func refreshBeforeExpiryOnAVirtualClock() {
-        let (c, s) = allocated(lifetime: 600)
+        // Refresh timing alone: keepalives (KeepaliveTests) would be the nearer deadline.
+        let (c, s) = allocated(lifetime: 600) { $0.keepaliveInterval = nil }
         let t0 = at(0.02)
         #expect(c.nextDeadline == t0 + .seconds(540))
         c.handleTimeout(now: t0 + .seconds(300))
@@ -263,7 +267,7 @@ import Testing
     }
 
     @Test func shortLifetimeRefreshesAtHalf() {
-        let (c, _) = allocated(lifetime: 60)
+        let (c, _) = allocated(lifetime: 60) { $0.keepaliveInterval = nil }
         #expect(c.nextDeadline == at(0.02) + .seconds(30))
     }
 

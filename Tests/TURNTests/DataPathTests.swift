@@ -5,7 +5,8 @@ import Testing
 
 @Suite struct DataPathTests {
     @Test func createPermissionAndRefreshAt240Seconds() {
-        let (c, s) = allocated()
+        // Refresh timing alone: keepalives (KeepaliveTests) would be the nearer deadline.
+        let (c, s) = allocated { $0.keepaliveInterval = nil }
         try! c.createPermission(peer: peerA, now: at(1))
         let r = drain(c)
         #expect(r.count == 1)
@@ -93,7 +94,8 @@ import Testing
     }
 
     @Test func channelBindingRefreshAndPermissionRefresh() {
-        let (c, s) = allocated()
+        // Refresh timing alone: keepalives (KeepaliveTests) would be the nearer deadline.
+        let (c, s) = allocated { $0.keepaliveInterval = nil }
         try! c.bindChannel(peer: peerA, now: at(1))
         c.receive(s.success(drain(c)[0]), now: at(1))
         let events = drainEvents(c)
@@ -124,7 +126,7 @@ import Testing
     }
 
     @Test func failedChannelBindLeavesNoPermissionBehind() {
-        let (c, s) = allocated()
+        let (c, s) = allocated { $0.keepaliveInterval = nil }
         try! c.bindChannel(peer: peerA, now: at(1))
         c.receive(s.error(drain(c)[0], 403), now: at(1.01))
         #expect(trySend(c, [1], to: peerA, now: at(2)) == .noPermission)
