@@ -76,7 +76,8 @@ public final class TCPStream {
         }
         // Back to blocking with timeouts.
         _ = ice_set_blocking(fd)
-        var tv = timeval(tv_sec: Int(timeoutMilliseconds / 1000), tv_usec: Int(timeoutMilliseconds % 1000) * 1000)
+        // time_t and suseconds_t: 32 bits on glibc armhf, 64 on musl armhf (and every 64-bit ABI).
+        var tv = timeval(tv_sec: time_t(timeoutMilliseconds / 1000), tv_usec: suseconds_t(timeoutMilliseconds % 1000) * 1000)
         _ = setsockopt(fd, ice_SOL_SOCKET, ice_SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         _ = setsockopt(fd, ice_SOL_SOCKET, ice_SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         return stream
