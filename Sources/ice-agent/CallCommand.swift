@@ -6,6 +6,7 @@ import ICE
 import RTP
 import Runtime
 import SDP
+import TURN
 
 /// `ice-agent call` (the doorbell: controlling, offers) and `ice-agent answer` (home:
 /// controlled), here with `--signal stdio`.
@@ -59,7 +60,18 @@ struct CallCommand {
             case "--signal": signal = try value()
             case "--stun":
                 let v = try value()
-                guard let a = resolve(hostAndPort: v) else { throw UsageError("cannot resolve --stun " + v) }
+                var hostAndPort = v
+                if v.hasPrefix("stun:") || v.hasPrefix("stuns:") {
+                    // RFC 7064 URIs. Server-reflexive candidates need the mapping of the
+                    // UDP base itself, so STUN over TLS (stuns:) cannot give one.
+                    let uri: TURNServerURI
+                    do throws(TURNURIError) { uri = try TURNServerURI.parse(v) } catch {
+                        throw UsageError("--stun " + v + ": " + error.description)
+                    }
+                    guard !uri.scheme.isSecure else { throw UsageError("--stun " + v + ": stuns: cannot give a server-reflexive candidate (use stun:)") }
+                    hostAndPort = uri.hostAndPort
+                }
+                guard let a = resolve(hostAndPort: hostAndPort) else { throw UsageError("cannot resolve --stun " + v) }
                 stunServers.append(a)
             case "--rtp-in": rtpIn = try parseAddress(try value())
             case "--rtp-out": rtpOut = try parseAddress(try value())

@@ -8,7 +8,7 @@ struct UsageError: Error {
 
 let usageText = """
     usage:
-      ice-agent call (URL | --signal stdio) [--stun HOST:PORT]... [--rtp-in ADDR:PORT] [--rtp-out ADDR:PORT]
+      ice-agent call (URL | --signal stdio) [--stun HOST:PORT|stun:URI]... [--rtp-in ADDR:PORT] [--rtp-out ADDR:PORT]
                      [--interface NAME]... [--allow-loopback] [--duration S] [--log-level L]
           The doorbell: calls home. URL (http://host:port/path) is a WHIP-style endpoint.
       ice-agent answer (--listen ADDR:PORT | --signal stdio) [same options]

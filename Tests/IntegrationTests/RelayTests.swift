@@ -28,7 +28,10 @@ import Testing
                                 (["--turn", "turns:127.0.0.1?transport=udp", "--turn-user", "a:b"], "TURN over DTLS, which is not supported"),
                                 (["--turn", "turn:127.0.0.1?transport=sctp", "--turn-user", "a:b"], "unknown transport \"sctp\""),
                                 (["--turn", "turn:::1", "--turn-user", "a:b"], "IPv6 addresses go in brackets"),
-                                (["--turn", "stun:127.0.0.1", "--turn-user", "a:b"], "is a STUN URI")] {
+                                (["--turn", "stun:127.0.0.1", "--turn-user", "a:b"], "is a STUN URI"),
+                                (["--stun", "stuns:127.0.0.1"], "stuns: cannot give a server-reflexive candidate"),
+                                (["--stun", "stun:[::1"], "--stun stun:[::1: "),
+                                (["--stun", "stun:no-such-host.invalid"], "cannot resolve --stun stun:no-such-host.invalid")] {
             let r = try run(agent, ["call", "--signal", "stdio"] + args)
             #expect(r.status == 2 && r.stderr.contains(message), "\(args): \(r.stderr)")
         }
