@@ -105,7 +105,7 @@ import Testing
         }
     }
 
-    /// board/doorbell.conf uses only keys the daemon's config file knows (the lists in
+    /// board/doorbell.conf and the firmware image's doorbell.conf use only keys the daemon's config file knows (the lists in
     /// Sources/ice-agent/ConfigFile.swift, read as text: the executable is not importable here).
     @Test func doorbellConfUsesKnownDaemonKeys() throws {
         let source = try repoFile("Sources/ice-agent/ConfigFile.swift")
@@ -119,17 +119,23 @@ import Testing
             known.insert(String(part))
         }
         #expect(known.contains("url") && known.contains("status-socket"))
-        var keys: [String] = []
-        for line in try repoFile("board/doorbell.conf").split(separator: "\n") {
-            let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0]
-            guard let eq = content.firstIndex(of: "=") else {
-                #expect(content.allSatisfy { $0 == " " }, "\(line)")
-                continue
+        func keys(_ path: String) throws -> [String] {
+            var keys: [String] = []
+            for line in try repoFile(path).split(separator: "\n") {
+                let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0]
+                guard let eq = content.firstIndex(of: "=") else {
+                    #expect(content.allSatisfy { $0 == " " }, "\(line)")
+                    continue
+                }
+                keys.append(content[..<eq].trimmingCharacters(in: .whitespaces))
             }
-            keys.append(content[..<eq].trimmingCharacters(in: .whitespaces))
+            return keys
         }
-        #expect(keys == ["url", "stun", "rtp-in", "log-level", "status-socket"])
-        for k in keys { #expect(known.contains(k), "unknown daemon key \(k)") }
+        let board = try keys("board/doorbell.conf")
+        #expect(board == ["url", "stun", "rtp-in", "log-level", "status-socket", "board", "on-button", "call-seconds"])
+        let image = try keys("firmware-image/doorbell.conf")
+        #expect(image.contains("on-button") && image.contains("board"))
+        for k in board + image { #expect(known.contains(k), "unknown daemon key \(k)") }
     }
 }
 
