@@ -156,7 +156,14 @@ public final class Session: TimerClient {
             switch e {
             case .localCandidate(let c):
                 Log.debug("\(name): local candidate " + CandidateLine.format(c))
-                if descriptionSent { signaling?.sendCandidate(c) }
+                if descriptionSent && gatheringDone && !endOfCandidatesPending {
+                    // A relay re-allocated after end-of-candidates went out: RFC 8838 allows no
+                    // new candidates after it without a restart. Its checks still reach the peer,
+                    // which learns it as peer-reflexive (RFC 8445 §7.3.1.3).
+                    Log.info("\(name): \(c.address) not signaled (after end-of-candidates)")
+                } else if descriptionSent {
+                    signaling?.sendCandidate(c)
+                }
             case .gatheringComplete:
                 agentGatheringDone = true
                 checkGatheringDone()

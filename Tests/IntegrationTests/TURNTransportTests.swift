@@ -399,6 +399,9 @@ final class SilentListener {
         coturn = try startCoturn(port: port)
         #expect(waitUntil(timeout: 12) { daemon.output.components(separatedBy: "allocated 127.0.0.1:").count - 1 >= 2 },
                 "\(daemon.output)")
+        // End-of-candidates went out with the first relay: the new one is not trickled (RFC 8838).
+        #expect(waitUntil(timeout: 2) { daemon.output.contains("not signaled (after end-of-candidates)") }, "\(daemon.output)")
+        #expect(daemon.output.components(separatedBy: " typ relay").count - 1 == 1, "\(daemon.output)")
         #expect(daemon.process.isRunning)
     }
 }
