@@ -334,7 +334,15 @@ extension Session {
         out += ",\"dropped_unknown_source\":\(droppedUnknownSource),\"dropped_no_pair\":\(droppedNoPair)}"
         let c = agent.counters
         out += ",\"stun\":{\"checks_sent\":\(c.checksSent),\"responses_sent\":\(c.responsesSent),\"malformed\":\(c.malformed)"
-        out += ",\"unauthenticated\":\(c.unauthenticated),\"role_conflicts\":\(c.roleConflicts)}}"
+        out += ",\"unauthenticated\":\(c.unauthenticated),\"role_conflicts\":\(c.roleConflicts)}"
+        // TURN allocations: which server, over what, and whether a relayed address is held now.
+        out += ",\"relays\":["
+        for (i, r) in relays.enumerated() {
+            out += (i > 0 ? "," : "") + "{\"server\":\"\(r.label)\",\"state\":\"\(r.client.state.name.description)\""
+            if let a = r.client.relayedAddress, r.client.state == .allocated { out += ",\"relayed\":\"\(a)\"" }
+            out += ",\"failures\":\(r.failures)}"
+        }
+        out += "]}"
         return out
     }
 }

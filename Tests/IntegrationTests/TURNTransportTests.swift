@@ -373,6 +373,9 @@ final class SilentListener {
         #expect(waitUntil(timeout: 2) { daemon.output.contains("retrying in 2 s") }, "\(daemon.output)")
         let after = try run(agent, ["status", "--socket", socketPath])
         #expect(after.status == 0 && after.stdout.contains("\"state\""), "\(after.stderr)\n\(daemon.output)")
+        // The status shows the relay, not allocated, with its failure counted.
+        #expect(after.stdout.contains("\"relays\":[{\"server\":\"turns:127.0.0.1:\(silent.port)\""), "\(after.stdout)")
+        #expect(!after.stdout.contains("\"relayed\":") && after.stdout.contains("\"failures\":1"), "\(after.stdout)")
         #expect(daemon.process.isRunning, "\(daemon.output)")
     }
 
