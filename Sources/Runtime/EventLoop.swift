@@ -106,7 +106,9 @@ public final class EventLoop {
     public func onSignal(_ signal: Int32, _ handler: @escaping (Instant) -> Void) {
         sigaddset(&signalMask, signal)
         sigprocmask(ice_SIG_BLOCK, &signalMask, nil)
-        _ = signalfd(signals, &signalMask, ice_SFD_CLOEXEC)
+        if signalfd(signals, &signalMask, ice_SFD_CLOEXEC) < 0 {
+            Log.warning("signalfd: cannot add signal \(signal) (errno \(ice_errno()))")
+        }
         signalHandlers.append((signal, handler))
     }
 

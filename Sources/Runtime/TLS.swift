@@ -320,7 +320,8 @@ public final class TLSConnection {
             }
         }
         if rc != 0 {
-            release()
+            // Every stored property is set, so throwing runs deinit, which releases: releasing
+            // here as well would free the context twice.
             throw .setup(rc)
         }
         mbedtls_ssl_set_bio(ssl, UnsafeMutableRawPointer(descriptorBox), tlsSend, tlsReceive, nil)

@@ -150,6 +150,8 @@ public struct TURNServerURI: Equatable, Sendable {
                 host = rest
             }
             guard !host.isEmpty else { throw .emptyHost }
+            // RFC 1035 §2.3.4: 253 characters at most (mbedTLS refuses longer SNI names).
+            guard host.utf8.count <= 253 else { throw .badHost }
             for ch in host.utf8 {
                 let ok = (ch >= 0x61 && ch <= 0x7A) || (ch >= 0x41 && ch <= 0x5A) || (ch >= 0x30 && ch <= 0x39)
                     || ch == 0x2D || ch == 0x2E || ch == 0x5F || ch == 0x7E

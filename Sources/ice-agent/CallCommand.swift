@@ -164,7 +164,7 @@ struct CallCommand {
         }
         let addresses = interfaceAddresses(filter).map { $0.address }
         if let listen { return serve(listen: listen, loop: loop, addresses: addresses) }
-        if onButton { return runDoorbell(loop: loop, addresses: addresses) }
+        if onButton { return runDoorbell(loop: loop) }
         let session: Session
         do throws(SessionError) {
             session = try Session(name: role == .controlling ? "doorbell" : "home", role: role, stunServers: stunServers,

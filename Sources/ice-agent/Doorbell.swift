@@ -18,7 +18,6 @@ final class Doorbell: TimerClient {
     let url: HTTPURL
     let server: TransportAddress
     let loop: EventLoop
-    let addresses: [IPAddress]
     let leds: StatusLEDs?
     let callLength: Interval
     var pcap: PcapWriter?
@@ -32,13 +31,12 @@ final class Doorbell: TimerClient {
     var idleAt: Instant? = nil
     var lastCallConnected: Bool? = nil
 
-    init(command: CallCommand, url: HTTPURL, server: TransportAddress, loop: EventLoop, addresses: [IPAddress],
+    init(command: CallCommand, url: HTTPURL, server: TransportAddress, loop: EventLoop,
          leds: StatusLEDs?, callLength: Interval) {
         self.command = command
         self.url = url
         self.server = server
         self.loop = loop
-        self.addresses = addresses
         self.leds = leds
         self.callLength = callLength
         leds?.set(.idle, now: monotonicNow())
@@ -57,9 +55,12 @@ final class Doorbell: TimerClient {
         Log.info("doorbell: press: placing call \(number) to http://\(url.hostAndPort)\(url.path)")
         let session: Session
         do throws(SessionError) {
+            // The addresses of now, not of start-up: DHCP leases change and IPv6 temporary
+            // addresses expire while a doorbell runs for months.
             session = try Session(name: "doorbell", role: .controlling, stunServers: command.stunServers,
-                                  addresses: addresses, loop: loop, media: command.media,
-                                  turnServers: try command.turnConfigs(), relayOnly: command.relayOnly)
+                                  addresses: interfaceAddresses(command.filter).map { $0.address }, loop: loop,
+                                  media: command.media, turnServers: try command.turnConfigs(skipUnresolved: true),
+                                  relayOnly: command.relayOnly)
         } catch {
             Log.error("doorbell: call \(number): \(error.description)")
             showFailure(now: now)
@@ -153,13 +154,13 @@ final class Doorbell: TimerClient {
 
 extension CallCommand {
     /// `call URL --on-button`: see `Doorbell`.
-    func runDoorbell(loop: EventLoop, addresses: [IPAddress]) -> Int32 {
+    func runDoorbell(loop: EventLoop) -> Int32 {
         guard let url, let server = resolve(hostAndPort: url.hostAndPort) else {
             Log.error("cannot resolve \(url?.hostAndPort ?? "")")
             return 1
         }
         let leds = boardPath.flatMap { statusLEDs(path: $0, loop: loop) }
-        let doorbell = Doorbell(command: self, url: url, server: server, loop: loop, addresses: addresses,
+        let doorbell = Doorbell(command: self, url: url, server: server, loop: loop,
                                 leds: leds, callLength: .seconds(callSeconds))
         if let pcapPath {
             guard let w = PcapWriter(path: pcapPath) else {

@@ -57,10 +57,16 @@ enum TURNURL {
 extension CallCommand {
     /// The --turn servers, resolved, with the --turn-user credential: one relayed candidate
     /// per server and transport (a repeated URI is used once).
-    func turnConfigs() throws(SessionError) -> [TURNServerConfig] {
+    /// With `skipUnresolved` (the doorbell, resolving again for every call), a server whose
+    /// name does not resolve now is logged and left out rather than failing the whole call.
+    func turnConfigs(skipUnresolved: Bool = false) throws(SessionError) -> [TURNServerConfig] {
         var out: [TURNServerConfig] = []
         for u in turnURLs {
             guard let uri = try? TURNURL.parse(u), let server = resolve(hostAndPort: uri.hostAndPort) else {
+                if skipUnresolved {
+                    Log.warning("TURN server \(u) does not resolve: this call goes without it")
+                    continue
+                }
                 throw .turnServer(u)
             }
             if out.contains(where: { $0.server == server && $0.transport == uri.transport }) { continue }

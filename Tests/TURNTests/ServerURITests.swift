@@ -59,6 +59,9 @@ import TURN
         #expect(throws: TURNURIError.badHost) { try parse("turn://turn.example.org") }
         #expect(throws: TURNURIError.badHost) { try parse("turn:user@turn.example.org") }
         #expect(throws: TURNURIError.badHost) { try parse("turn:turn.example.org/path") }
+        // Longer than a DNS name can be (mbedTLS would refuse it as SNI, failing the TLS setup).
+        #expect(throws: TURNURIError.badHost) { try parse("turns:" + String(repeating: "a", count: 254)) }
+        #expect(throws: Never.self) { try parse("turns:" + String(repeating: "a", count: 253)) }
         #expect(throws: TURNURIError.emptyHost) { try parse("turn:") }
         #expect(throws: TURNURIError.emptyHost) { try parse("turn::3478") }
         #expect(throws: TURNURIError.badPort) { try parse("turn:turn.example.org:0") }
