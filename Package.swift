@@ -83,5 +83,6 @@ let package = Package(
             name: "ICETests", dependencies: ["Common", "STUN", "ICE", "TURN", "ICEHarness", "NetworkSimulator"],
             path: "Tests/ICETests"),
         .testTarget(name: "BoardTests", dependencies: ["Common", "Board"], path: "Tests/BoardTests"),
+        .testTarget(name: "RuntimeTests", dependencies: ["Common", "Runtime"], path: "Tests/RuntimeTests"),
     ]
 )

@@ -32,6 +32,10 @@ public final class EventLoop {
     /// Signals that call a handler instead of stopping the loop (SIGUSR1 as a button press).
     var signalHandlers: [(signal: Int32, handler: (Instant) -> Void)] = []
     var handlers: [(fd: Int32, handler: any ReadableHandler)] = []
+    /// Descriptors unregistered while a batch of epoll events is dispatched: the batch's later
+    /// events for that number are stale, even if a new socket took the number meanwhile.
+    var closedInBatch: [Int32] = []
+    var dispatching = false
     var timerClients: [any TimerClient] = []
     public private(set) var stopRequested = false
     /// The signal that stopped the loop, if any.
@@ -91,6 +95,7 @@ public final class EventLoop {
         var ev = epoll_event()
         _ = epoll_ctl(epoll, ice_EPOLL_CTL_DEL, fd, &ev)
         handlers.removeAll { $0.fd == fd }
+        if dispatching { closedInBatch.append(fd) }
     }
 
     public func addTimerClient(_ c: any TimerClient) { timerClients.append(c) }
@@ -132,8 +137,12 @@ public final class EventLoop {
             }
             wakeups += 1
             now = monotonicNow()
+            closedInBatch.removeAll(keepingCapacity: true)
+            dispatching = true
+            defer { dispatching = false }
             for i in 0..<Int(n) {
                 let fd = events[i].data.fd
+                if closedInBatch.contains(fd) { continue }
                 if fd == timer {
                     var expirations: UInt64 = 0
                     _ = read(timer, &expirations, 8)
