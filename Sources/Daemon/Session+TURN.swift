@@ -88,6 +88,8 @@ final class Relay {
     var watchingWrite = false
     /// The server in use (a 300 Try Alternate over TCP/TLS moves to another one).
     var server: TransportAddress
+    /// The name its TLS certificate must match: the URI's host, or a redirect's ALTERNATE-DOMAIN.
+    var serverName: String
     var redirects = 0
     /// Allocated or failed once: either way gathering no longer waits for it.
     var settled = false
@@ -102,6 +104,7 @@ final class Relay {
         self.config = config
         self.socket = socket
         self.server = config.server
+        self.serverName = config.serverName
         localPreference = TURNServerConfig.relayLocalPreference(transport: config.transport, family: config.family, index: index)
         client = Relay.makeClient(config, server: config.server)
     }
@@ -186,7 +189,7 @@ extension Session {
         }
         do throws(RelayTransportError) {
             let c = try TURNStreamConnection(server: relay.server, transport: relay.config.transport, tls: relay.config.tls,
-                                             serverName: relay.config.serverName, now: now)
+                                             serverName: relay.serverName, now: now)
             relay.connection = c
             if let driver = relay.driver {
                 do throws(EventLoop.Failure) {
@@ -379,6 +382,7 @@ extension Session {
                             break
                         }
                         relay.server = to
+                        if let domain = relay.client.alternateDomain { relay.serverName = domain }
                         relay.client = Relay.makeClient(relay.config, server: to)
                         startAttempt(relay, now: now)
                     }

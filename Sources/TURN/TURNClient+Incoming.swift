@@ -219,6 +219,10 @@ extension TURNClient {
             }
             redirects += 1
             server = alt
+            // A DNS name is at most 253 bytes; anything else is ignored, not trusted.
+            if let d = m.value(.alternateDomain), d.count > 0, d.count <= 253 {
+                alternateDomain = String(decoding: d, as: UTF8.self)
+            }
             // A new server: its own realm and nonce, so start unauthenticated again.
             realm.clear()
             nonce.clear()

@@ -59,6 +59,9 @@ public final class TURNClient<R: RandomSource> {
     var allocateRetryAt: Instant? = nil
     var allocateAttempts = 0
     var redirects = 0
+    /// ALTERNATE-DOMAIN of the last 300 (RFC 8489 §14.16): over TLS, the name the alternate
+    /// server's certificate must match; nil keeps the original name (RFC 8489 §10).
+    public internal(set) var alternateDomain: String? = nil
 
     enum RequestKind: Equatable {
         case allocate

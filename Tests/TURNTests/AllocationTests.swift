@@ -142,9 +142,13 @@ import Testing
         let redirect = s.respond(to: a, .errorResponse, sign: nil) { b in
             try b.appendErrorCode(300)
             try b.append(.alternateServer, address: alternateAddress)
+            try b.append(.alternateDomain, text: "turn2.example.org")
         }
+        #expect(c.alternateDomain == nil)
         #expect(c.receive(redirect, now: at(0.01)).isHandled)
         #expect(c.server == alternateAddress)
+        // RFC 8489 §10: over TLS the alternate's certificate is checked against this name.
+        #expect(c.alternateDomain == "turn2.example.org")
         let events = drainEvents(c)
         #expect(events.contains { if case .redirected(let to) = $0 { to == alternateAddress } else { false } })
         let b = drain(c)[0]
