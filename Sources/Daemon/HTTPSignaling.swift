@@ -188,6 +188,7 @@ public final class HTTPSignalingClient: SignalingSink, TimerClient {
     enum Pending {
         case offer(String)
         case trickle(TrickleFragment)
+        case delete
     }
     var queue: [Pending] = []
     var inFlight: HTTPExchange? = nil
@@ -247,6 +248,9 @@ public final class HTTPSignalingClient: SignalingSink, TimerClient {
             guard let path = locationPath else { return }  // the offer failed: nothing to patch
             request = .request("PATCH", path, headers: [("Host", url.hostAndPort), ("Content-Type", "application/trickle-ice-sdpfrag")],
                                body: Array(f.serialize().utf8))
+        case .delete:
+            guard let path = locationPath else { return detach() }
+            request = .request("DELETE", path, headers: [("Host", url.hostAndPort)])
         }
         do throws(SocketError) {
             let stream = try TCPStream.startConnect(to: server)
@@ -285,6 +289,12 @@ public final class HTTPSignalingClient: SignalingSink, TimerClient {
             }
         case .trickle:
             if response?.status != 204 { Log.warning("signaling: trickle PATCH: " + (response.map { "HTTP \($0.status)" } ?? error)) }
+        case .delete:
+            if let r = response, r.status / 100 == 2 {} else {
+                Log.warning("signaling: DELETE: " + (response.map { "HTTP \($0.status)" } ?? error))
+            }
+            detach()
+            return
         }
         startNext()
     }
@@ -308,6 +318,15 @@ public final class HTTPSignalingClient: SignalingSink, TimerClient {
         queue.removeAll()
         failed = true
         loop.removeTimerClient(self)
+    }
+
+    /// Ends the session at the server on the loop, after any request in flight, then leaves
+    /// the loop (`detach`). For a daemon that goes on after the call: the loop never blocks.
+    public func deleteOnLoop() {
+        queue.removeAll()
+        guard locationPath != nil, !failed else { return detach() }
+        queue.append(.delete)
+        startNext()
     }
 
     /// Ends the session at the server (blocking, on the way out).

@@ -103,8 +103,9 @@ final class Doorbell: TimerClient {
         lastCallConnected = connected
         Log.info("doorbell: call \(number) ended (\(endReason)); connected: \(connected ? "yes" : "no"); " +
                  "sent \(c.session.toPeer.packets) RTP packets, received \(c.session.fromPeer.packets)")
-        c.signaling.detach()
-        c.signaling.delete()
+        // The DELETE runs on the loop (5 s timeout) and then leaves it: a home that vanished
+        // must not freeze the LEDs and the button.
+        c.signaling.deleteOnLoop()
         c.session.onStateChange = nil
         c.session.signaling = nil
         c.session.close()
