@@ -125,18 +125,22 @@ def cleanup_stale_namespaces():
             subprocess.run(["ip", "netns", "delete", name], capture_output=True)
 
 
-def outer(args, argv):
+def run_in_namespace(script, argv, limit, on_timeout, name_length=10, setup=()):
+    """Runs `script argv --inside-netns NAME` in a fresh network namespace with lo up (after
+    the `setup` commands, run inside it), forwarding SIGTERM/SIGINT, for at most `limit`
+    seconds; the namespace is deleted afterwards whatever happens. Returns the exit status."""
     cleanup_stale_namespaces()
-    name = NETNS_PREFIX + "".join(random.choice(string.ascii_lowercase + string.digits) for _ in range(10))
+    name = NETNS_PREFIX + "".join(random.choice(string.ascii_lowercase + string.digits) for _ in range(name_length))
     r = subprocess.run(["ip", "netns", "add", name], capture_output=True, text=True)
     if r.returncode != 0:
         raise Missing("cannot create a network namespace (ip netns add %s): %s" % (name, r.stderr.strip()))
     child = None
     try:
         subprocess.run(["ip", "netns", "exec", name, "ip", "link", "set", "lo", "up"], check=True)
-        cmd = ["ip", "netns", "exec", name, SYSTEM_PYTHON, os.path.abspath(__file__)] + argv + \
-              ["--inside-netns", name]
-        child = subprocess.Popen(cmd)
+        for cmd in setup:
+            subprocess.run(["ip", "netns", "exec", name] + cmd, capture_output=True)
+        child = subprocess.Popen(["ip", "netns", "exec", name, SYSTEM_PYTHON, os.path.abspath(script)] + argv +
+                                 ["--inside-netns", name])
 
         def forward(signum, _frame):
             if child.poll() is None:
@@ -144,12 +148,12 @@ def outer(args, argv):
         signal.signal(signal.SIGTERM, forward)
         signal.signal(signal.SIGINT, forward)
         try:
-            code = child.wait(timeout=args.duration + 30)
+            code = child.wait(timeout=limit)
             return 128 - code if code < 0 else code
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()
-            print(json.dumps({"ok": False, "error": "driver timed out inside %s" % name}), flush=True)
+            on_timeout(name)
             return 1
     finally:
         if child is not None and child.poll() is None:
@@ -158,6 +162,12 @@ def outer(args, argv):
         # Whatever the inner driver started is its child; it kills them by PID. Should one
         # survive, the namespace is only unlinked here and disappears with its last process.
         subprocess.run(["ip", "netns", "delete", name], capture_output=True)
+
+
+def outer(args, argv):
+    def timed_out(name):
+        print(json.dumps({"ok": False, "error": "driver timed out inside %s" % name}), flush=True)
+    return run_in_namespace(__file__, argv, args.duration + 30, timed_out)
 
 
 # ---------------------------------------------------------------- the pairing (inside)
@@ -216,23 +226,33 @@ class Side:
         self.err_thread = threading.Thread(target=self._read_stderr, daemon=True)
         self.err_thread.start()
 
+    LOG_TIME = "%.3f"
+
     def _read_stderr(self):
         for raw in iter(self.proc.stderr.readline, b""):
             now = time.time()
             line = raw.decode("utf-8", "replace").rstrip("\n")
-            self.errfile.write("%.3f %s\n" % (now, line))
+            self.errfile.write((self.LOG_TIME + " %s\n") % (now, line))
             self.errfile.flush()
-            if self.impl != "ice-agent":
-                continue
-            if self.completed_at is None and re.search(r": ICE completed\b", line):
-                self.completed_at = now
-            if self.connected_at is None and re.search(r": ICE (connected|completed)\b", line):
-                self.connected_at = now
-            m = re.search(r": selected (\S+ -> \S+ \S+)( nominated)?", line)
-            if m:
-                self.selected = m.group(1) + (m.group(2) or "")
-            if "media: sent" in line:
-                self.media_line = line.split("media: ", 1)[1]
+            self.on_stderr_line(now, line)
+        self.on_stderr_eof()
+
+    def on_stderr_eof(self):
+        pass
+
+    def on_stderr_line(self, now, line):
+        """ice-agent's log lines: when ICE connected and completed, the selected pair, media."""
+        if self.impl != "ice-agent":
+            return
+        if self.completed_at is None and re.search(r": ICE completed\b", line):
+            self.completed_at = now
+        if self.connected_at is None and re.search(r": ICE (connected|completed)\b", line):
+            self.connected_at = now
+        m = re.search(r": selected (\S+ -> \S+ \S+)( nominated)?", line)
+        if m:
+            self.selected = m.group(1) + (m.group(2) or "")
+        if "media: sent" in line:
+            self.media_line = line.split("media: ", 1)[1]
 
     def feed_and_sink(self, until):
         """ice-agent sides: RTP into --rtp-in every 20 ms; count what leaves --rtp-out."""
@@ -317,13 +337,19 @@ class Wire:
         self.description_done = None
         self.thread = threading.Thread(target=self.run, daemon=True)
 
+    LOG_TIME = "%.3f"
+
+    def observe(self, now, text):
+        """Called for each line before it is passed on (subclasses timestamp lines)."""
+
     def run(self):
         seen_content = False
         for raw in iter(self.src.proc.stdout.readline, b""):
             now = time.time()
             text = raw.decode("utf-8", "replace").rstrip("\r\n")
+            self.observe(now, text)
             with self.lock:
-                self.log.write("%.3f %s -> %s: %s\n" % (now, self.src.label, self.dst.label, text))
+                self.log.write((self.LOG_TIME + " %s -> %s: %s\n") % (now, self.src.label, self.dst.label, text))
                 self.log.flush()
             try:
                 self.dst.proc.stdin.write(raw)

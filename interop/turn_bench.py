@@ -42,12 +42,10 @@ import argparse
 import json
 import math
 import os
-import random
 import re
 import signal
 import socket
 import statistics
-import string
 import struct
 import subprocess
 import sys
@@ -203,37 +201,30 @@ class TurnSide(run_pair.Side):
         self.completed_event = threading.Event()
         self.relay_ms_own = None  # the peers' own gather-to-relayed-candidate time
 
-    def _read_stderr(self):
-        for raw in iter(self.proc.stderr.readline, b""):
-            now = time.time()
-            line = raw.decode("utf-8", "replace").rstrip("\n")
-            self.errfile.write("%.6f %s\n" % (now, line))
-            self.errfile.flush()
-            if self.impl == "ice-agent":
-                if self.completed_at is None and re.search(r": ICE completed\b", line):
-                    self.completed_at = now
-                if self.connected_at is None and re.search(r": ICE (connected|completed)\b", line):
-                    self.connected_at = now
-                m = re.search(r": selected (\S+ -> \S+ \S+)( nominated)?", line)
-                if m:
-                    self.selected = m.group(1) + (m.group(2) or "")
-            else:
-                if self.completed_at is None and "ICE completed in" in line:
-                    self.completed_at = self.connected_at = now
-                    m = re.search(r"selected (.*)$", line)
-                    if m and not self.selected:
-                        self.selected = m.group(1)
-                m = re.search(r"\): selected (.*)$", line)  # libnice: with the candidate types
-                if m:
+    LOG_TIME = "%.6f"
+
+    def on_stderr_line(self, now, line):
+        if self.impl == "ice-agent":
+            super().on_stderr_line(now, line)
+        else:
+            if self.completed_at is None and "ICE completed in" in line:
+                self.completed_at = self.connected_at = now
+                m = re.search(r"selected (.*)$", line)
+                if m and not self.selected:
                     self.selected = m.group(1)
-                m = re.search(r"relayed candidate \S+ after ([\d.]+) ms of gathering", line)
-                if m and self.relay_ms_own is None:
-                    self.relay_ms_own = float(m.group(1))
-            if self.connected_at is not None:
-                self.connected_event.set()
-            if self.completed_at is not None:
-                self.completed_event.set()
-        # EOF: whoever waits on this side stops waiting.
+            m = re.search(r"\): selected (.*)$", line)  # libnice: with the candidate types
+            if m:
+                self.selected = m.group(1)
+            m = re.search(r"relayed candidate \S+ after ([\d.]+) ms of gathering", line)
+            if m and self.relay_ms_own is None:
+                self.relay_ms_own = float(m.group(1))
+        if self.connected_at is not None:
+            self.connected_event.set()
+        if self.completed_at is not None:
+            self.completed_event.set()
+
+    def on_stderr_eof(self):
+        # Whoever waits on this side stops waiting.
         self.connected_event.set()
         self.completed_event.set()
 
@@ -246,31 +237,13 @@ class TurnWire(run_pair.Wire):
         self.first_line_at = None
         self.relay_line_at = None
 
-    def run(self):
-        seen_content = False
-        for raw in iter(self.src.proc.stdout.readline, b""):
-            now = time.time()
-            text = raw.decode("utf-8", "replace").rstrip("\r\n")
-            if self.first_line_at is None:
-                self.first_line_at = now
-            if self.relay_line_at is None and text.startswith("a=candidate:") and " typ relay" in text:
-                self.relay_line_at = now
-            with self.lock:
-                self.log.write("%.6f %s -> %s: %s\n" % (now, self.src.label, self.dst.label, text))
-                self.log.flush()
-            try:
-                self.dst.proc.stdin.write(raw)
-                self.dst.proc.stdin.flush()
-            except (BrokenPipeError, ValueError, OSError):
-                pass
-            if text:
-                seen_content = True
-            elif seen_content and self.description_done is None:
-                self.description_done = time.time()
-        try:
-            self.dst.proc.stdin.close()
-        except OSError:
-            pass
+    LOG_TIME = "%.6f"
+
+    def observe(self, now, text):
+        if self.first_line_at is None:
+            self.first_line_at = now
+        if self.relay_line_at is None and text.startswith("a=candidate:") and " typ relay" in text:
+            self.relay_line_at = now
 
 
 def ms(t, origin):
@@ -450,39 +423,12 @@ def inner(args):
 # ---------------------------------------------------------------- namespace (outer process)
 
 def outer(args, argv):
-    run_pair.cleanup_stale_namespaces()
-    name = NETNS_PREFIX + "".join(random.choice(string.ascii_lowercase + string.digits) for _ in range(8))
-    r = subprocess.run(["ip", "netns", "add", name], capture_output=True, text=True)
-    if r.returncode != 0:
-        raise run_pair.Missing("cannot create a network namespace (ip netns add %s): %s" % (name, r.stderr.strip()))
-    child = None
-    try:
-        subprocess.run(["ip", "netns", "exec", name, "ip", "link", "set", "lo", "up"], check=True)
-        # Ephemeral (client) ports above coturn's relay range (a per-namespace setting).
-        subprocess.run(["ip", "netns", "exec", name, "sysctl", "-q", "-w",
-                        "net.ipv4.ip_local_port_range=%d 60999" % (RELAY_PORTS[1] + 1)], capture_output=True)
-        child = subprocess.Popen(["ip", "netns", "exec", name, run_pair.SYSTEM_PYTHON, os.path.abspath(__file__)]
-                                 + argv + ["--inside-netns", name])
-
-        def forward(signum, _frame):
-            if child.poll() is None:
-                child.send_signal(signum)
-        signal.signal(signal.SIGTERM, forward)
-        signal.signal(signal.SIGINT, forward)
-        limit = 30 + len(args.stacks) * args.runs * (args.timeout + 5)
-        try:
-            code = child.wait(timeout=limit)
-            return 128 - code if code < 0 else code
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
-            sys.stderr.write("turn_bench: timed out after %d s inside %s\n" % (limit, name))
-            return 1
-    finally:
-        if child is not None and child.poll() is None:
-            child.kill()
-            child.wait()
-        subprocess.run(["ip", "netns", "delete", name], capture_output=True)
+    def timed_out(name):
+        sys.stderr.write("turn_bench: timed out after %d s inside %s\n" % (limit, name))
+    limit = 30 + len(args.stacks) * args.runs * (args.timeout + 5)
+    # Ephemeral (client) ports above coturn's relay range (a per-namespace setting).
+    setup = [["sysctl", "-q", "-w", "net.ipv4.ip_local_port_range=%d 60999" % (RELAY_PORTS[1] + 1)]]
+    return run_pair.run_in_namespace(__file__, argv, limit, timed_out, name_length=8, setup=setup)
 
 
 def main():

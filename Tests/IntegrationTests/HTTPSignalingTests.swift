@@ -71,20 +71,8 @@ import Testing
     /// A home that takes the connection but never answers: the call gives up after the 5 s
     /// request timeout with exit 1, and its event loop never blocks on the way.
     @Test func silentHomeFailsTheCallInTime() throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        withUnsafeMutablePointer(to: &addr) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-                _ = bind(fd, sa, len)
-                _ = getsockname(fd, sa, &len)
-            }
-        }
-        listen(fd, 4)  // the kernel completes the handshake; nobody ever reads or answers
-        let port = UInt16(bigEndian: addr.sin_port)
+        let silent = SilentListener()  // the kernel completes the handshake; nobody ever reads or answers
+        let port = silent.port
         let start = Date()
         let r = try run(try iceAgentPath(), ["call", "http://127.0.0.1:\(port)/whip", "--allow-loopback", "--interface", "lo",
                                              "--duration", "30"], timeout: 20)
@@ -92,5 +80,6 @@ import Testing
         #expect(r.status == 1, "\(r.stderr)")
         #expect(r.stderr.contains("offer not accepted") && r.stderr.contains("timed out"), "\(r.stderr)")
         #expect(elapsed >= 4.5 && elapsed < 10, "\(elapsed) s")
+        withExtendedLifetime(silent) {}  // listening until the call has given up
     }
 }
