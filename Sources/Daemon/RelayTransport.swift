@@ -83,9 +83,7 @@ public final class TURNStreamConnection {
     let serverName: String
     var tls: TLSConnection? = nil
     let reassembler: StreamReassembler
-    let outbox: UnsafeMutableRawBufferPointer
-    var outStart = 0
-    var outEnd = 0
+    let outbox: ByteQueue
     /// Length of a TLS write that returned "would block": repeated with the same bytes.
     var pendingTLSWrite = 0
     var events: [RelayConnectionEvent] = []
@@ -108,12 +106,10 @@ public final class TURNStreamConnection {
         }
         // Room for the largest STUN message (20 + 65535) or ChannelData frame (4 + 65535 + 3).
         reassembler = StreamReassembler(capacity: 20 + 0xFFFF + 3)
-        outbox = UnsafeMutableRawBufferPointer.allocate(byteCount: TURNStreamConnection.sendBufferSize, alignment: 8)
+        outbox = ByteQueue(capacity: TURNStreamConnection.sendBufferSize)
         events.reserveCapacity(4)
         deadline = now + timeout
     }
-
-    deinit { outbox.deallocate() }
 
     public func pollEvent() -> RelayConnectionEvent? {
         events.isEmpty ? nil : events.removeFirst()
@@ -125,7 +121,7 @@ public final class TURNStreamConnection {
         switch phase {
         case .connecting: return true
         case .handshaking: return tls?.wantsWrite ?? false
-        case .open: return outEnd > outStart || (pendingTLSWrite > 0 && tls?.wantsWrite == true)
+        case .open: return !outbox.isEmpty || (pendingTLSWrite > 0 && tls?.wantsWrite == true)
         case .failed, .closed: return false
         }
     }
@@ -180,57 +176,44 @@ public final class TURNStreamConnection {
     @discardableResult
     public func send(_ frame: UnsafeRawBufferPointer) -> Bool {
         guard phase == .open, !frame.isEmpty else { return false }
-        if outEnd + frame.count > outbox.count && outStart > 0 {
-            let pending = outEnd - outStart
-            if pending > 0 {
-                UnsafeMutableRawBufferPointer(rebasing: outbox[0..<pending])
-                    .copyMemory(from: UnsafeRawBufferPointer(rebasing: outbox[outStart..<outEnd]))
-            }
-            outStart = 0
-            outEnd = pending
-        }
-        guard outEnd + frame.count <= outbox.count else {
+        guard outbox.append(frame) else {
             droppedFrames += 1
             return false
         }
-        UnsafeMutableRawBufferPointer(rebasing: outbox[outEnd..<(outEnd + frame.count)]).copyMemory(from: frame)
-        outEnd += frame.count
         flush()
         return true
     }
 
     /// Writes queued bytes until the socket is full.
     func flush() {
-        while phase == .open && outStart < outEnd {
+        while phase == .open && !outbox.isEmpty {
             if let tls {
-                let length = pendingTLSWrite > 0 ? pendingTLSWrite : min(outEnd - outStart, 16384)
-                let chunk = UnsafeRawBufferPointer(rebasing: outbox[outStart..<(outStart + length)])
+                // mbedTLS wants the same bytes again after WANT_WRITE; the queue's front does
+                // not move until they are consumed.
+                let length = pendingTLSWrite > 0 ? pendingTLSWrite : min(outbox.count, 16384)
+                let chunk = UnsafeRawBufferPointer(rebasing: outbox.pending[0..<length])
                 do throws(TLSError) {
                     guard let n = try tls.write(chunk) else {
                         pendingTLSWrite = length
                         return
                     }
                     pendingTLSWrite = 0
-                    outStart += n
+                    outbox.consume(n)
                 } catch {
                     fail(error == .closed ? .closedByServer : .tls(error))
                     return
                 }
             } else {
-                let chunk = UnsafeRawBufferPointer(rebasing: outbox[outStart..<outEnd])
+                let chunk = outbox.pending
                 do throws(SocketError) {
                     let n = try stream.send(chunk)
-                    outStart += n
+                    outbox.consume(n)
                     if n < chunk.count { return }
                 } catch {
                     if case .send(let e) = error { fail(.io(e)) } else { fail(.io(0)) }
                     return
                 }
             }
-        }
-        if outStart == outEnd {
-            outStart = 0
-            outEnd = 0
         }
     }
 
@@ -318,8 +301,7 @@ public final class TURNStreamConnection {
         phase = .failed
         failure = e
         deadline = nil
-        outStart = 0
-        outEnd = 0
+        outbox.removeAll()
         events.append(.failed(e))
     }
 

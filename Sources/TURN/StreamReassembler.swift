@@ -42,73 +42,51 @@ public enum StreamFrame {
 ///     try r.append(received)                  // or: read into r.writableSpace(), commit(n)
 ///     while let frame = try r.nextFrame() { client.handle(packet: frame.bytes, ...) }
 public final class StreamReassembler {
-    private let storage: UnsafeMutableRawBufferPointer
-    /// Unconsumed bytes are storage[start..<end].
-    private var start = 0
-    private var end = 0
+    private let queue: ByteQueue
 
     /// `capacity` bounds the largest frame: at least 20 + the largest STUN message expected
     /// (coturn and RFC 8489 stay well under 1500 for control traffic) or 4 + the largest
     /// relayed datagram.
     public init(capacity: Int = 4 + 0xFFFF + 3) {
-        storage = UnsafeMutableRawBufferPointer.allocate(byteCount: max(capacity, Message.headerSize), alignment: 8)
+        queue = ByteQueue(capacity: max(capacity, Message.headerSize))
     }
 
-    deinit { storage.deallocate() }
-
-    public var capacity: Int { storage.count }
+    public var capacity: Int { queue.capacity }
     /// Bytes received but not yet returned as frames.
-    public var buffered: Int { end - start }
+    public var buffered: Int { queue.count }
 
     /// Copies stream bytes in. Throws `.bufferFull` (taking nothing) if they do not fit.
     public func append(_ bytes: UnsafeRawBufferPointer) throws(StreamFramingError) {
-        let space = writableSpace()
-        guard bytes.count <= space.count else { throw .bufferFull }
-        if !bytes.isEmpty { UnsafeMutableRawBufferPointer(rebasing: space[0..<bytes.count]).copyMemory(from: bytes) }
-        end += bytes.count
+        guard queue.append(bytes) else { throw .bufferFull }
     }
 
     /// Free space to receive into directly (no copy); follow with `commit`. Moves pending
     /// bytes to the front, which invalidates earlier frames.
-    public func writableSpace() -> UnsafeMutableRawBufferPointer {
-        if start > 0 {
-            let pending = end - start
-            if pending > 0 {
-                UnsafeMutableRawBufferPointer(rebasing: storage[0..<pending])
-                    .copyMemory(from: UnsafeRawBufferPointer(rebasing: storage[start..<end]))
-            }
-            start = 0
-            end = pending
-        }
-        return UnsafeMutableRawBufferPointer(rebasing: storage[end...])
-    }
+    public func writableSpace() -> UnsafeMutableRawBufferPointer { queue.writableSpace() }
 
     /// Declares `count` bytes written into `writableSpace()`.
-    public func commit(_ count: Int) {
-        precondition(count >= 0 && end + count <= storage.count)
-        end += count
-    }
+    public func commit(_ count: Int) { queue.commit(count) }
 
     /// The next complete frame, or nil if more bytes are needed.
     public func nextFrame() throws(StreamFramingError) -> StreamFrame? {
-        let pending = UnsafeRawBufferPointer(rebasing: storage[start..<end])
+        let pending = queue.pending
         guard let first = pending.first else { return nil }
         if first < 0x40 {
             // STUN: the two top bits are zero (RFC 8489 §5); total = 20 + Length.
             guard pending.count >= 4 else { return nil }
             let total = Message.headerSize + Int(pending.loadBigEndianUInt16(at: 2))
-            guard total <= storage.count else { throw .frameTooLarge }
+            guard total <= queue.capacity else { throw .frameTooLarge }
             guard pending.count >= Message.headerSize, pending.count >= total else { return nil }
-            start += total
+            queue.consume(total)
             return .stun(UnsafeRawBufferPointer(rebasing: pending[0..<total]))
         }
         if first >= 0x40 && first <= 0x4F {
             guard pending.count >= ChannelData.headerSize else { return nil }
             let length = Int(pending.loadBigEndianUInt16(at: 2))
             let total = ChannelData.streamFrameSize(length: length)
-            guard total <= storage.count else { throw .frameTooLarge }
+            guard total <= queue.capacity else { throw .frameTooLarge }
             guard pending.count >= total else { return nil }
-            start += total
+            queue.consume(total)
             return .channelData(UnsafeRawBufferPointer(rebasing: pending[0..<(ChannelData.headerSize + length)]))
         }
         throw .invalidFrame
