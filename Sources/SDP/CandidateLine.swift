@@ -24,7 +24,7 @@ public enum CandidateLine {
         switch f[2].lowercased() {
         case "udp": transport = .udp
         case "tcp": transport = .tcp
-        default: throw SDPError(.badCandidate, line: line)
+        default: throw SDPError(.unsupportedCandidate, line: line)  // e.g. RFC 6544 ssltcp, sctp
         }
         guard let ip = IPAddress(String(f[4])) else { throw SDPError(.unresolvedAddress, line: line) }
         let type: CandidateType
@@ -33,7 +33,7 @@ public enum CandidateLine {
         case "srflx": type = .serverReflexive
         case "prflx": type = .peerReflexive
         case "relay": type = .relayed
-        default: throw SDPError(.badCandidate, line: line)
+        default: throw SDPError(.unsupportedCandidate, line: line)
         }
         var related: TransportAddress? = nil
         var i = 8
@@ -51,6 +51,15 @@ public enum CandidateLine {
         let fnd = fbytes.withUnsafeMutableBytes { Foundation(utf8: UnsafeRawBufferPointer($0)) }
         return Candidate(type: type, component: component, transport: transport, priority: priority,
                          foundation: fnd, address: TransportAddress(ip, port), base: nil, relatedAddress: related)
+    }
+
+    /// `parse` as a value, for callers that skip unusable candidates instead of failing.
+    public static func parseUsable(_ text: Substring, line: Int) -> Result<Candidate, SDPError> {
+        do throws(SDPError) {
+            return .success(try parse(text, line: line))
+        } catch {
+            return .failure(error)
+        }
     }
 
     /// "candidate:<foundation> <component> UDP <priority> <ip> <port> typ <type> [raddr <ip> rport <port>]"

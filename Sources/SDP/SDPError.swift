@@ -9,12 +9,19 @@ public struct SDPError: Error, Equatable, Sendable, CustomStringConvertible {
         case badMediaLine
         /// A candidate attribute that does not parse (RFC 8839 §5.1).
         case badCandidate
-        /// A candidate whose address is a name (e.g. an mDNS ".local" one) or otherwise not an IP.
+        /// A candidate whose address is a name (e.g. an mDNS ".local" one, an FQDN, an
+        /// address with a zone id) or otherwise not an IP.
         case unresolvedAddress
+        /// A well-formed candidate of a transport or type this agent does not know.
+        case unsupportedCandidate
         /// ice-ufrag / ice-pwd missing or outside RFC 8839 §5.4 limits.
         case badCredentials
         /// More than the parser's fixed limits (lines, media sections, candidates).
         case tooLarge
+
+        /// RFC 8839 §5.1: a candidate the agent cannot use is ignored, the rest of the
+        /// description still applies.
+        public var isUnusableCandidate: Bool { self == .unresolvedAddress || self == .unsupportedCandidate }
     }
 
     public let kind: Kind
@@ -26,6 +33,11 @@ public struct SDPError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
+        line > 0 ? "SDP line \(line): \(reasonText)" : "SDP: \(reasonText)"
+    }
+
+    /// What is wrong, without the line.
+    public var reasonText: String {
         let what: String
         switch kind {
         case .malformedLine: what = "malformed line"
@@ -33,9 +45,20 @@ public struct SDPError: Error, Equatable, Sendable, CustomStringConvertible {
         case .badMediaLine: what = "malformed m= line"
         case .badCandidate: what = "malformed a=candidate"
         case .unresolvedAddress: what = "candidate address is not an IP address"
+        case .unsupportedCandidate: what = "candidate of an unsupported transport or type"
         case .badCredentials: what = "missing or invalid ice-ufrag/ice-pwd"
         case .tooLarge: what = "description too large"
         }
-        return line > 0 ? "SDP line \(line): \(what)" : "SDP: \(what)"
+        return what
+    }
+}
+
+/// A candidate line that was ignored, and why (for the log).
+public struct SkippedCandidate: Equatable, Sendable {
+    public let line: Int
+    public let reason: SDPError.Kind
+    public init(line: Int, reason: SDPError.Kind) {
+        self.line = line
+        self.reason = reason
     }
 }

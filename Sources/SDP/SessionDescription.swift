@@ -42,6 +42,10 @@ public struct SessionDescription: Sendable {
     /// Session-level a= lines this parser does not interpret (group:BUNDLE, msid-semantic...),
     /// kept for the caller and written back by `serialize`.
     public var sessionAttributes: [String] = []
+    /// A session-level a=end-of-candidates: no more candidates for any m= section (RFC 8840 §4.1).
+    public var endOfCandidates = false
+    /// Candidates that parsed but cannot be used here (RFC 8839 §5.1: ignored, not fatal).
+    public var skippedCandidates: [SkippedCandidate] = []
 
     public init() {}
 
@@ -87,7 +91,8 @@ public struct SessionDescription: Sendable {
             case "m":
                 guard d.media.count < maxMedia else { throw SDPError(.tooLarge, line: lineNumber) }
                 let f = value.split(separator: " ")
-                guard f.count >= 3, let port = UInt16(f[1].split(separator: "/")[0]) else {
+                // "port[/number of ports]" (RFC 8866 §5.14); a bare "/" has no port.
+                guard f.count >= 3, let portText = f[1].split(separator: "/", omittingEmptySubsequences: false).first, let port = UInt16(portText) else {
                     throw SDPError(.badMediaLine, line: lineNumber)
                 }
                 d.media.append(MediaDescription(kind: String(f[0]), port: port, proto: String(f[2]),
@@ -99,6 +104,7 @@ public struct SessionDescription: Sendable {
             }
         }
         guard sawVersion else { throw SDPError(.badVersion, line: 0) }
+        if d.endOfCandidates { for i in d.media.indices { d.media[i].endOfCandidates = true } }
         return d
     }
 
@@ -130,12 +136,14 @@ public struct SessionDescription: Sendable {
             guard inMedia else { sessionAttributes.append(String(a)); return }
             candidates += 1
             guard candidates <= Self.maxCandidates else { throw SDPError(.tooLarge, line: line) }
-            media[last].candidates.append(try CandidateLine.parse(value, line: line))
-        case "end-of-candidates":
-            if inMedia { media[last].endOfCandidates = true } else {
-                for i in media.indices { media[i].endOfCandidates = true }
-                sessionAttributes.append(String(a))
+            switch CandidateLine.parseUsable(value, line: line) {
+            case .success(let c): media[last].candidates.append(c)
+            case .failure(let e) where e.kind.isUnusableCandidate:
+                skippedCandidates.append(SkippedCandidate(line: line, reason: e.kind))
+            case .failure(let e): throw e
             }
+        case "end-of-candidates":
+            if inMedia { media[last].endOfCandidates = true } else { endOfCandidates = true }
         case "mid" where inMedia: media[last].mid = String(value)
         case "rtcp-mux" where inMedia: media[last].rtcpMux = true
         case "rtpmap" where inMedia: media[last].rtpmaps.append(String(value))
@@ -148,8 +156,8 @@ public struct SessionDescription: Sendable {
     private static func parseConnection(_ value: Substring) -> IPAddress? {
         // "IN IP4 192.0.2.1" (a multicast "/ttl" suffix is dropped).
         let f = value.split(separator: " ")
-        guard f.count >= 3 else { return nil }
-        return IPAddress(String(f[2].split(separator: "/")[0]))
+        guard f.count >= 3, let address = f[2].split(separator: "/", omittingEmptySubsequences: false).first else { return nil }
+        return IPAddress(String(address))
     }
 
     /// SDP text with CRLF line ends (RFC 8866 §5).
@@ -162,6 +170,7 @@ public struct SessionDescription: Sendable {
         if let u = iceUfrag { out += "a=ice-ufrag:\(u)\r\n" }
         if let p = icePwd { out += "a=ice-pwd:\(p)\r\n" }
         for a in sessionAttributes { out += "a=\(a)\r\n" }
+        if endOfCandidates { out += "a=end-of-candidates\r\n" }
         for m in media {
             out += "m=\(m.kind) \(m.port) \(m.proto) " + m.formats.joined(separator: " ") + "\r\n"
             if let c = m.connectionAddress { out += "c=IN \(c.isIPv4 ? "IP4" : "IP6") \(c)\r\n" }

@@ -9,6 +9,8 @@ public struct TrickleFragment: Sendable {
     public var mid: String?
     public var candidates: [Candidate] = []
     public var endOfCandidates = false
+    /// Candidates that parsed but cannot be used here (RFC 8839 §5.1: ignored, not fatal).
+    public var skippedCandidates: [SkippedCandidate] = []
 
     public init() {}
 
@@ -22,8 +24,15 @@ public struct TrickleFragment: Sendable {
             if line.hasSuffix("\r") { line = line.dropLast() }
             if line.isEmpty { continue }
             if line.hasPrefix("a=candidate:") {
-                guard f.candidates.count < SessionDescription.maxCandidates else { throw SDPError(.tooLarge, line: lineNumber) }
-                f.candidates.append(try CandidateLine.parse(line, line: lineNumber))
+                guard f.candidates.count + f.skippedCandidates.count < SessionDescription.maxCandidates else {
+                    throw SDPError(.tooLarge, line: lineNumber)
+                }
+                switch CandidateLine.parseUsable(line, line: lineNumber) {
+                case .success(let c): f.candidates.append(c)
+                case .failure(let e) where e.kind.isUnusableCandidate:
+                    f.skippedCandidates.append(SkippedCandidate(line: lineNumber, reason: e.kind))
+                case .failure(let e): throw e
+                }
             } else if line == "a=end-of-candidates" {
                 f.endOfCandidates = true
             } else if line.hasPrefix("a=ice-ufrag:") {
