@@ -67,8 +67,16 @@ public struct Ring<Element> {
     }
 
     public func contains(where p: (Element) -> Bool) -> Bool {
-        for i in 0..<count where p(slots[(head + i) % slots.count]!) { return true }
-        return false
+        first(where: p) != nil
+    }
+
+    /// The oldest element that satisfies `p`, left in place.
+    public func first(where p: (Element) -> Bool) -> Element? {
+        for i in 0..<count {
+            let e = slots[(head + i) % slots.count]!
+            if p(e) { return e }
+        }
+        return nil
     }
 
     public mutating func removeAll() {

@@ -19,6 +19,29 @@ public enum IPAddress: Hashable, Sendable {
         }
     }
 
+    /// 0.0.0.0 or :: (RFC 1122 §3.2.1.3, RFC 4291 §2.5.2): never a destination.
+    public var isUnspecified: Bool {
+        switch self {
+        case .v4(let a): return a == 0
+        case .v6(let hi, let lo): return hi == 0 && lo == 0
+        }
+    }
+
+    /// 224.0.0.0/4 or ff00::/8 (RFC 5771, RFC 4291 §2.7).
+    public var isMulticast: Bool {
+        switch self {
+        case .v4(let a): return a >> 28 == 0xE
+        case .v6(let hi, _): return hi >> 56 == 0xFF
+        }
+    }
+
+    /// 255.255.255.255 (RFC 919); IPv6 has no broadcast. Directed broadcasts depend on a
+    /// netmask the agent does not know.
+    public var isLimitedBroadcast: Bool {
+        if case .v4(let a) = self { return a == 0xFFFF_FFFF }
+        return false
+    }
+
     /// IPv6 link-local fe80::/10 or IPv4 169.254/16 (RFC 3927).
     public var isLinkLocal: Bool {
         switch self {

@@ -51,6 +51,8 @@ public final class Session: TimerClient {
         var config = AgentConfiguration()
         config.role = role
         config.stunServers = stunServers
+        // Loopback peers only when the user let this agent use loopback itself.
+        config.allowLoopback = addresses.contains { $0.isLoopback }
         agent = Agent(configuration: config, random: SystemRandom())
         for ip in addresses {
             do throws(SocketError) {
@@ -99,13 +101,20 @@ public final class Session: TimerClient {
     func receiveDescription(_ text: String, now: Instant) throws(SDPError) {
         let d = try SessionDescription.parse(text)
         guard let creds = d.credentials(media: 0) else { throw SDPError(.badCredentials, line: 0) }
+        for skipped in d.skippedCandidates {
+            Log.info("\(name): SDP line \(skipped.line): candidate ignored (" + SDPError(skipped.reason, line: 0).reasonText + ")")
+        }
         agent.setRemoteCredentials(ufrag: creds.ufrag, password: creds.pwd)
         if d.iceLite { agent.remoteIsLite = true }
         remoteDescriptionReceived = true
         for m in d.media.prefix(1) {
             for c in m.candidates where c.component == 1 && c.transport == .udp {
-                do throws(ICEError) { try agent.addRemoteCandidate(c, now: now) } catch { Log.debug("\(name): candidate ignored") }
-                permitOnRelays(c.address, now: now)
+                do throws(ICEError) {
+                    try agent.addRemoteCandidate(c, now: now)
+                    permitOnRelays(c.address, now: now)
+                } catch {
+                    Log.info("\(name): candidate \(c.address) ignored (\(error.reasonText))")
+                }
             }
             if m.endOfCandidates { agent.setRemoteEndOfCandidates(now: now) }
         }
@@ -114,8 +123,12 @@ public final class Session: TimerClient {
 
     func receiveCandidate(_ c: Candidate, now: Instant) {
         guard c.component == 1, c.transport == .udp else { return }
-        do throws(ICEError) { try agent.addRemoteCandidate(c, now: now) } catch { Log.debug("\(name): candidate ignored") }
-        permitOnRelays(c.address, now: now)
+        do throws(ICEError) {
+            try agent.addRemoteCandidate(c, now: now)
+            permitOnRelays(c.address, now: now)
+        } catch {
+            Log.info("\(name): candidate \(c.address) ignored (\(error.reasonText))")
+        }
         flush(now: now)
     }
 
@@ -135,11 +148,16 @@ public final class Session: TimerClient {
     }
 
     public func handleTimeout(now: Instant) {
-        if let d = agent.nextDeadline, d <= now { agent.handleTimeout(now: now) }
-        for r in relays {
-            if let t = r.client.nextDeadline, t <= now { r.client.handleTimeout(now: now) }
+        // Relay events handled in `flush` can give the agent work due at once (a relayed
+        // candidate to pair): settle it here, boundedly, so no deadline is left at `now`.
+        for _ in 0..<4 {
+            if let d = agent.nextDeadline, d <= now { agent.handleTimeout(now: now) }
+            for r in relays {
+                if let t = r.client.nextDeadline, t <= now { r.client.handleTimeout(now: now) }
+            }
+            flush(now: now)
+            guard let d = nextDeadline, d <= now else { break }
         }
-        flush(now: now)
     }
 
     /// Sends what the agent queued and acts on its events.

@@ -25,30 +25,53 @@ extension Agent {
         return true
     }
 
+    /// The check the pacer would send next (RFC 8445 §6.1.4.2).
+    enum PacedCheck {
+        case triggered(Int)
+        case waiting(Int)
+        /// A Frozen pair to unfreeze and check.
+        case frozen(Int)
+    }
+
+    func triggeredCheckUsable(_ p: Int) -> Bool { p < pairs.count && pairs[p].state != .succeeded }
+
     /// RFC 8445 §6.1.4.2: a triggered check first, else the highest-priority Waiting pair, else
-    /// unfreeze the best Frozen pair whose foundation has nothing Waiting or In-Progress.
-    func sendNextCheck(now: Instant) -> Bool {
-        guard remoteCredentials != nil, state != .failed else { return false }
-        while let p = triggered.pop() {
-            guard p < pairs.count, pairs[p].state != .succeeded else { continue }
-            if startCheck(pair: p, useCandidate: pairs[p].nominating, now: now) { return true }
-        }
-        if let p = bestPair(in: .waiting) {
-            return startCheck(pair: p, useCandidate: false, now: now)
-        }
+    /// the best Frozen pair whose foundation has nothing Waiting or In-Progress. Nil when
+    /// nothing can be sent now, including when no transaction slot is free.
+    func nextPacedCheck() -> PacedCheck? {
+        guard remoteCredentials != nil, state != .failed, !transactions.isFull else { return nil }
+        if let p = triggered.first(where: { triggeredCheckUsable($0) }) { return .triggered(p) }
+        if let p = bestPair(in: .waiting) { return .waiting(p) }
         var candidate: Int? = nil
-        for i in pairs.indices where pairs[i].state == .frozen && pairs[i].discoveredFrom == nil {
+        for i in pairs.indices where pairs[i].state == .frozen && pairs[i].discoveredFrom == nil && !componentDone(pairs[i].component) {
             let lf = locals[pairs[i].local].foundation, rf = remotes[pairs[i].remote].foundation
+            // Pairs of a nominated component are never checked again (RFC 8445 §8.1.2), so
+            // they do not hold their foundation.
             let busy = pairs.contains { q in
-                (q.state == .waiting || q.state == .inProgress) && locals[q.local].foundation == lf && remotes[q.remote].foundation == rf
+                (q.state == .waiting || q.state == .inProgress) && !componentDone(q.component)
+                    && locals[q.local].foundation == lf && remotes[q.remote].foundation == rf
             }
             if !busy && (candidate == nil || pairs[i].priority > pairs[candidate!].priority) { candidate = i }
         }
-        if let p = candidate {
+        return candidate.map { .frozen($0) }
+    }
+
+    func sendNextCheck(now: Instant) -> Bool {
+        guard let next = nextPacedCheck() else { return false }
+        switch next {
+        case .triggered:
+            // Stale entries ahead of the usable one go; the usable one is sent.
+            while let p = triggered.pop() {
+                guard triggeredCheckUsable(p) else { continue }
+                return startCheck(pair: p, useCandidate: pairs[p].nominating, now: now)
+            }
+            return false
+        case .waiting(let p):
+            return startCheck(pair: p, useCandidate: false, now: now)
+        case .frozen(let p):
             pairs[p].state = .waiting
             return startCheck(pair: p, useCandidate: false, now: now)
         }
-        return false
     }
 
     func sendPendingNominations(now: Instant) {

@@ -38,6 +38,7 @@ extension Agent {
         }
         if !pending {
             gatheringComplete = true
+            failureCheckDue = true
             emit(.gatheringComplete)
         }
     }

@@ -296,10 +296,12 @@ extension Agent {
     /// Declares failure when no component can succeed any more (RFC 8445 §8.1.2, RFC 8838 §8).
     func checkFailure(now: Instant) {
         guard state == .checking || state == .new else { return }
+        // Marked first, so that the wait stops being a deadline even while gathering holds
+        // the verdict back (finishing gathering makes the verdict due again).
+        if let last = lastRemoteCandidateAt, now >= last + configuration.remoteCandidateWait { remoteCandidateWaitOver = true }
         // Our own candidates may still come (STUN or TURN gathering): a missing pair is not
         // a failed one yet.
         if externalGatheringPending || (gatheringStarted && !gatheringComplete) { return }
-        if let last = lastRemoteCandidateAt, now >= last + configuration.remoteCandidateWait { remoteCandidateWaitOver = true }
         guard remoteEndOfCandidates || remoteCandidateWaitOver else { return }
         for ci in components.indices {
             if components[ci].selected != nil { continue }

@@ -24,7 +24,14 @@ extension Agent {
                 transactionTimedOut(t, now: now)
             }
         }
+        for c in previousSelectionExpiry.indices {
+            if let e = previousSelectionExpiry[c], now >= e {
+                previousSelection[c] = nil
+                previousSelectionExpiry[c] = nil
+            }
+        }
         consentAndKeepalive(now: now)
+        failureCheckDue = false
         checkFailure(now: now)
         pump(now: now)
     }
@@ -33,10 +40,20 @@ extension Agent {
         switch t.kind {
         case .gather:
             finishGatheringIfDone()
-        case .check(let p, _):
+        case .check(let p, let useCandidate):
             guard p < pairs.count else { return }
             if pairs[p].state == .inProgress { pairs[p].state = .failed }
             pairs[p].nominating = false
+            if useCandidate {
+                // RFC 8445 §8.1.2: a nomination that is never answered fails its pair (and the
+                // valid pair it produced); retrying it for ever would hide a peer that is gone.
+                let v = validPair(checkedOn: p) ?? p
+                for q in [p, v] {
+                    pairs[q].state = .failed
+                    pairs[q].valid = false
+                }
+                updateSelection(component: pairs[p].component, now: now)
+            }
         case .consent:
             break  // the next consent check retries; expiry is judged by time since last success
         }
@@ -49,18 +66,21 @@ extension Agent {
         return Interval(nanoseconds: base * 4 / 5 + jitter)
     }
 
-    /// RFC 7675 consent freshness on nominated pairs, or RFC 8445 §11 keepalives.
+    /// RFC 7675 consent freshness on the selected pair of each component (nominated or not:
+    /// whatever media may use), or RFC 8445 §11 keepalives.
     func consentAndKeepalive(now: Instant) {
         guard state != .failed else { return }  // consent is over; a restart starts it again
         for ci in components.indices {
-            guard let s = components[ci].selected, pairs[s].nominated else { continue }
+            guard let s = components[ci].selected else { continue }
             if configuration.consentFreshness && !configuration.lite {
                 if let last = components[ci].lastConsent {
                     if now >= last + Timing.consentTimeout {
                         setState(.failed)
                         continue
                     }
-                    if now >= last + Timing.disconnectedAfter && state == .completed { setState(.disconnected) }
+                    if now >= last + Timing.disconnectedAfter && (state == .completed || state == .connected) {
+                        setState(.disconnected)
+                    }
                     if state == .disconnected && now < last + Timing.disconnectedAfter { updateState() }
                 }
                 if let next = components[ci].nextConsent, now >= next {
@@ -110,12 +130,15 @@ extension Agent {
             consider(lastPacedSend.map { $0 + configuration.ta } ?? .zero)
         }
         consider(nominationDeadline())
+        if failureCheckDue && (state == .checking || state == .new) { consider(.zero) }
+        for e in previousSelectionExpiry { consider(e) }
         for c in components where state != .failed {
-            guard let s = c.selected, pairs[s].nominated else { continue }
+            guard c.selected != nil else { continue }
             if configuration.consentFreshness && !configuration.lite {
                 consider(c.nextConsent)
                 if let last = c.lastConsent {
-                    consider(state == .completed ? last + Timing.disconnectedAfter : last + Timing.consentTimeout)
+                    let watching = state == .completed || state == .connected
+                    consider(watching ? last + Timing.disconnectedAfter : last + Timing.consentTimeout)
                 }
             } else if !configuration.lite {
                 consider((c.lastKeepalive ?? c.firstValidAt).map { $0 + Timing.keepalive })
@@ -129,11 +152,11 @@ extension Agent {
         return earliest
     }
 
-    /// Whether the pacer has something to send (so it needs a Ta tick).
+    /// Whether the pacer can send something now (so it needs a Ta tick). The same choice as
+    /// `sendNextCheck` makes: work that cannot be sent (the transaction table full, Frozen
+    /// pairs whose foundation is busy) must not keep the deadline in the past.
     var hasPacedWork: Bool {
         if transactions.contains(where: { !$0.started }) { return true }
-        guard remoteCredentials != nil, state != .failed else { return false }
-        if !triggered.isEmpty { return true }
-        return pairs.contains { ($0.state == .waiting || $0.state == .frozen) && $0.discoveredFrom == nil && !componentDone($0.component) }
+        return nextPacedCheck() != nil
     }
 }

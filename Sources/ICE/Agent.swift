@@ -25,7 +25,11 @@ public final class Agent<Random: RandomSource> {
     /// The peer is ICE-lite (a=ice-lite): we must be controlling (RFC 8445 §6.1.1).
     /// The owner is still gathering candidates the agent cannot see coming (a TURN allocation):
     /// checking does not fail for lack of pairs meanwhile (RFC 8838 §8 applies to both sides).
-    public var externalGatheringPending = false
+    public var externalGatheringPending = false {
+        didSet { if oldValue && !externalGatheringPending { failureCheckDue = true } }
+    }
+    /// Gathering just ended: whether checking has failed must be judged at the next timeout.
+    var failureCheckDue = false
 
     public var remoteIsLite = false {
         didSet { if remoteIsLite && !configuration.lite { setRole(.controlling) } }
@@ -42,6 +46,9 @@ public final class Agent<Random: RandomSource> {
     var components: [ComponentState]
     /// Media keeps using these across an ICE restart until a new pair is selected.
     var previousSelection: [(local: Candidate, remote: Candidate)?]
+    /// When the previous selection's consent runs out: it cannot be refreshed (its
+    /// credentials are gone), so it carries media at most this long (RFC 7675 §5.1).
+    var previousSelectionExpiry: [Instant?]
 
     var lastPacedSend: Instant? = nil
     var lastRemoteCandidateAt: Instant? = nil
@@ -81,6 +88,7 @@ public final class Agent<Random: RandomSource> {
         let n = Int(max(1, configuration.components))
         components = [ComponentState](repeating: ComponentState(), count: n)
         previousSelection = [(local: Candidate, remote: Candidate)?](repeating: nil, count: n)
+        previousSelectionExpiry = [Instant?](repeating: nil, count: n)
     }
 
     // MARK: - Polling
@@ -225,6 +233,7 @@ public final class Agent<Random: RandomSource> {
     public func addRemoteCandidate(_ candidate: Candidate, now: Instant) throws(ICEError) {
         guard validComponent(candidate.component) else { throw .invalidComponent }
         guard candidate.transport == .udp else { throw .unsupportedCandidate }
+        guard mayCheck(candidate.address) else { throw .forbiddenAddress }
         lastRemoteCandidateAt = now
         remoteCandidateWaitOver = false
         // A candidate we already know as peer-reflexive gets its signalled type and priority
@@ -251,6 +260,16 @@ public final class Agent<Random: RandomSource> {
         // No check is sent from here: a description brings several candidates in a row, and
         // the first check must go to the best pair among all of them (RFC 8445 §6.1.4.2). The
         // pacer runs at `nextDeadline`, which is now due.
+    }
+
+    /// Signalling is not authenticated by ICE: a candidate must not turn the agent into a
+    /// packet source aimed at addresses that are no peer (RFC 8445 §5.1.1 lists the addresses
+    /// that are never candidates; RFC 7675 §1 the abuse consent guards against).
+    func mayCheck(_ a: TransportAddress) -> Bool {
+        let ip = a.ip
+        if a.port == 0 || ip.isUnspecified || ip.isMulticast || ip.isLimitedBroadcast { return false }
+        if ip.isLoopback && !configuration.allowLoopback { return false }
+        return true
     }
 
     /// The peer signalled end-of-candidates (RFC 8838 §8): failure can now be declared as
@@ -309,8 +328,10 @@ public final class Agent<Random: RandomSource> {
 
     /// What media should use for `component`: the nominated pair, else the best valid pair,
     /// else (during an ICE restart) the pair selected before it.
+    /// Nil once consent is lost (RFC 7675 §5.1: transmission on the pair must stop) or the
+    /// agent is closed.
     public func selectedPair(component: UInt8 = 1) -> (local: Candidate, remote: Candidate, nominated: Bool)? {
-        guard validComponent(component) else { return nil }
+        guard validComponent(component), state != .failed, state != .closed else { return nil }
         if let i = components[Int(component) - 1].selected {
             return (locals[pairs[i].local], remotes[pairs[i].remote], pairs[i].nominated)
         }
@@ -339,18 +360,33 @@ public final class Agent<Random: RandomSource> {
                 best = i
             }
         }
-        guard let best else { return }
+        guard let best else {
+            // The valid pair was lost (its nomination failed): nothing to send on any more.
+            if components[ci].selected != nil {
+                components[ci].selected = nil
+                components[ci].announcedNominated = false
+                components[ci].lastConsent = nil
+                components[ci].nextConsent = nil
+                if state == .connected || state == .completed || state == .disconnected { setState(.checking) }
+                checkFailure(now: now)
+            }
+            return
+        }
         if components[ci].firstValidAt == nil { components[ci].firstValidAt = now }
         if components[ci].selected != best || components[ci].announcedNominated != pairs[best].nominated {
+            if components[ci].selected != best {
+                // RFC 7675 §5.1: the check that made the pair valid is its first consent; from
+                // now on consent is checked on the pair media uses, nominated or not, in
+                // either role (RFC 8445 §12.1 lets media use a valid pair before nomination).
+                components[ci].lastConsent = now
+                if components[ci].nextConsent == nil { components[ci].nextConsent = now + consentInterval() }
+            }
             components[ci].selected = best
             components[ci].announcedNominated = pairs[best].nominated
             previousSelection[ci] = nil
+            previousSelectionExpiry[ci] = nil
             emit(.selectedPair(component: component, local: locals[pairs[best].local], remote: remotes[pairs[best].remote],
                                nominated: pairs[best].nominated))
-            if pairs[best].nominated && components[ci].lastConsent == nil {
-                components[ci].lastConsent = now
-                components[ci].nextConsent = now + consentInterval()
-            }
         }
         updateState()
     }
@@ -386,7 +422,14 @@ public final class Agent<Random: RandomSource> {
     /// keeps flowing on the previously selected pair until a new one is selected.
     public func restart(now: Instant) {
         for c in components.indices {
-            if let s = components[c].selected { previousSelection[c] = (locals[pairs[s].local], remotes[pairs[s].remote]) }
+            // Media goes on over the old pair only while it still has consent (RFC 7675 §5.1).
+            if let s = components[c].selected, state != .failed {
+                previousSelection[c] = (locals[pairs[s].local], remotes[pairs[s].remote])
+                previousSelectionExpiry[c] = (components[c].lastConsent ?? now) + Timing.consentTimeout
+            } else if state == .failed {
+                previousSelection[c] = nil
+                previousSelectionExpiry[c] = nil
+            }
             components[c] = ComponentState()
         }
         localCredentials = Credentials.random(&random)

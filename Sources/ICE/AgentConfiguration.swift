@@ -36,6 +36,9 @@ public struct AgentConfiguration: Sendable {
     public var consentFreshness = true
     public var nominationDelay = Timing.nominationDelay
     public var remoteCandidateWait = Timing.remoteCandidateWait
+    /// Remote loopback candidates are paired only when this is set (a remote 127.0.0.1 names
+    /// this host: a hostile peer could aim checks at local services).
+    public var allowLoopback = false
     /// SOFTWARE in responses; empty for none.
     public var software: StaticString = "ice-agent"
 

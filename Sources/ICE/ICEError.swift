@@ -24,5 +24,19 @@ public enum ICEError: Error, Equatable, Sendable {
     case noRemoteCredentials
     /// A candidate with an address family or transport the agent cannot use.
     case unsupportedCandidate
+    /// A candidate address no check may be sent to: unspecified, multicast, broadcast, port 0,
+    /// or loopback when the agent has no loopback base.
+    case forbiddenAddress
     case closed
+
+    public var reasonText: String {
+        switch self {
+        case .tableFull(let t): return "table full: " + t.name.description
+        case .invalidComponent: return "invalid component"
+        case .noRemoteCredentials: return "no remote credentials"
+        case .unsupportedCandidate: return "unsupported transport or address family"
+        case .forbiddenAddress: return "address never checked (unspecified, multicast, broadcast, port 0, or loopback)"
+        case .closed: return "agent closed"
+        }
+    }
 }

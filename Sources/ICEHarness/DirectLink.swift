@@ -96,6 +96,11 @@ public final class DirectLink<R: RandomSource> {
                 if let d = counted({ agent.nextDeadline }), d <= now {
                     let at = now
                     counted { agent.handleTimeout(now: at) }
+                    // The deadline invariant: a timeout handled is never still due, else an
+                    // event loop driving the agent would spin.
+                    if let after = counted({ agent.nextDeadline }), after <= at {
+                        preconditionFailure("DirectLink: nextDeadline \(after.nanoseconds) ns still due after handleTimeout at \(at.nanoseconds) ns")
+                    }
                 }
             }
             collect(from: a, toA: false)
@@ -107,7 +112,7 @@ public final class DirectLink<R: RandomSource> {
             if let d = counted({ b.nextDeadline }), d < next { next = d }
             for s in 0..<Self.slots where used[s] && dueTimes[s] < next { next = dueTimes[s] }
             if now >= limit { return done() }
-            now = next > now ? next : now + Interval(nanoseconds: 1_000)
+            now = next
         }
     }
 

@@ -170,7 +170,12 @@ public final class EventLoop {
 
     func fireTimers(now: Instant) {
         for c in timerClients {
-            if let d = c.nextDeadline, d <= now { c.handleTimeout(now: now) }
+            if let d = c.nextDeadline, d <= now {
+                c.handleTimeout(now: now)
+                // The deadline invariant: a client whose deadline stays due after its timeout
+                // would make this loop spin at 100% CPU.
+                assert(c.nextDeadline.map { $0 > now } ?? true, "EventLoop: a timer client is still due after handleTimeout")
+            }
         }
     }
 

@@ -459,7 +459,7 @@ private final class Lab {
             net.run(for: .seconds(1))
         }
         let stderr = String(decoding: result.standardErrorContent, as: UTF8.self)
-        #expect(stderr.contains("endpoint stuck still reports nextDeadline 0.000ms <= now 0.000ms"))
+        #expect(stderr.contains("endpoint stuck reports nextDeadline 0.000ms <= now 0.000ms right after handleTimeout"))
     }
 
     @Test func zeroDelayPingPongFailsLoudly() async throws {
