@@ -27,6 +27,8 @@ let package = Package(
         .target(name: "SDP", dependencies: ["Common", "ICE"], path: "Sources/SDP"),
         .target(name: "RTP", dependencies: ["Common"], path: "Sources/RTP"),
         .target(name: "HTTP", path: "Sources/HTTP"),
+        // The configuration file's `key = value` syntax (the keys are ice-agent's business).
+        .target(name: "Config", path: "Sources/Config"),
         // Drives two agents over an allocation-free in-memory link (self-test, benchmarks).
         .target(name: "ICEHarness", dependencies: ["Common", "ICE"], path: "Sources/ICEHarness"),
         // Deterministic network simulator (NATs, links, STUN and TURN servers, ICE agents with trickle
@@ -52,7 +54,7 @@ let package = Package(
         .target(
             name: "Daemon", dependencies: ["Common", "STUN", "ICE", "TURN", "SDP", "RTP", "HTTP", "Runtime"], path: "Sources/Daemon"),
         .executableTarget(
-            name: "ice-agent", dependencies: ["Daemon", "Board", "STUN", "ICE", "TURN", "SDP", "RTP", "HTTP", "Runtime"], path: "Sources/ice-agent"),
+            name: "ice-agent", dependencies: ["Daemon", "Board", "Config", "STUN", "ICE", "TURN", "SDP", "RTP", "HTTP", "Runtime"], path: "Sources/ice-agent"),
         // Replaces malloc & co. in the benchmark process to count heap allocations.
         .target(name: "AllocationCounter", dependencies: ["CLinux"], path: "Sources/AllocationCounter"),
         .executableTarget(
@@ -74,6 +76,7 @@ let package = Package(
         .testTarget(name: "SDPTests", dependencies: ["SDP"], path: "Tests/SDPTests"),
         .testTarget(name: "RTPTests", dependencies: ["RTP"], path: "Tests/RTPTests"),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"], path: "Tests/HTTPTests"),
+        .testTarget(name: "ConfigTests", dependencies: ["Config"], path: "Tests/ConfigTests"),
         .testTarget(name: "STUNTests", dependencies: ["STUN", "STUNTestVectors"], path: "Tests/STUNTests"),
         .testTarget(name: "TURNTests", dependencies: ["Common", "STUN", "TURN"], path: "Tests/TURNTests"),
         .testTarget(
