@@ -186,7 +186,11 @@ struct CallCommand {
         _ = status
         let leds = boardPath.flatMap { statusLEDs(path: $0, loop: loop) }
         leds?.set(.gathering, now: monotonicNow())
-        session.onStateChange = { state in leds?.set(boardStatus(state), now: monotonicNow()) }
+        session.onStateChange = { state in
+            leds?.set(boardStatus(state), now: monotonicNow())
+            // Checks failed or consent expired (RFC 7675 §5.1): the call is over.
+            if state == .failed { loop.stop() }
+        }
         var http: HTTPSignalingClient? = nil
         if let url {
             guard let server = resolve(hostAndPort: url.hostAndPort) else {
@@ -219,9 +223,10 @@ struct CallCommand {
             session.close()
             return 1
         }
+        let failed = session.agent.state == .failed
         http?.delete()
         session.close()
-        return session.everConnected ? 0 : 3
+        return session.everConnected && !failed ? 0 : 3
     }
 }
 
