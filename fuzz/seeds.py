@@ -1,15 +1,25 @@
 #!/usr/bin/env python3
-"""Regenerates the seed corpus fuzz/corpus/ (standard library only).
+"""Regenerates the binary seed corpora under fuzz/corpus/ (standard library only): stun,
+turn-framing, turn-client and ice-agent. The text targets' seeds (sdp, http, config, board) are
+plain files committed as they are.
 
-The RFC 5769 / RFC 8489 vectors are taken byte for byte from Tests/STUNTests/Vectors.swift;
+The RFC 5769 / RFC 8489 vectors are taken byte for byte from Sources/STUNTestVectors/Vectors.swift;
 the other seeds are built here. Messages that carry MESSAGE-INTEGRITY(-SHA256) are signed with
 the short-term password "fuzz", the key the harness checks with, so the `.ok` paths are reached.
-Usage: python3 fuzz/seeds.py   (rewrites fuzz/corpus/ in place)
+The turn-client and ice-agent seeds are scenarios in their harness's input format (see the
+opcode list at the top of fuzz/targets/TURNClientFuzz.swift and AgentFuzz.swift): an allocation
+with a 401 challenge, permissions, channels and relayed data; an ICE agent connecting in either
+role, gathering from a STUN server, a role conflict.
+Usage: python3 fuzz/seeds.py   (rewrites those four folders in place)
 """
 import hashlib, hmac, os, re, struct, zlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "fuzz", "corpus")
+B = lambda *xs: b"".join(x if isinstance(x, bytes) else bytes([x]) for x in xs)
+u16 = lambda v: struct.pack("!H", v)
+u32 = lambda v: struct.pack("!I", v)
+u64 = lambda v: struct.pack("!Q", v)
 COOKIE = 0x2112A442
 KEY = b"fuzz"
 TID = bytes.fromhex("b7e7a701bc34d686fa87dfae")
@@ -47,7 +57,7 @@ def xor_v6(ip16, port, tid=TID):
 
 
 def vectors():
-    text = open(os.path.join(ROOT, "Tests", "STUNTests", "Vectors.swift")).read()
+    text = open(os.path.join(ROOT, "Sources", "STUNTestVectors", "Vectors.swift")).read()
     out = {}
     for name, body in re.findall(r"static let (\w+): \[UInt8\] = \[(.*?)\]", text, re.S):
         out[name] = bytes(int(x, 0) for x in re.findall(r"0x[0-9a-fA-F]+|\d+", body))
@@ -127,15 +137,89 @@ def seeds():
     return s
 
 
-def main():
-    os.makedirs(OUT, exist_ok=True)
-    for name in os.listdir(OUT):
-        os.remove(os.path.join(OUT, name))
-    for name, data in sorted(seeds().items()):
-        assert len(data) <= 1500, name
-        with open(os.path.join(OUT, name), "wb") as f:
+def channel_data(channel, payload, stream=False):
+    frame = struct.pack("!HH", channel, len(payload)) + payload
+    return frame + b"\0" * (-len(frame) % 4 if stream else 0)
+
+
+def turn_framing_seeds(stun):
+    """Byte 0: reassembler capacity, byte 1: chunk size - 1, byte 2 bit 0: writableSpace/commit;
+    the rest is the stream (and the whole input is also one datagram)."""
+    stream = (stun["turn-allocate-success"] + channel_data(0x4000, b"hello", True)
+              + channel_data(0x4FFF, b"", True) + stun["turn-send-indication"]
+              + channel_data(0x4001, bytes(range(200)), True))
+    return {
+        "stream-mixed-max-capacity": B(0xFF, 6, 0) + stream,
+        "stream-small-capacity-direct": B(0x05, 254, 1) + stream,
+        "stream-split-header": B(0x10, 0, 0) + stream[:30],
+        "channeldata-datagram": channel_data(0x4000, b"hello"),
+        "channeldata-datagram-padded": channel_data(0x4FFF, b"abc", True),
+        "channeldata-reserved-channel": channel_data(0x5000, b"x"),
+    }
+
+
+def turn_client_seeds():
+    """Scenarios for fuzz/targets/TURNClientFuzz.swift: config byte, then opcodes."""
+    text = lambda t: B(len(t)) + t
+    challenge = B(2, 0, u16(0x0007), 2) + text(b"example.org") + text(b"nonce-1")
+    challenge_sha = B(2, 0, u16(0x0047), 2) + text(b"example.org") + text(b"nonce-1") + B(0, 1)
+    allocated = B(2, 0, u16(0x0038), 0, 2, u32(0xCB007101), u16(40000), u32(600))
+    ok = B(2, 0, u16(0))
+    relay = (B(7, 0) + ok + B(8, 0) + ok + B(3, 0, u16(5)) + b"hello" + bytes(range(12)) + B(1)
+             + B(4, 0, u16(4)) + b"rtp!" + B(9, 0, u16(3)) + b"abc" + B(5, u16(30000)) + B(6) + B(10) + ok)
+    tlvs = (attr(0x0016, xor_v4([198, 51, 100, 1], 49152)) + attr(0x0020, xor_v4([203, 0, 113, 1], 40000))
+            + attr(0x000D, struct.pack("!I", 600)))
+    return {
+        "allocate-permission-channel-data": B(0) + challenge + allocated + relay,
+        "allocate-sha256": B(0) + challenge_sha + allocated + B(5, u16(65535), 6, 6),
+        "allocate-tcp-no-keepalive": B(0x09) + challenge + allocated + relay,
+        "allocate-ipv6": B(0x02) + challenge + B(2, 0, u16(0x0038), 1, 2, u32(0xCB007101), u16(40000), u32(600)) + relay,
+        "raw-tlv-success": B(0) + challenge + B(1, 0, 2, u16(len(tlvs))) + tlvs + relay,
+        "redirect-300": B(0) + B(2, 0, u16(0x0081), 0, 1) + challenge + allocated,
+        "stale-nonce-438": B(0) + challenge + B(2, 0, u16(0x0005), 7) + text(b"nonce-2") + allocated + B(11),
+        "timeouts-only": B(0) + B(6) * 12,
+    }
+
+
+def ice_agent_seeds(stun):
+    """Scenarios for fuzz/targets/AgentFuzz.swift: config byte, then opcodes."""
+    tid = lambda n: u32(n) + u64(n)
+    respond_ok = B(2, 0, 0)
+    check_controlled = B(1, 0x04, 0, 0) + tid(1) + u32(1845501695) + u64(7)
+    check_nominate = B(1, 0x0A, 0, 0) + tid(2) + u32(1845501695) + u64(0xFFFFFFFFFFFFFFFF)
+    connect = B(5) + respond_ok + check_controlled + B(5) + respond_ok + B(4, u16(5000), 5) + respond_ok + B(4, u16(30000))
+    return {
+        "controlling-connects": B(0x40) + connect,
+        "controlled-nominated": B(0x41) + check_nominate + B(5) + respond_ok + B(4, u16(5000)) + respond_ok,
+        "two-components": B(0x90) + B(6, 2, 0, u32(2130706430)) + connect,
+        "gathering-from-stun-server": B(0x08) + B(2, 0, 0x02, 200, u32(0xCB000709), u16(51000)) + B(6, 0, 0, u32(2130706431)) + connect,
+        "role-conflict-487": B(0x40) + B(1, 0x02, 0, 0) + tid(3) + u32(5) + u64(0xFFFFFFFFFFFFFFFF) + B(5) + B(2, 0, 1, 0) + B(5),
+        "lite-agent": B(0x43) + check_nominate + B(4, u16(10000)),
+        "unauthenticated-check": B(0x40) + B(1, 0x41, 0, 0) + tid(4) + u32(5) + B(1, 0x01, 0, 0) + tid(5) + u32(5),
+        "raw-ice-check": B(0x40, 0, 0, 0) + u16(len(stun["ice-check-request"])) + stun["ice-check-request"],
+        "restart-and-consent-loss": B(0x40) + connect + B(8, 1) + B(5) * 4 + B(4, u16(65535)) * 2,
+        "prflx-from-unknown-source": B(0x40) + B(1, 0x04, 201) + u64(0x20010DB800000000) + u64(0x99) + u16(7000) + B(0) + tid(6) + u32(5) + u64(1) + B(5, 2, 0, 0),
+    }
+
+
+def write_folder(name, items, limit):
+    out = os.path.join(OUT, name)
+    os.makedirs(out, exist_ok=True)
+    for f in os.listdir(out):
+        os.remove(os.path.join(out, f))
+    for key, data in sorted(items.items()):
+        assert len(data) <= limit, key
+        with open(os.path.join(out, key), "wb") as f:
             f.write(data)
-        print(f"{len(data):5d}  fuzz/corpus/{name}")
+        print(f"{len(data):5d}  fuzz/corpus/{name}/{key}")
+
+
+def main():
+    stun = seeds()
+    write_folder("stun", stun, 1500)
+    write_folder("turn-framing", turn_framing_seeds(stun), 4096)
+    write_folder("turn-client", turn_client_seeds(), 4096)
+    write_folder("ice-agent", ice_agent_seeds(stun), 4096)
 
 
 if __name__ == "__main__":

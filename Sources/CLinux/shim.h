@@ -62,6 +62,7 @@ static const int ice_SIGUSR1 = SIGUSR1;
 static const int ice_SIGPIPE = SIGPIPE;
 static const int ice_SIG_BLOCK = SIG_BLOCK;
 static const int ice_MSG_DONTWAIT = MSG_DONTWAIT;
+static const int ice_MSG_TRUNC = MSG_TRUNC;
 static const int ice_IFF_UP = IFF_UP;
 static const int ice_IFF_LOOPBACK = IFF_LOOPBACK;
 static const int ice_O_NONBLOCK = O_NONBLOCK;

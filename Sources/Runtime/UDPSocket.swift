@@ -26,17 +26,33 @@ public enum SocketError: Error, Equatable {
     }
 }
 
-/// A bound UDP socket. Owns its descriptor and closes it on deinit.
+/// A bound UDP socket. Owns its descriptor and closes it on deinit or `close()`.
 public final class UDPSocket {
-    public let descriptor: Int32
+    /// -1 once closed: a stale reference must not reach a socket that reused the number.
+    public private(set) var descriptor: Int32
     public let localAddress: TransportAddress
+    /// Datagrams longer than the caller's buffer, dropped unread: a truncated STUN message or
+    /// RTP packet handed on as if whole would be misparsed or forwarded cut.
+    public private(set) var truncatedDatagrams = 0
+
+    /// Truncated datagrams skipped in one receive call before it returns nil, so a flood of
+    /// oversized datagrams costs the event loop a bounded number of reads per wakeup.
+    static let truncatedSkipLimit = 16
 
     /// Opens a socket bound to `address` (port 0 picks an ephemeral port).
     public init(bind address: TransportAddress) throws(SocketError) {
         (descriptor, localAddress) = try openBoundSocket(address, type: ice_SOCK_DGRAM, listening: false)
     }
 
-    deinit { close(descriptor) }
+    deinit { close() }
+
+    /// Releases the descriptor and the port now, not when the last reference goes: whoever
+    /// still holds the object (a request finishing on the loop) must not keep the port bound.
+    public func close() {
+        guard descriptor >= 0 else { return }
+        _ = CLinux.close(descriptor)
+        descriptor = -1
+    }
 
     public func send(_ bytes: UnsafeRawBufferPointer, to address: TransportAddress) throws(SocketError) {
         var sa = SocketAddress(address)
@@ -44,36 +60,72 @@ public final class UDPSocket {
         guard n >= 0 else { throw .send(ice_errno()) }
     }
 
-    /// Reads one datagram without waiting; nil when none is queued.
+    /// Reads one datagram without waiting; nil when none is queued. Datagrams longer than
+    /// `buffer` are counted in `truncatedDatagrams` and dropped.
     public func tryReceive(into buffer: UnsafeMutableRawBufferPointer) throws(SocketError) -> (count: Int, from: TransportAddress)? {
-        var from = SocketAddress()
-        let n = from.withSockaddr { p, len in recvfrom(descriptor, buffer.baseAddress, buffer.count, ice_MSG_DONTWAIT, p, len) }
-        if n < 0 {
-            let e = ice_errno()
-            if e == ice_EAGAIN || e == ice_EINTR { return nil }
-            throw .receive(e)
+        for _ in 0..<Self.truncatedSkipLimit {
+            var from = SocketAddress()
+            // MSG_TRUNC (udp(7)): the datagram's real length is returned even when it exceeds
+            // the buffer, which is how a cut datagram is told from one that fit exactly.
+            let n = from.withSockaddr { p, len in
+                recvfrom(descriptor, buffer.baseAddress, buffer.count, ice_MSG_DONTWAIT | ice_MSG_TRUNC, p, len)
+            }
+            if n < 0 {
+                let e = ice_errno()
+                if e == ice_EAGAIN || e == ice_EINTR { return nil }
+                throw .receive(e)
+            }
+            if n > buffer.count {
+                dropTruncated(n, capacity: buffer.count)
+                continue
+            }
+            guard let source = from.transportAddress else { throw .addressFamily }
+            return (n, source)
         }
-        guard let source = from.transportAddress else { throw .addressFamily }
-        return (n, source)
+        return nil
     }
 
     /// Waits up to `timeoutMilliseconds` (-1: forever) for a datagram. Nil on timeout.
+    /// Datagrams longer than `buffer` are counted and dropped, and the wait goes on.
     public func receive(into buffer: UnsafeMutableRawBufferPointer, timeoutMilliseconds: Int32) throws(SocketError) -> (count: Int, from: TransportAddress)? {
-        var pfd = pollfd(fd: descriptor, events: Int16(ice_POLLIN), revents: 0)
+        let deadline = timeoutMilliseconds < 0 ? nil : monotonicNow() + .milliseconds(Int64(timeoutMilliseconds))
         while true {
-            let r = poll(&pfd, 1, timeoutMilliseconds)
+            var wait = timeoutMilliseconds
+            if let deadline {
+                let left = (deadline - monotonicNow()).nanoseconds
+                wait = left <= 0 ? 0 : Int32(clamping: (left + 999_999) / 1_000_000)
+            }
+            var pfd = pollfd(fd: descriptor, events: Int16(ice_POLLIN), revents: 0)
+            let r = poll(&pfd, 1, wait)
             if r < 0 {
                 if ice_errno() == ice_EINTR { continue }
                 throw .poll(ice_errno())
             }
             if r == 0 { return nil }
-            break
+            var from = SocketAddress()
+            let n = from.withSockaddr { p, len in
+                recvfrom(descriptor, buffer.baseAddress, buffer.count, ice_MSG_DONTWAIT | ice_MSG_TRUNC, p, len)
+            }
+            if n < 0 {
+                let e = ice_errno()
+                if e == ice_EAGAIN || e == ice_EINTR { continue }
+                throw .receive(e)
+            }
+            if n > buffer.count {
+                dropTruncated(n, capacity: buffer.count)
+                continue
+            }
+            guard let source = from.transportAddress else { throw .addressFamily }
+            return (n, source)
         }
-        var from = SocketAddress()
-        let n = from.withSockaddr { p, len in recvfrom(descriptor, buffer.baseAddress, buffer.count, 0, p, len) }
-        guard n >= 0 else { throw .receive(ice_errno()) }
-        guard let source = from.transportAddress else { throw .addressFamily }
-        return (n, source)
+    }
+
+    func dropTruncated(_ length: Int, capacity: Int) {
+        truncatedDatagrams += 1
+        // Once per socket: a flood must not turn into a flood of log lines.
+        if truncatedDatagrams == 1 {
+            Log.warning("UDP \(localAddress): a \(length)-byte datagram exceeds the \(capacity)-byte buffer: dropped (further ones are counted)")
+        }
     }
 }
 

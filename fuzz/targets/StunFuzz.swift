@@ -50,21 +50,6 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     return 0
 }
 
-/// An invariant. Unlike `precondition`, `fatalError` keeps its message in -O builds, so the
-/// crash report names the invariant that broke.
-@inline(__always)
-func require(_ ok: Bool, _ why: StaticString, file: StaticString = #file, line: UInt = #line) {
-    if !ok { fatalError("invariant: \(why)", file: file, line: line) }
-}
-
-func fail(_ why: StaticString, file: StaticString = #file, line: UInt = #line) -> Never {
-    fatalError("invariant: \(why)", file: file, line: line)
-}
-
-/// Keeps results alive so the optimizer cannot drop the calls that produce them.
-@inline(never)
-func sink<T>(_ value: T) { withExtendedLifetime(value) {} }
-
 func exercise(_ input: UnsafeRawBufferPointer, refingerprinted: Bool = false) {
     let m: Message
     do throws(ParseError) {
