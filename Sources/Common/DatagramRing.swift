@@ -28,8 +28,8 @@ public struct Datagram {
 /// A first-in first-out ring of datagram buffers (bytes plus addresses) with every slot
 /// allocated once, at creation: queueing and dequeueing never touch the heap, so the packet
 /// path of the ICE agent and the TURN client stays allocation-free after start-up
-/// (DESIGN.md, memory model). A full ring refuses with a typed error and counts the drop;
-/// it never grows, overwrites or traps.
+/// (docs/ARCHITECTURE.md, "Memory model"). A full ring refuses with a typed error and counts
+/// the drop; it never grows, overwrites or traps.
 ///
 /// Writing is in place: `reserve` hands out the next free slot, the caller builds its
 /// message into it, and `commit` queues it with its length and addresses; `enqueue` does

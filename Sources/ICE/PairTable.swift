@@ -1,7 +1,7 @@
 import Common
 
 extension Agent {
-    /// The candidate-pair table as the seed 001 slides draw it: local and remote candidate,
+    /// The candidate-pair table for logs and the demo: local and remote candidate,
     /// types, pair priority, state, R (a check arrived: "readable"), W (our check succeeded:
     /// "writable"), N (nominated), and the base the pair sends from.
     public var pairTable: String {

@@ -1,4 +1,4 @@
-// A deterministic network simulator for sans-IO UDP endpoints (DESIGN.md, "Testing strategy").
+// A deterministic network simulator for sans-IO UDP endpoints (docs/ARCHITECTURE.md, "Tests").
 //
 // Everything runs on one thread on a virtual clock: no sockets, no real time. Given the same
 // topology, endpoints and seed, two runs produce the same datagrams at the same instants (and

@@ -3,7 +3,7 @@ import ICE
 import NetworkSimulator
 import Testing
 
-/// The scenarios of the ICE issue on the simulated network.
+/// Loss, latency, role conflict, restart, consent loss and trickle on the simulated network.
 @Suite struct NATScenarioTests {
     @Test func twentyPercentLossEachWayStillConnects() {
         var lost = 0
@@ -102,10 +102,10 @@ import Testing
         #expect(s.left.agent.nextDeadline == nil)
     }
 
-    /// Seed 000's flow: L behind a NAT offers host + srflx, R is on the public side. R's check
-    /// to L's private address goes nowhere; its check to L's server-reflexive address gets
-    /// through the NAT before L even has R's candidates, so L learns R as peer-reflexive;
-    /// USE-CANDIDATE from the controlling R nominates the pair.
+    /// Peer-reflexive discovery: L behind a NAT offers host + srflx, R is on the public side.
+    /// R's check to L's private address goes nowhere; its check to L's server-reflexive
+    /// address gets through the NAT before L even has R's candidates, so L learns R as
+    /// peer-reflexive; USE-CANDIDATE from the controlling R nominates the pair.
     @Test func seed000Flow() throws {
         let s = Scenario(left: .fullCone, right: .open, leftRole: .controlled, rightRole: .controlling)
         s.right.signalingDelay = .milliseconds(50)
@@ -130,7 +130,7 @@ import Testing
         #expect(s.bothCompleted)
     }
 
-    /// Seed 001's pair table: two candidates on each side give four pairs; each is shown with
+    /// The pair table: two candidates on each side give four pairs; each is shown with
     /// its local and remote candidate, priority, state, readable (a check arrived), writable
     /// (our check succeeded) and nominated, and the base it is sent from.
     @Test func seed001PairTable() throws {
