@@ -6,169 +6,8 @@ import SDP
 
 // WHIP-style signaling (RFC 9725, RFC 8840): the doorbell POSTs its offer (application/sdp)
 // and gets 201 with the answer and a Location; its trickled candidates follow by PATCH
-// (application/trickle-ice-sdpfrag); DELETE ends the session.
-
-/// `ice-agent answer --listen ADDR:PORT`: the home side.
-public final class HTTPSignalingServer: ReadableHandler, TimerClient {
-    public let listener: TCPListener
-    let loop: EventLoop
-    let makeSession: () -> Session?
-    public internal(set) var sessions: [(id: Int, session: Session)] = []
-    var connections: [HTTPConnection] = []
-    var nextID = 1
-    /// Called for each new session (the daemon hooks its status LEDs here).
-    public var onSession: ((Session) -> Void)? = nil
-    static let maxSessions = 4
-    static let maxConnections = 16
-    /// The answer waits this long at most for server-reflexive candidates.
-    static let gatheringWait = Interval.seconds(1)
-    static let idleTimeout = Interval.seconds(10)
-
-    public init(listen: TransportAddress, loop: EventLoop, makeSession: @escaping () -> Session?) throws(SocketError) {
-        listener = try TCPListener(bind: listen)
-        self.loop = loop
-        self.makeSession = makeSession
-        try? loop.register(fd: listener.descriptor, self)
-        loop.addTimerClient(self)
-    }
-
-    public func readable(now: Instant) {
-        while let stream = listener.accept() {
-            guard connections.count < Self.maxConnections else {
-                reply(stream, .response(503, "Service Unavailable"))
-                continue
-            }
-            let c = HTTPConnection(stream: stream, server: self, opened: now)
-            connections.append(c)
-            try? loop.register(fd: stream.descriptor, c)
-        }
-    }
-
-    public var nextDeadline: Instant? {
-        var d: Instant? = nil
-        for c in connections {
-            let t = c.pendingAnswer != nil ? c.answerDue : c.opened + Self.idleTimeout
-            if d == nil || t < d! { d = t }
-        }
-        return d
-    }
-
-    public func handleTimeout(now: Instant) {
-        for c in connections {
-            if let s = c.pendingAnswer {
-                if s.gatheringDone || now >= c.answerDue { sendAnswer(c, s) }
-            } else if now >= c.opened + Self.idleTimeout {
-                finish(c, .response(408, "Request Timeout"))
-            }
-        }
-    }
-
-    func reply(_ stream: TCPStream, _ m: HTTPMessage) {
-        _ = try? stream.send(m.serialize())
-    }
-
-    func finish(_ c: HTTPConnection, _ m: HTTPMessage) {
-        reply(c.stream, m)
-        loop.unregister(fd: c.stream.descriptor)
-        connections.removeAll { $0 === c }
-    }
-
-    func sendAnswer(_ c: HTTPConnection, _ s: Session) {
-        c.pendingAnswer = nil
-        let id = sessions.first { $0.session === s }?.id ?? 0
-        finish(c, .response(201, "Created", headers: [("Location", "/session/\(id)"), ("Content-Type", "application/sdp")],
-                            body: Array(s.currentDescription().utf8)))
-    }
-
-    func handle(_ c: HTTPConnection, _ r: HTTPMessage, now: Instant) {
-        let body = String(decoding: r.body, as: UTF8.self)
-        if r.method == "POST" {
-            guard r.header("content-type")?.hasPrefix("application/sdp") == true else {
-                return finish(c, .response(415, "Unsupported Media Type"))
-            }
-            guard sessions.count < Self.maxSessions, let s = makeSession() else {
-                return finish(c, .response(503, "Service Unavailable"))
-            }
-            do throws(SDPError) {
-                try s.receiveDescription(body, now: now)
-            } catch {
-                s.close()
-                return finish(c, .response(400, "Bad Request", body: Array(error.description.utf8)))
-            }
-            sessions.append((nextID, s))
-            onSession?(s)
-            Log.info("signaling: session \(nextID) from \(c.stream.peer)")
-            nextID += 1
-            s.start(now: now)
-            c.pendingAnswer = s
-            c.answerDue = now + Self.gatheringWait
-            if s.gatheringDone { sendAnswer(c, s) }
-            return
-        }
-        guard r.target.hasPrefix("/session/"), let id = Int(r.target.dropFirst("/session/".count)),
-              let index = sessions.firstIndex(where: { $0.id == id }) else {
-            return finish(c, .response(404, "Not Found"))
-        }
-        let s = sessions[index].session
-        switch r.method {
-        case "PATCH":
-            guard r.header("content-type")?.hasPrefix("application/trickle-ice-sdpfrag") == true else {
-                return finish(c, .response(415, "Unsupported Media Type"))
-            }
-            do throws(SDPError) {
-                let f = try TrickleFragment.parse(body)
-                for cand in f.candidates { s.receiveCandidate(cand, now: now) }
-                if f.endOfCandidates { s.receiveEndOfCandidates(now: now) }
-                finish(c, .response(204, "No Content"))
-            } catch {
-                finish(c, .response(400, "Bad Request", body: Array(error.description.utf8)))
-            }
-        case "DELETE":
-            s.close()
-            sessions.remove(at: index)
-            Log.info("signaling: session \(id) deleted")
-            finish(c, .response(200, "OK"))
-        default:
-            finish(c, .response(405, "Method Not Allowed", headers: [("Allow", "POST, PATCH, DELETE")]))
-        }
-    }
-}
-
-/// One accepted connection: reads one request (bounded), then answers and closes.
-final class HTTPConnection: ReadableHandler {
-    let stream: TCPStream
-    let server: HTTPSignalingServer
-    let opened: Instant
-    var parser = HTTPParser(request: true)
-    var pendingAnswer: Session? = nil
-    var answerDue = Instant.zero
-    var buffer = [UInt8](repeating: 0, count: 4096)
-
-    init(stream: TCPStream, server: HTTPSignalingServer, opened: Instant) {
-        self.stream = stream
-        self.server = server
-        self.opened = opened
-    }
-
-    func readable(now: Instant) {
-        guard pendingAnswer == nil else { return }
-        while true {
-            let got: Int?
-            do throws(SocketError) {
-                got = try stream.receive(into: &buffer)
-            } catch {
-                return server.finish(self, .response(400, "Bad Request"))
-            }
-            guard let n = got else { return }  // would block: wait for more
-            if n == 0 { return server.finish(self, .response(400, "Bad Request")) }
-            do throws(HTTPParseError) {
-                if let request = try parser.feed(buffer, count: n) { return server.handle(self, request, now: now) }
-            } catch {
-                return server.finish(self, .response(error.status, error.reason))
-            }
-        }
-    }
-}
+// (application/trickle-ice-sdpfrag); DELETE ends the session. The server side is
+// `HTTPSignalingServer`.
 
 /// `ice-agent call http://...`: the doorbell side. Requests run on the event loop without
 /// blocking it (non-blocking connect, send and receive), one at a time and in order: the offer,
@@ -178,7 +17,11 @@ public final class HTTPSignalingClient: SignalingSink, TimerClient {
     let server: TransportAddress
     let session: Session
     let loop: EventLoop
+    /// Sent on every request when set (RFC 9725 §4.7.1).
+    let token: BearerToken?
     var location: String? = nil
+    /// The ICE session's entity-tag from the 201 (RFC 9725 §4.3.1), sent as If-Match.
+    var eTag: String? = nil
     public internal(set) var failed = false
     /// Called when the offer fails (no answer, refused): the call cannot proceed.
     public var onFatal: (() -> Void)? = nil
@@ -193,8 +36,9 @@ public final class HTTPSignalingClient: SignalingSink, TimerClient {
     var queue: [Pending] = []
     var inFlight: HTTPExchange? = nil
 
-    public init(url: HTTPURL, server: TransportAddress, session: Session, loop: EventLoop) {
+    public init(url: HTTPURL, server: TransportAddress, session: Session, loop: EventLoop, token: BearerToken? = nil) {
         self.url = url
+        self.token = token
         self.server = server
         self.session = session
         self.loop = loop
@@ -239,7 +83,7 @@ public final class HTTPSignalingClient: SignalingSink, TimerClient {
     func startNext() {
         guard inFlight == nil, !failed, !queue.isEmpty else { return }
         let item = queue.removeFirst()
-        let request: HTTPMessage
+        var request: HTTPMessage
         switch item {
         case .offer(let sdp):
             request = .request("POST", url.path, headers: [("Host", url.hostAndPort), ("Content-Type", "application/sdp")],
@@ -248,10 +92,13 @@ public final class HTTPSignalingClient: SignalingSink, TimerClient {
             guard let path = locationPath else { return }  // the offer failed: nothing to patch
             request = .request("PATCH", path, headers: [("Host", url.hostAndPort), ("Content-Type", "application/trickle-ice-sdpfrag")],
                                body: Array(f.serialize().utf8))
+            // RFC 9725 §4.3.2: a trickle PATCH names the ICE session it belongs to.
+            if let eTag { request.headers.append(("if-match", eTag)) }
         case .delete:
             guard let path = locationPath else { return detach() }
             request = .request("DELETE", path, headers: [("Host", url.hostAndPort)])
         }
+        if let token { request.headers.append(("authorization", token.headerValue)) }
         do throws(SocketError) {
             let stream = try TCPStream.startConnect(to: server)
             let x = HTTPExchange(stream: stream, request: request.serialize(), started: monotonicNow(), client: self, item: item)
@@ -273,12 +120,13 @@ public final class HTTPSignalingClient: SignalingSink, TimerClient {
         switch item {
         case .offer:
             guard let r = response, r.status == 201, let loc = r.header("location") else {
-                Log.error("signaling: offer not accepted by \(url.hostAndPort): " + (response.map { "HTTP \($0.status)" } ?? error))
+                Log.error("signaling: offer not accepted by \(url.hostAndPort): " + (response.map(Self.explain) ?? error))
                 failed = true
                 onFatal?()
                 return
             }
             location = loc
+            eTag = r.header("etag")
             do throws(SDPError) {
                 try session.receiveDescription(String(decoding: r.body, as: UTF8.self), now: now)
             } catch {
@@ -297,6 +145,15 @@ public final class HTTPSignalingClient: SignalingSink, TimerClient {
             return
         }
         startNext()
+    }
+
+    /// A refusal as the operator needs to read it.
+    static func explain(_ r: HTTPMessage) -> String {
+        switch r.status {
+        case 401: return "HTTP 401: the home wants a valid bearer token (--token-file)"
+        case 503: return "HTTP 503: the home is busy" + (r.header("retry-after").map { " (retry after \($0) s)" } ?? "")
+        default: return "HTTP \(r.status)"
+        }
     }
 
     // MARK: TimerClient (request timeout)
@@ -334,7 +191,9 @@ public final class HTTPSignalingClient: SignalingSink, TimerClient {
         guard let path = locationPath else { return }
         do throws(SocketError) {
             let stream = try TCPStream.connect(to: server, timeoutMilliseconds: Self.timeoutMilliseconds)
-            try stream.send(HTTPMessage.request("DELETE", path, headers: [("Host", url.hostAndPort)]).serialize())
+            var request = HTTPMessage.request("DELETE", path, headers: [("Host", url.hostAndPort)])
+            if let token { request.headers.append(("authorization", token.headerValue)) }
+            try stream.send(request.serialize())
             var buffer = [UInt8](repeating: 0, count: 512)
             _ = try stream.receive(into: &buffer)
         } catch {

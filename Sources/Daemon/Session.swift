@@ -279,6 +279,12 @@ public final class Session: TimerClient {
         loop.removeTimerClient(self)
         for s in sockets { loop.unregister(fd: s.descriptor) }
         if let rtpIn { loop.unregister(fd: rtpIn.descriptor) }
+        // The descriptors close now, not when the last reference goes: the next call binds
+        // the same media ports at once.
+        rtpIn = nil
+        outSocket = nil
+        relays.removeAll()
+        sockets.removeAll()
     }
 }
 

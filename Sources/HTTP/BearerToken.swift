@@ -1,5 +1,5 @@
 /// A shared secret for `Authorization: Bearer` (RFC 6750 §2.1, required of WHIP clients by
-/// RFC 9725 §4.5), held as bytes and compared in constant time.
+/// RFC 9725 §4.7.1), held as bytes and compared in constant time.
 public struct BearerToken: Sendable {
     public let bytes: [UInt8]
 

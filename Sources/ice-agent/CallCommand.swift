@@ -33,6 +33,14 @@ struct CallCommand {
     var statusSocket: String? = nil
     var onButton = false
     var callSeconds: Int64 = 120
+    /// `--token-file`: the bearer token `call` sends and `answer --listen` requires.
+    var token: BearerToken? = nil
+    /// `--max-session-seconds` (answer --listen): the longest call; 0 for none.
+    var maxSessionSeconds: Int64 = 3600
+    /// `--gather-wait` (answer --listen): how long the answer waits for gathering.
+    var gatherWaitMilliseconds: Int64 = 1000
+    /// `--setup-seconds` (answer --listen): a session not connected by then ends.
+    var setupSeconds: Int64 = 30
 
     init(role: Role, arguments commandLine: [String]) throws(UsageError) {
         self.role = role
@@ -85,6 +93,19 @@ struct CallCommand {
                 let v = try value()
                 guard let colon = v.firstIndex(of: ":") else { throw UsageError("--turn-user takes USER:PASSWORD") }
                 turnUser = (String(v[..<colon]), String(v[v.index(after: colon)...]))
+            case "--turn-user-file": turnUser = try readTurnUserFile(try value())
+            case "--token-file": token = try readTokenFile(try value())
+            case "--max-session-seconds":
+                guard let s = Int64(try value()), (0...604_800).contains(s) else {
+                    throw UsageError("--max-session-seconds takes 0 (no limit) to 604800")
+                }
+                maxSessionSeconds = s
+            case "--setup-seconds":
+                guard let s = Int64(try value()), (1...3600).contains(s) else { throw UsageError("--setup-seconds takes 1 to 3600") }
+                setupSeconds = s
+            case "--gather-wait":
+                guard let ms = Int64(try value()), (0...30_000).contains(ms) else { throw UsageError("--gather-wait takes 0 to 30000 ms") }
+                gatherWaitMilliseconds = ms
             case "--relay-only": relayOnly = true
             case "--board": boardPath = try value()
             case "--on-button": onButton = true
@@ -135,7 +156,7 @@ struct CallCommand {
         if onButton && (role != .controlling || url == nil) {
             throw UsageError("--on-button is for call with an http:// URL (each press places a call)")
         }
-        if !turnURLs.isEmpty && turnUser == nil { throw UsageError("--turn needs --turn-user USER:PASSWORD") }
+        if !turnURLs.isEmpty && turnUser == nil { throw UsageError("--turn needs --turn-user USER:PASSWORD or --turn-user-file FILE") }
         if relayOnly && turnURLs.isEmpty { throw UsageError("--relay-only needs a --turn server") }
         turnTLS = try TURNURL.validate(turnURLs, caFile: turnCA)
         if let boardPath {
@@ -197,7 +218,7 @@ struct CallCommand {
                 Log.error("cannot resolve \(url.hostAndPort)")
                 return 1
             }
-            let client = HTTPSignalingClient(url: url, server: server, session: session, loop: loop)
+            let client = HTTPSignalingClient(url: url, server: server, session: session, loop: loop, token: token)
             client.onFatal = { loop.stop() }
             session.signaling = client
             http = client
@@ -231,32 +252,34 @@ struct CallCommand {
 }
 
 extension CallCommand {
-    /// `answer --listen`: an HTTP signaling server; each POSTed offer gets its own session.
+    /// `answer --listen`: an HTTP signaling server; each POSTed offer gets its own session,
+    /// one call at a time, and the connected call gets the media ports.
     func serve(listen: TransportAddress, loop: EventLoop, addresses: [IPAddress]) -> Int32 {
-        let stun = stunServers, rtpIn = rtpIn, rtpOut = rtpOut, media = media, relayOnly = relayOnly
+        let stun = stunServers, media = media, relayOnly = relayOnly
         let turn: [TURNServerConfig]
         do throws(SessionError) { turn = try turnConfigs() } catch {
             Log.error(error.description)
             return 1
         }
-        var mediaTaken = false
         let pcap = pcapPath.flatMap { PcapWriter(path: $0) }
         if let pcapPath, pcap == nil {
             Log.error("cannot write \(pcapPath)")
             return 1
         }
+        var policy = HTTPSignalingPolicy()
+        policy.token = token
+        policy.rtpIn = rtpIn
+        policy.rtpOut = rtpOut
+        policy.gatherWait = .milliseconds(gatherWaitMilliseconds)
+        policy.setupTimeout = .seconds(setupSeconds)
+        policy.maxSessionLength = maxSessionSeconds > 0 ? .seconds(maxSessionSeconds) : nil
         let server: HTTPSignalingServer
         do throws(SocketError) {
-            server = try HTTPSignalingServer(listen: listen, loop: loop) {
+            server = try HTTPSignalingServer(listen: listen, loop: loop, policy: policy) {
                 do throws(SessionError) {
                     let s = try Session(name: "home", role: .controlled, stunServers: stun, addresses: addresses, loop: loop,
                                         media: media, turnServers: turn, relayOnly: relayOnly)
                     s.pcap = pcap
-                    if !mediaTaken {
-                        // One pipeline: the first session gets the media ports.
-                        try s.attachMedia(rtpIn: rtpIn, rtpOut: rtpOut)
-                        mediaTaken = true
-                    }
                     return s
                 } catch {
                     Log.error(error.description)
@@ -267,20 +290,50 @@ extension CallCommand {
             Log.error("cannot listen on \(listen): \(error.description)")
             return 1
         }
+        if token == nil {
+            Log.warning("signaling: no --token-file: anyone who reaches \(listen) can place and end calls (see README, Security model)")
+        }
         Log.info("signaling: listening on http://\(server.listener.localAddress)/")
         let leds = boardPath.flatMap { statusLEDs(path: $0, loop: loop) }
         leds?.set(.idle, now: monotonicNow())
-        server.onSession = { s in s.onStateChange = { state in leds?.set(boardStatus(state), now: monotonicNow()) } }
-        let status = statusSocket.flatMap { StatusServer(path: $0, loop: loop) { server.sessions.map { $0.session.statusJSON } } }
+        server.onStateChange = { _, state in leds?.set(boardStatus(state), now: monotonicNow()) }
+        let status = statusSocket.flatMap { StatusServer(path: $0, loop: loop) { server.sessions.map { $0.statusJSON } } }
         _ = status
         let limit = duration.map { monotonicNow() + .seconds($0) }
         do throws(EventLoop.Failure) { try loop.run(until: limit) } catch {
             Log.error("event loop failed")
             return 1
         }
-        for (_, s) in server.sessions { s.close() }
+        server.closeAll()
         return 0
     }
+}
+
+/// `--token-file FILE`: the bearer token, from a file so that it is not on the command line
+/// (visible in /proc/PID/cmdline to every user).
+func readTokenFile(_ path: String) throws(UsageError) -> BearerToken {
+    guard let bytes = readFile(path, limit: 4096) else { throw UsageError("--token-file: cannot read " + path) }
+    do throws(BearerToken.Failure) {
+        let t = try BearerToken(fileText: bytes)
+        if t.bytes.count < BearerToken.recommendedMinimum {
+            Log.warning("--token-file \(path): a token of \(t.bytes.count) characters is guessable; use 32 random ones or more")
+        }
+        return t
+    } catch {
+        throw UsageError("--token-file " + path + ": " + error.description)
+    }
+}
+
+/// `--turn-user-file FILE`: USER:PASSWORD for the TURN servers, from a file for the same reason.
+func readTurnUserFile(_ path: String) throws(UsageError) -> (String, String) {
+    guard let bytes = readFile(path, limit: 4096) else { throw UsageError("--turn-user-file: cannot read " + path) }
+    var text = Substring(String(decoding: bytes, as: UTF8.self))
+    while let l = text.last, l == "\n" || l == "\r" || l == " " || l == "\t" { text = text.dropLast() }
+    while let f = text.first, f == " " || f == "\t" { text = text.dropFirst() }
+    guard !text.contains("\n"), let colon = text.firstIndex(of: ":"), colon != text.startIndex else {
+        throw UsageError("--turn-user-file " + path + ": one line USER:PASSWORD expected")
+    }
+    return (String(text[..<colon]), String(text[text.index(after: colon)...]))
 }
 
 /// `ice-agent status [--socket PATH]`: prints what a running daemon reports.

@@ -75,7 +75,7 @@ final class Doorbell: TimerClient {
             return
         }
         session.pcap = pcap
-        let signaling = HTTPSignalingClient(url: url, server: server, session: session, loop: loop)
+        let signaling = HTTPSignalingClient(url: url, server: server, session: session, loop: loop, token: command.token)
         signaling.onFatal = { self.requestEnd("the home did not take the call") }
         session.signaling = signaling
         session.onStateChange = { state in

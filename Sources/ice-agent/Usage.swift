@@ -16,6 +16,11 @@ let usageText = """
           More: --exclude-interface NAME, --pcap FILE, --status-socket PATH, --config FILE.
           --on-button (call, with a URL): idle until the board's button (--board FILE) or
           SIGUSR1 is pressed; each press places one call of at most --call-seconds S (120).
+          --token-file FILE: the bearer token answer --listen requires and call sends.
+          answer --listen takes one call at a time (503 + Retry-After otherwise); a call ends
+          on DELETE, ICE failure, --setup-seconds S without connecting (30) or
+          --max-session-seconds S (3600; 0: no limit); the answer waits --gather-wait MS (1000).
+          TURN credentials: --turn-user USER:PASSWORD or --turn-user-file FILE (one line).
       ice-agent status [--socket PATH]
           State, selected pair and counters of a daemon started with --status-socket.
       ice-agent rtp send --to ADDR:PORT [--seconds S] | rtp receive --listen ADDR:PORT [--seconds S]

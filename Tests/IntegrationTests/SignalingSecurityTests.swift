@@ -1,0 +1,439 @@
+import Foundation
+import Testing
+
+/// `answer --listen` on a hostile network: unguessable session resources checked against the
+/// ICE session, bearer tokens, sessions that end by themselves and release everything, one
+/// call at a time owning the media ports, and no busy loop while an answer waits.
+@Suite(.serialized) struct SignalingSecurityTests {
+    // MARK: Helpers
+
+    struct Response {
+        let raw: String
+        var status: Int { raw.hasPrefix("HTTP/1.1 ") ? Int(raw.dropFirst(9).prefix(3)) ?? 0 : 0 }
+        func header(_ name: String) -> String? {
+            let head = raw.components(separatedBy: "\r\n\r\n").first ?? ""
+            for line in head.components(separatedBy: "\r\n").dropFirst() {
+                let parts = line.split(separator: ":", maxSplits: 1)
+                if parts.count == 2, parts[0].lowercased() == name.lowercased() {
+                    return parts[1].trimmingCharacters(in: .whitespaces)
+                }
+            }
+            return nil
+        }
+        var body: String { raw.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n") }
+    }
+
+    /// Connects to 127.0.0.1:port, sends `raw`, and reads until the server closes.
+    func exchange(_ port: UInt16, _ raw: String) -> Response {
+        let fd = connectTCP(port)
+        guard fd >= 0 else { return Response(raw: "connect failed") }
+        defer { close(fd) }
+        _ = Array(raw.utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        return Response(raw: readAll(fd))
+    }
+
+    func connectTCP(_ port: UInt16) -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = port.bigEndian
+        let ok = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard ok == 0 else { close(fd); return -1 }
+        var tv = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        return fd
+    }
+
+    func readAll(_ fd: Int32) -> String {
+        var out = [UInt8]()
+        var buf = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            out += buf[0..<n]
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    func offerSDP(ufrag: String = "door", pwd: String = "doorbellpassword012345", candidates: [String] = []) -> String {
+        var s = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=ice-options:trickle\r\na=ice-ufrag:\(ufrag)\r\na=ice-pwd:\(pwd)\r\n"
+        s += "m=video 9 RTP/AVP 96\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=rtcp-mux\r\na=rtpmap:96 H264/90000\r\n"
+        for c in candidates { s += "a=\(c)\r\n" }
+        return s
+    }
+
+    func post(_ port: UInt16, _ sdp: String, token: String? = nil, extraHeaders: String = "") -> Response {
+        let auth = token.map { "Authorization: Bearer \($0)\r\n" } ?? ""
+        return exchange(port, "POST /whip HTTP/1.1\r\nHost: home\r\n\(auth)\(extraHeaders)Content-Type: application/sdp\r\n"
+                        + "Content-Length: \(sdp.utf8.count)\r\n\r\n" + sdp)
+    }
+
+    func patch(_ port: UInt16, _ path: String, _ fragment: String, ifMatch: String? = nil, token: String? = nil) -> Response {
+        let auth = token.map { "Authorization: Bearer \($0)\r\n" } ?? ""
+        let cond = ifMatch.map { "If-Match: \($0)\r\n" } ?? ""
+        return exchange(port, "PATCH \(path) HTTP/1.1\r\nHost: home\r\n\(auth)\(cond)Content-Type: application/trickle-ice-sdpfrag\r\n"
+                        + "Content-Length: \(fragment.utf8.count)\r\n\r\n" + fragment)
+    }
+
+    func delete(_ port: UInt16, _ path: String, token: String? = nil) -> Response {
+        let auth = token.map { "Authorization: Bearer \($0)\r\n" } ?? ""
+        return exchange(port, "DELETE \(path) HTTP/1.1\r\nHost: home\r\n\(auth)\r\n")
+    }
+
+    func fragment(ufrag: String, pwd: String, candidates: [String] = []) -> String {
+        "a=ice-ufrag:\(ufrag)\r\na=ice-pwd:\(pwd)\r\nm=video 9 RTP/AVP 96\r\na=mid:0\r\n" + candidates.map { "a=\($0)\r\n" }.joined()
+    }
+
+    func home(_ port: UInt16, _ extra: [String] = [], seconds: Int = 60) throws -> Background {
+        let h = try Background(try iceAgentPath(), ["answer", "--listen", "127.0.0.1:\(port)", "--allow-loopback", "--interface", "lo",
+                                                    "--duration", "\(seconds)"] + extra)
+        #expect(waitUntil { h.output.contains("listening on http://") }, "\(h.output)")
+        return h
+    }
+
+    func tempFile(_ contents: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ice-test-\(UUID().uuidString)").path
+        try contents.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func openDescriptors(_ pid: Int32) -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1
+    }
+
+    /// User plus system CPU time of a process, in clock ticks.
+    func cpuTicks(_ pid: Int32) -> Int {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return -1 }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // After the command: state is field 3, utime 14 and stime 15 (proc(5)).
+        return (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)
+    }
+
+    // MARK: Session resources
+
+    @Test func sessionResourcesAreUnguessableAndTiedToTheICESession() throws {
+        let port = freeTCPPort()
+        let server = try home(port)
+        defer { server.stop() }
+        let created = post(port, offerSDP())
+        #expect(created.status == 201, "\(created.raw)\n\(server.output)")
+        let location = try #require(created.header("location"))
+        // 128 bits from the system's random source, in hex.
+        #expect(location.range(of: "^/session/[0-9a-f]{32}$", options: .regularExpression) != nil, "\(location)")
+        let eTag = try #require(created.header("etag"))
+        #expect(eTag.hasPrefix("\"") && eTag.hasSuffix("\""))
+        let homeUfrag = try #require(created.body.components(separatedBy: "\r\n").first { $0.hasPrefix("a=ice-ufrag:") })
+
+        // One call at a time: the next offer is told when to come back.
+        let busy = post(port, offerSDP(ufrag: "othr"))
+        #expect(busy.status == 503 && busy.header("retry-after") == "10", "\(busy.raw)")
+
+        // Trickle for another ICE session: refused (RFC 9725 §4.3.2), by credentials or by ETag.
+        let candidate = "candidate:1 1 UDP 2122317823 127.0.0.1 9 typ host"
+        #expect(patch(port, location, fragment(ufrag: "door", pwd: "notthedoorbellpassword", candidates: [candidate]), ifMatch: eTag).status == 412)
+        #expect(patch(port, location, fragment(ufrag: "evil", pwd: "doorbellpassword012345", candidates: [candidate]), ifMatch: eTag).status == 412)
+        #expect(patch(port, location, fragment(ufrag: "door", pwd: "doorbellpassword012345"), ifMatch: "\"stale\"").status == 412)
+        #expect(patch(port, location, "a=mid:0\r\n" + "a=\(candidate)\r\n", ifMatch: eTag).status == 400)
+        // Without If-Match a trickle PATCH cannot say which ICE session it is for.
+        #expect(patch(port, location, fragment(ufrag: "door", pwd: "doorbellpassword012345", candidates: [candidate])).status == 428)
+        // The session's own credentials and ETag: accepted.
+        #expect(patch(port, location, fragment(ufrag: "door", pwd: "doorbellpassword012345", candidates: [candidate]), ifMatch: eTag).status == 204)
+
+        // Unknown ids, sequential ones included, are 404 for every method.
+        #expect(patch(port, "/session/1", fragment(ufrag: "door", pwd: "doorbellpassword012345"), ifMatch: eTag).status == 404)
+        #expect(delete(port, "/session/1").status == 404)
+        #expect(delete(port, String(location.dropLast())).status == 404)
+
+        // ICE restart (RFC 9725 §4.3.3): If-Match: * with new credentials; the answer has ours.
+        let sameAgain = patch(port, location, fragment(ufrag: "door", pwd: "doorbellpassword012345"), ifMatch: "*")
+        #expect(sameAgain.status == 400, "\(sameAgain.raw)")
+        let restarted = patch(port, location, fragment(ufrag: "new1", pwd: "newdoorbellpassword0123", candidates: [candidate]), ifMatch: "*")
+        #expect(restarted.status == 200, "\(restarted.raw)\n\(server.output)")
+        #expect(restarted.header("content-type") == "application/trickle-ice-sdpfrag")
+        let newUfrag = try #require(restarted.body.components(separatedBy: "\r\n").first { $0.hasPrefix("a=ice-ufrag:") })
+        #expect(newUfrag != homeUfrag && restarted.body.contains("a=ice-pwd:") && restarted.body.contains("typ host"), "\(restarted.body)")
+        let newTag = try #require(restarted.header("etag"))
+        #expect(newTag != eTag)
+        // After the restart, the old ICE session's credentials and ETag are stale.
+        #expect(patch(port, location, fragment(ufrag: "door", pwd: "doorbellpassword012345"), ifMatch: newTag).status == 412)
+        #expect(patch(port, location, fragment(ufrag: "new1", pwd: "newdoorbellpassword0123"), ifMatch: eTag).status == 412)
+        #expect(patch(port, location, fragment(ufrag: "new1", pwd: "newdoorbellpassword0123"), ifMatch: newTag).status == 204)
+
+        #expect(delete(port, location).status == 200)
+        #expect(delete(port, location).status == 404)
+        #expect(waitUntil { server.output.contains("session 1 deleted") }, "\(server.output)")
+        // The home is free again.
+        let next = post(port, offerSDP())
+        #expect(next.status == 201, "\(next.raw)")
+        #expect(next.header("location") != location)
+    }
+
+    @Test func sessionsEndWithoutADelete() throws {
+        let port = freeTCPPort()
+        let server = try home(port, ["--setup-seconds", "1", "--max-session-seconds", "3"])
+        defer { server.stop() }
+        // An offer whose peer never checks: ended after --setup-seconds, and the home is free.
+        #expect(post(port, offerSDP()).status == 201)
+        #expect(waitUntil(timeout: 5) { server.output.contains("session 1 ended (ICE did not connect within 1 s)") }, "\(server.output)")
+        // A real call that lasts longer than --max-session-seconds.
+        let call = try Background(try iceAgentPath(), ["call", "http://127.0.0.1:\(port)/whip", "--allow-loopback", "--interface", "lo",
+                                                       "--duration", "8"])
+        defer { call.stop() }
+        #expect(waitUntil { server.output.contains("home: ICE completed") }, "\(server.output)")
+        #expect(waitUntil(timeout: 6) { server.output.contains("session 2 ended (the longest call, 3 s, was reached)") },
+                "\(server.output)")
+        #expect(post(port, offerSDP()).status == 201, "\(server.output)")
+    }
+
+    // MARK: Authentication
+
+    @Test func bearerTokenIsRequiredAndSentByCall() throws {
+        let token = "tk_" + UUID().uuidString.replacingOccurrences(of: "-", with: "")
+        let tokenFile = try tempFile(token + "\n")
+        defer { try? FileManager.default.removeItem(atPath: tokenFile) }
+        let port = freeTCPPort()
+        let server = try home(port, ["--token-file", tokenFile])
+        defer { server.stop() }
+        #expect(!server.output.contains("no --token-file"))
+
+        let none = post(port, offerSDP())
+        #expect(none.status == 401 && none.header("www-authenticate")?.hasPrefix("Bearer") == true, "\(none.raw)")
+        let wrong = post(port, offerSDP(), token: String(token.dropLast()) + "x")
+        #expect(wrong.status == 401 && wrong.header("www-authenticate")?.contains("invalid_token") == true, "\(wrong.raw)")
+        #expect(delete(port, "/session/0123456789abcdef0123456789abcdef").status == 401)
+        // Refused on the head alone: the server does not wait for a body it will not read.
+        let fd = connectTCP(port)
+        defer { close(fd) }
+        let head = "POST /whip HTTP/1.1\r\nContent-Type: application/sdp\r\nContent-Length: 60000\r\n\r\n"
+        _ = Array(head.utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        let start = Date()
+        #expect(readAll(fd).hasPrefix("HTTP/1.1 401"))
+        #expect(Date().timeIntervalSince(start) < 2)
+
+        // call without the token: a clear error and exit 1; with it: the call completes.
+        let refused = try run(try iceAgentPath(), ["call", "http://127.0.0.1:\(port)/whip", "--allow-loopback", "--interface", "lo",
+                                                   "--duration", "5"], timeout: 15)
+        #expect(refused.status == 1 && refused.stderr.contains("HTTP 401"), "\(refused.stderr)")
+        // With a STUN server, end-of-candidates follows the offer by PATCH, with the token and
+        // the ETag of the 201 as If-Match: it must be taken (204), not refused.
+        let stunPort = freeUDPPort()
+        let stun = try Background(try iceAgentPath(), ["stun", "server", "--listen", "127.0.0.1:\(stunPort)"])
+        defer { stun.stop() }
+        let ok = try run(try iceAgentPath(), ["call", "http://127.0.0.1:\(port)/whip", "--token-file", tokenFile, "--allow-loopback",
+                                              "--interface", "lo", "--stun", "127.0.0.1:\(stunPort)", "--duration", "2",
+                                              "--log-level", "debug"], timeout: 15)
+        #expect(ok.status == 0, "\(ok.stderr)\n\(server.output)")
+        #expect(!ok.stderr.contains("trickle PATCH"), "\(ok.stderr)")
+        #expect(waitUntil { server.output.contains("session 1 deleted") }, "\(server.output)")
+        // The home asked for no token on the command line: nothing secret in its argv.
+        #expect(!server.process.arguments!.joined(separator: " ").contains(token))
+    }
+
+    @Test func withoutATokenTheServerWarnsAndBadTokenFilesAreUsageErrors() throws {
+        let port = freeTCPPort()
+        let server = try home(port)
+        defer { server.stop() }
+        #expect(server.output.contains("no --token-file: anyone who reaches 127.0.0.1:\(port) can place and end calls"), "\(server.output)")
+        let bad = try tempFile("two words\n")
+        defer { try? FileManager.default.removeItem(atPath: bad) }
+        let r = try run(try iceAgentPath(), ["answer", "--listen", "127.0.0.1:9", "--token-file", bad])
+        #expect(r.status == 2 && r.stderr.contains("not allowed in a bearer token"), "\(r.stderr)")
+        let missing = try run(try iceAgentPath(), ["call", "http://127.0.0.1:9/", "--token-file", "/nonexistent/token"])
+        #expect(missing.status == 2 && missing.stderr.contains("--token-file: cannot read"), "\(missing.stderr)")
+        let userFile = try tempFile("alice-without-password\n")
+        defer { try? FileManager.default.removeItem(atPath: userFile) }
+        let u = try run(try iceAgentPath(), ["call", "--signal", "stdio", "--turn", "turn:127.0.0.1", "--turn-user-file", userFile])
+        #expect(u.status == 2 && u.stderr.contains("one line USER:PASSWORD expected"), "\(u.stderr)")
+    }
+
+    @Test func statusSocketIsForTheDaemonsUserOnly() throws {
+        let sock = FileManager.default.temporaryDirectory.appendingPathComponent("status-\(UUID().uuidString).sock").path
+        defer { try? FileManager.default.removeItem(atPath: sock) }
+        let port = freeTCPPort()
+        let server = try home(port, ["--status-socket", sock])
+        defer { server.stop() }
+        #expect(waitUntil { FileManager.default.fileExists(atPath: sock) })
+        let mode = try FileManager.default.attributesOfItem(atPath: sock)[.posixPermissions] as? Int
+        #expect(mode == 0o600, "mode \(String(mode ?? -1, radix: 8))")
+    }
+
+    // MARK: Resources
+
+    /// Bad offers bind nothing, and a session that ends (DELETE, or never connecting) closes
+    /// every descriptor it held, TURN over TCP included: the count returns to idle.
+    @Test func descriptorsReturnToIdleAfterBadOffersAndEndedSessions() throws {
+        let coturn = try startCoturn()
+        defer { coturn.stop() }
+        let token = "fdtest0123456789abcdef"
+        let tokenFile = try tempFile(token)
+        let turnUser = try tempFile("test:secret\n")
+        defer { for f in [tokenFile, turnUser] { try? FileManager.default.removeItem(atPath: f) } }
+        let port = freeTCPPort()
+        let server = try home(port, ["--token-file", tokenFile, "--setup-seconds", "2", "--gather-wait", "3000",
+                                     "--turn", "turn:127.0.0.1:\(coturn.port)?transport=tcp", "--turn-user-file", turnUser])
+        defer { server.stop() }
+        let pid = server.process.processIdentifier
+        usleep(300_000)
+        let idle = openDescriptors(pid)
+        #expect(idle > 0)
+
+        #expect(post(port, offerSDP()).status == 401)
+        #expect(post(port, "v=0\r\nnonsense\r\n", token: token).status == 400)
+        #expect(post(port, offerSDP(pwd: "short"), token: token).status == 400)
+        #expect(exchange(port, "POST /whip HTTP/1.1\r\nAuthorization: Bearer \(token)\r\nContent-Type: text/plain\r\nContent-Length: 1\r\n\r\nx").status == 415)
+        #expect(exchange(port, "GARBAGE\r\n\r\n").status == 400)
+        #expect(waitUntil { openDescriptors(pid) == idle }, "\(openDescriptors(pid)) open, \(idle) idle")
+
+        // The answer waited for the relayed candidate (--gather-wait), then DELETE frees it all.
+        let created = post(port, offerSDP(), token: token)
+        #expect(created.status == 201 && created.body.contains("typ relay"), "\(created.raw)\n\(server.output)")
+        #expect(openDescriptors(pid) > idle)
+        let location = try #require(created.header("location"))
+        #expect(delete(port, location, token: token).status == 200)
+        #expect(waitUntil { openDescriptors(pid) == idle }, "\(openDescriptors(pid)) open, \(idle) idle")
+
+        // A session that never connects ends by itself, and releases the same.
+        #expect(post(port, offerSDP(), token: token).status == 201)
+        #expect(waitUntil(timeout: 6) { server.output.contains("session 2 ended (ICE did not connect within 2 s)") }, "\(server.output)")
+        #expect(waitUntil { openDescriptors(pid) == idle }, "\(openDescriptors(pid)) open, \(idle) idle")
+        // Both TURN allocations were released (TCP: the connection closed, or Refresh LIFETIME 0).
+        #expect(waitUntil(timeout: 5) { coturn.log.components(separatedBy: "lifetime=0").count - 1 >= 2 },
+                "\(coturn.log.suffix(3000))")
+    }
+
+    /// A connection whose answer waits for gathering and that keeps sending must not keep the
+    /// event loop busy (epoll is level-triggered); the answer goes out at --gather-wait.
+    @Test func aPendingAnswerDoesNotSpinAndWaitsAtMostGatherWait() throws {
+        // A STUN server that never answers: gathering cannot finish before --gather-wait.
+        let silent = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(silent) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let stunPort = freeUDPPort()
+        addr.sin_port = stunPort.bigEndian
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(silent, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        let port = freeTCPPort()
+        let server = try home(port, ["--stun", "127.0.0.1:\(stunPort)", "--gather-wait", "2000"])
+        defer { server.stop() }
+        let pid = server.process.processIdentifier
+        let sdp = offerSDP()
+        let fd = connectTCP(port)
+        defer { close(fd) }
+        // The request, and once it is in, more bytes that nobody will read: the connection
+        // stays readable while the answer waits.
+        let raw = "POST /whip HTTP/1.1\r\nContent-Type: application/sdp\r\nContent-Length: \(sdp.utf8.count)\r\n\r\n" + sdp
+        let before = cpuTicks(pid)
+        let start = Date()
+        _ = Array(raw.utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        usleep(200_000)
+        _ = Array("trailing junk".utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        let answer = readAll(fd)
+        let waited = Date().timeIntervalSince(start)
+        let ticks = cpuTicks(pid) - before
+        #expect(answer.hasPrefix("HTTP/1.1 201"), "\(answer)")
+        #expect(waited >= 1.8 && waited < 3.5, "answered after \(waited) s")
+        // A spinning loop burns most of the remaining 1.8 s (up to 180 ticks at 100 Hz); an idle one
+        // almost nothing.
+        #expect(ticks < 40, "\(ticks) ticks of CPU while the answer waited")
+    }
+
+    // MARK: Media ownership
+
+    /// The media ports belong to the connected call: never to an offer answered 400, released
+    /// when a call ends by DELETE or by its peer vanishing (consent lost, RFC 7675), then
+    /// taken by the next call. A second offer during a call gets 503 with Retry-After.
+    @Test func mediaGoesToTheConnectedCallAndComesBackWhenItEnds() throws {
+        let token = "media0123456789abcdefgh"
+        let tokenFile = try tempFile(token)
+        defer { try? FileManager.default.removeItem(atPath: tokenFile) }
+        let port = freeTCPPort(), speaker = freeUDPPort()
+        let server = try home(port, ["--token-file", tokenFile, "--rtp-out", "127.0.0.1:\(speaker)"], seconds: 120)
+        defer { server.stop() }
+        let sink = UDPCounter(port: speaker)
+        defer { sink.stop() }
+        let url = "http://127.0.0.1:\(port)/whip"
+
+        /// A doorbell with a camera feeding its --rtp-in.
+        func doorbell(seconds: Int) throws -> (Background, Background) {
+            let camera = freeUDPPort()
+            let call = try Background(try iceAgentPath(), ["call", url, "--token-file", tokenFile, "--rtp-in", "127.0.0.1:\(camera)",
+                                                           "--allow-loopback", "--interface", "lo", "--duration", "\(seconds)"])
+            let source = try Background(try iceAgentPath(), ["rtp", "send", "--to", "127.0.0.1:\(camera)", "--seconds", "\(seconds)"])
+            return (call, source)
+        }
+
+        #expect(post(port, "v=0\r\nnonsense\r\n", token: token).status == 400)
+
+        // Call 1, ended by its DELETE.
+        let (call1, source1) = try doorbell(seconds: 3)
+        #expect(waitUntil(timeout: 10) { server.output.contains("session 1 has the media ports") }, "\(server.output)")
+        #expect(waitUntil(timeout: 5) { sink.count > 10 }, "\(sink.count) packets\n\(server.output)")
+        #expect(waitUntil(timeout: 10) { server.output.contains("session 1 deleted") }, "\(server.output)")
+        call1.stop()
+        source1.stop()
+
+        // Call 2: connected, then its doorbell loses power (no DELETE).
+        let (call2, source2) = try doorbell(seconds: 60)
+        defer { call2.stop(); source2.stop() }
+        #expect(waitUntil(timeout: 10) { server.output.contains("session 2 has the media ports") }, "\(server.output)")
+        let before2 = sink.count
+        #expect(waitUntil(timeout: 5) { sink.count > before2 + 10 }, "\(sink.count) packets\n\(server.output)")
+        let busy = post(port, offerSDP(), token: token)
+        #expect(busy.status == 503 && busy.header("retry-after") != nil, "\(busy.raw)")
+        kill(call2.process.processIdentifier, SIGKILL)
+        source2.stop()
+        // RFC 7675 §5.1: consent expires 30 s after the last response.
+        #expect(waitUntil(timeout: 45) { server.output.contains("session 2 ended (ICE failed)") }, "\(server.output)")
+
+        // Call 3 gets the media ports.
+        let (call3, source3) = try doorbell(seconds: 3)
+        defer { call3.stop(); source3.stop() }
+        #expect(waitUntil(timeout: 10) { server.output.contains("session 3 has the media ports") }, "\(server.output)")
+        let before3 = sink.count
+        #expect(waitUntil(timeout: 5) { sink.count > before3 + 10 }, "\(sink.count) packets\n\(server.output)")
+        #expect(!server.output.contains("cannot bind media port"), "\(server.output)")
+    }
+}
+
+/// Counts datagrams arriving at 127.0.0.1:port on a background thread.
+final class UDPCounter: @unchecked Sendable {
+    let fd: Int32
+    private let lock = NSLock()
+    private var received = 0
+    private var running = true
+    private var thread: Thread? = nil
+
+    init(port: UInt16) {
+        fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = port.bigEndian
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        var tv = timeval(tv_sec: 0, tv_usec: 50_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        let t = Thread { [self] in
+            var buf = [UInt8](repeating: 0, count: 2048)
+            while lock.withLock({ running }) {
+                if buf.withUnsafeMutableBytes({ recv(fd, $0.baseAddress, $0.count, 0) }) > 0 { lock.withLock { received += 1 } }
+            }
+        }
+        thread = t
+        t.start()
+    }
+
+    var count: Int { lock.withLock { received } }
+
+    /// Ends the thread (which holds the counter) and closes the socket.
+    func stop() {
+        guard lock.withLock({ let was = running; running = false; return was }) else { return }
+        usleep(100_000)
+        close(fd)
+    }
+}
