@@ -85,6 +85,10 @@ static inline void ice_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
 static inline int ice_open_for_writing(const char *path) { return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644); }
 static inline int ice_open_for_reading(const char *path) { return open(path, O_RDONLY | O_CLOEXEC); }
 
+// rename(2) for the pcap rotation, declared here so that stdio.h stays out of the Swift view.
+int rename(const char *oldpath, const char *newpath);
+static inline int ice_rename(const char *from, const char *to) { return rename(from, to); }
+
 // fcntl is variadic, which Swift cannot call.
 static inline int ice_set_nonblocking(int fd) {
     int flags = fcntl(fd, F_GETFL, 0);

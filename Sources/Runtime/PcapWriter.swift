@@ -3,32 +3,102 @@ import Common
 
 /// Writes datagrams to a pcap file (LINKTYPE_RAW: each record is an IPv4 or IPv6 packet with a
 /// UDP header we synthesise), so Wireshark decodes the STUN, RTP and RTCP the agent exchanged.
+///
+/// A daemon runs for months, so the file is capped: when the next record would take it past
+/// `maxBytes`, FILE becomes FILE.1 (replacing the one before) and a new FILE starts, as
+/// tcpdump `-C N -W 2` does. At most twice `maxBytes` of disk is ever used. A write that fails
+/// (disk full) stops the capture with one log line rather than retrying per packet.
 public final class PcapWriter {
-    let fd: Int32
+    /// 16 MiB: several minutes of a video call, or weeks of idle consent checks.
+    public static let defaultMaxBytes = 16 << 20
+    /// A cap below this could not hold the largest record (65,000 bytes of payload).
+    public static let minimumMaxBytes = 1 << 17
+    static let globalHeaderSize = 24
+
+    public let path: String
+    let rotatedPath: String
+    public let maxBytes: Int
+    var fd: Int32
+    /// Bytes in the current file, global header included.
+    public private(set) var fileBytes = 0
+    /// FILE to FILE.1 renames so far.
+    public private(set) var rotations = 0
+    public var stopped: Bool { fd < 0 }
     var scratch = [UInt8](repeating: 0, count: 48 + 65536)
 
-    public init?(path: String) {
+    public init?(path: String, maxBytes: Int = PcapWriter.defaultMaxBytes) {
+        self.path = path
+        rotatedPath = path + ".1"
+        self.maxBytes = maxBytes
+        fd = -1
+        guard open() else { return nil }
+    }
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    /// Opens FILE afresh (truncating it) and writes the global header.
+    func open() -> Bool {
         fd = ice_open_for_writing(path)
-        guard fd >= 0 else { return nil }
+        guard fd >= 0 else { return false }
         // Global header: magic, v2.4, tz 0, sigfigs 0, snaplen 65535, linktype 101 (raw IP).
         var h = [UInt8]()
         for v: UInt32 in [0xA1B2_C3D4] { h += le32(v) }
         h += le16(2) + le16(4) + le32(0) + le32(0) + le32(65535) + le32(101)
-        _ = h.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        fileBytes = 0
+        return h.withUnsafeBytes { writeAll($0.baseAddress!, $0.count) }
     }
 
-    deinit { close(fd) }
+    /// FILE -> FILE.1, then a new FILE. If FILE cannot be reopened the capture stops.
+    func rotate() {
+        close(fd)
+        fd = -1
+        if ice_rename(path, rotatedPath) == 0 {
+            rotations += 1
+            Log.info("pcap: \(path) reached \(maxBytes) bytes: moved to \(rotatedPath), a new capture starts")
+        } else {
+            // Removed or on a file system that refuses: starting over still bounds the disk used.
+            Log.warning("pcap: cannot rename \(path) to \(rotatedPath) (errno \(ice_errno())): starting it over")
+        }
+        guard open() else {
+            if fd >= 0 { close(fd); fd = -1 }
+            Log.error("pcap: cannot reopen \(path) (errno \(ice_errno())): capture stopped")
+            return
+        }
+    }
+
+    /// Writes `count` bytes or stops the capture (disk full, file system gone).
+    func writeAll(_ base: UnsafeRawPointer, _ count: Int) -> Bool {
+        var done = 0
+        while done < count {
+            let n = write(fd, base + done, count - done)
+            if n < 0 && ice_errno() == ice_EINTR { continue }
+            guard n > 0 else {
+                Log.error("pcap: cannot write \(path) (errno \(ice_errno())): capture stopped")
+                close(fd)
+                fd = -1
+                return false
+            }
+            done += n
+        }
+        fileBytes += count
+        return true
+    }
 
     func le16(_ v: UInt16) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8)] }
     func le32(_ v: UInt32) -> [UInt8] { [UInt8(v & 0xFF), UInt8((v >> 8) & 0xFF), UInt8((v >> 16) & 0xFF), UInt8(v >> 24)] }
 
     /// Records one UDP datagram from `source` to `destination`.
     public func record(_ payload: UnsafeRawBufferPointer, from source: TransportAddress, to destination: TransportAddress) {
-        guard source.ip.isIPv4 == destination.ip.isIPv4, payload.count <= 65000 else { return }
-        var ts = timespec()
-        clock_gettime(clockid_t(ice_CLOCK_REALTIME), &ts)
+        guard fd >= 0, source.ip.isIPv4 == destination.ip.isIPv4, payload.count <= 65000 else { return }
         let ipHeader = source.ip.isIPv4 ? 20 : 40
         let total = ipHeader + 8 + payload.count
+        // A file always takes its first record, so a cap smaller than one record still moves on.
+        if fileBytes + 16 + total > maxBytes && fileBytes > Self.globalHeaderSize {
+            rotate()
+            guard fd >= 0 else { return }
+        }
+        var ts = timespec()
+        clock_gettime(clockid_t(ice_CLOCK_REALTIME), &ts)
         scratch.withUnsafeMutableBytes { b in
             // Record header: seconds, microseconds, captured and original length (little-endian).
             b.storeBytes(of: UInt32(truncatingIfNeeded: ts.tv_sec).littleEndian, toByteOffset: 0, as: UInt32.self)
@@ -63,7 +133,7 @@ public final class PcapWriter {
             // Checksum 0 ("not computed"): valid for IPv4; for IPv6 Wireshark flags it but decodes.
             udp.storeBigEndian(UInt16(0), at: 6)
             UnsafeMutableRawBufferPointer(rebasing: udp[8..<(8 + payload.count)]).copyMemory(from: payload)
-            _ = write(fd, b.baseAddress, 16 + total)
+            _ = writeAll(b.baseAddress!, 16 + total)
         }
     }
 }

@@ -30,6 +30,7 @@ struct CallCommand {
     var relayOnly = false
     var boardPath: String? = nil
     var pcapPath: String? = nil
+    var pcapMaxBytes = PcapWriter.defaultMaxBytes
     var statusSocket: String? = nil
     var onButton = false
     var callSeconds: Int64 = 120
@@ -87,6 +88,9 @@ struct CallCommand {
             case "--interface": filter.include.append(try value())
             case "--exclude-interface": filter.exclude.append(try value())
             case "--pcap": pcapPath = try value()
+            case "--pcap-max-bytes":
+                guard let n = Int(try value()), n >= PcapWriter.minimumMaxBytes else { throw UsageError("--pcap-max-bytes takes bytes >= \(PcapWriter.minimumMaxBytes)") }
+                pcapMaxBytes = n
             case "--turn": turnURLs.append(try value())
             case "--turn-ca": turnCA = try value()
             case "--turn-user":
@@ -197,7 +201,7 @@ struct CallCommand {
             return 1
         }
         if let pcapPath {
-            guard let w = PcapWriter(path: pcapPath) else {
+            guard let w = PcapWriter(path: pcapPath, maxBytes: pcapMaxBytes) else {
                 Log.error("cannot write \(pcapPath)")
                 return 1
             }
@@ -261,7 +265,7 @@ extension CallCommand {
             Log.error(error.description)
             return 1
         }
-        let pcap = pcapPath.flatMap { PcapWriter(path: $0) }
+        let pcap = pcapPath.flatMap { PcapWriter(path: $0, maxBytes: pcapMaxBytes) }
         if let pcapPath, pcap == nil {
             Log.error("cannot write \(pcapPath)")
             return 1

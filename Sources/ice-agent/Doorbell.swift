@@ -164,7 +164,7 @@ extension CallCommand {
         let doorbell = Doorbell(command: self, url: url, server: server, loop: loop,
                                 leds: leds, callLength: .seconds(callSeconds))
         if let pcapPath {
-            guard let w = PcapWriter(path: pcapPath) else {
+            guard let w = PcapWriter(path: pcapPath, maxBytes: pcapMaxBytes) else {
                 Log.error("cannot write \(pcapPath)")
                 return 1
             }

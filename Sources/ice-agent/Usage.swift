@@ -13,7 +13,7 @@ let usageText = """
           The doorbell: calls home. URL (http://host:port/path) is a WHIP-style endpoint.
       ice-agent answer (--listen ADDR:PORT | --signal stdio) [same options]
           The home: answers calls (HTTP signaling server with --listen).
-          More: --exclude-interface NAME, --pcap FILE, --status-socket PATH, --config FILE.
+          More: --exclude-interface NAME, --pcap FILE [--pcap-max-bytes N], --status-socket PATH, --config FILE.
           --on-button (call, with a URL): idle until the board's button (--board FILE) or
           SIGUSR1 is pressed; each press places one call of at most --call-seconds S (120).
           --token-file FILE: the bearer token answer --listen requires and call sends.
