@@ -13,6 +13,10 @@ public final class StdioSignaling: SignalingSink, ReadableHandler {
     var description: [String] = []
     var inDescription = true
     public internal(set) var eof = false
+    /// Stop the loop when stdin ends before a usable peer description: no peer can come any
+    /// more. Off when the run is bounded otherwise (`--duration`): a peerless agent is then a
+    /// way to watch gathering, TURN and the status socket for that long.
+    public var endWithoutPeer = true
     /// A peer description is bounded (SessionDescription.maxLines); so is a line.
     static let maxLine = 4096
 
@@ -37,6 +41,12 @@ public final class StdioSignaling: SignalingSink, ReadableHandler {
                 let last = String(decoding: pending, as: UTF8.self)
                 pending.removeAll()
                 handleLine(last.hasSuffix("\r") ? String(last.dropLast()) : last, now: now)
+            }
+            // End of input also ends a description that lacked its closing empty line.
+            if inDescription && !description.isEmpty { handleLine("", now: now) }
+            if !session.remoteDescriptionReceived && endWithoutPeer {
+                Log.error("signaling: stdin closed before the peer's description: no peer")
+                session.loop.stop()
             }
             return
         }

@@ -229,6 +229,7 @@ struct CallCommand {
             session.start(now: monotonicNow())
         } else {
             let signaling = StdioSignaling(session: session)
+            signaling.endWithoutPeer = duration == nil
             session.signaling = signaling
             session.start(now: monotonicNow())
             do throws(EventLoop.Failure) {

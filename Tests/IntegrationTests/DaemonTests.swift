@@ -21,9 +21,37 @@ import Testing
         #expect(r.received > r.sent / 2, "sent \(r.sent), received \(r.received)\n\(r.callLog)\n\(r.answerLog)")
     }
 
+    /// `--signal stdio` whose stdin ends before any description: no peer can ever come, so
+    /// the agent ends at once with 3 (ICE never connected) instead of waiting for ever. Both
+    /// ways stdin reaches the loop: a regular file (read at once) and a pipe (epoll).
+    @Test func stdinClosedBeforeAnyDescriptionEndsPromptlyWithNoPeer() throws {
+        let agent = try iceAgentPath()
+        let args = ["answer", "--signal", "stdio", "--allow-loopback", "--interface", "lo"]
+        let started = Date()
+        let fromFile = try run(agent, args, stdin: "", timeout: 10)
+        #expect(fromFile.status == 3, "\(fromFile.stderr)")
+        #expect(Date().timeIntervalSince(started) < 3)
+        #expect(fromFile.stderr.contains("stdin closed before the peer's description: no peer"), "\(fromFile.stderr)")
+        #expect(fromFile.stdout.hasPrefix("v=0\r\n"))
+
+        let input = Pipe()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: agent)
+        p.arguments = args
+        p.standardInput = input
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        try input.fileHandleForWriting.close()
+        #expect(waitUntil(timeout: 3) { !p.isRunning }, "still running 3 s after stdin closed")
+        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 3)
+    }
+
     @Test func badSignalingInputIsRejectedNotFatal() throws {
-        // A description that does not parse is logged with its line; the daemon keeps running
-        // until --duration and exits 3 (never connected).
+        // A description that does not parse is logged with its line; with --duration the
+        // daemon keeps running until then (a bounded run without a peer) and exits 3.
         let r = try run(try iceAgentPath(), ["answer", "--signal", "stdio", "--allow-loopback", "--interface", "lo", "--duration", "1"],
                         stdin: "v=0\r\nnonsense\r\n\r\na=candidate:garbage\r\n", timeout: 10)
         #expect(r.status == 3, "\(r.stderr)")
