@@ -108,7 +108,11 @@ final class Doorbell: TimerClient {
         c.signaling.deleteOnLoop()
         c.session.onStateChange = nil
         c.session.signaling = nil
+        // The DELETE keeps the session alive until it is answered (up to 5 s): its --rtp-in
+        // socket is closed here, so the next press can bind that port at once.
+        let ingress = c.session.rtpIn
         c.session.close()
+        ingress?.close()
         if connected { leds?.set(.idle, now: now) } else { showFailure(now: now) }
     }
 

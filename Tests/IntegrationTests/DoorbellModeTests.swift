@@ -47,6 +47,42 @@ import Testing
         #expect(doorbell.process.isRunning)
     }
 
+    /// The next press right after a call ends binds the same --rtp-in port again, even while the
+    /// last call's DELETE still waits for a slow home (up to 5 s): the ended call's sockets
+    /// must be closed when it ends, not when its last reference goes.
+    @Test func aPressRightAfterACallRebindsTheSameRTPInPort() throws {
+        let port = freeTCPPort(), rtpIn = freeUDPPort()
+        let home = try Background(try iceAgentPath(), ["answer", "--listen", "127.0.0.1:\(port)", "--allow-loopback",
+                                                       "--interface", "lo", "--duration", "40"])
+        let homePID = home.process.processIdentifier
+        defer {
+            kill(homePID, SIGCONT)
+            home.stop()
+        }
+        #expect(waitUntil { home.output.contains("listening on http://") }, "\(home.output)")
+        let doorbell = try Background(try iceAgentPath(), ["call", "http://127.0.0.1:\(port)/whip", "--on-button",
+                                                           "--call-seconds", "2", "--rtp-in", "127.0.0.1:\(rtpIn)",
+                                                           "--allow-loopback", "--interface", "lo", "--duration", "40"])
+        defer { doorbell.stop() }
+        let pid = doorbell.process.processIdentifier
+        #expect(waitUntil { doorbell.output.contains("doorbell: waiting for the button") }, "\(doorbell.output)")
+        kill(pid, SIGUSR1)
+        #expect(waitUntil(timeout: 10) { doorbell.output.contains("doorbell: ICE completed") }, "\(doorbell.output)")
+        // The home stalls (its kernel still accepts connections): the DELETE waits for an answer.
+        kill(homePID, SIGSTOP)
+        #expect(waitUntil(timeout: 10) { doorbell.output.contains("call 1 ended (call length reached); connected: yes") },
+                "\(doorbell.output)")
+        kill(pid, SIGUSR1)
+        #expect(waitUntil(timeout: 5) { doorbell.output.contains("placing call 2") }, "\(doorbell.output)")
+        usleep(300_000)
+        kill(homePID, SIGCONT)
+        #expect(!doorbell.output.contains("cannot bind media port"), "\(doorbell.output)")
+        #expect(waitUntil(timeout: 15) { doorbell.output.contains("call 2 ended (call length reached); connected: yes") },
+                "\(doorbell.output)")
+        #expect(!doorbell.output.contains("cannot bind media port"), "\(doorbell.output)")
+        #expect(doorbell.process.isRunning)
+    }
+
     /// No home: the call fails, the daemon stays up and the next press tries again.
     @Test func aRefusedCallEndsAndTheDoorbellWaitsForTheNextPress() throws {
         let port = freeTCPPort()  // nothing listens
