@@ -31,19 +31,46 @@ func firstConnectAllocations() -> Int {
     return w.agentAllocations
 }
 
-/// Counted after `firstConnectAllocations()` has run once in the process.
-func agentAllocations(consentCycles: Int) -> (connect: Int, consent: Int, completedAt: Instant, datagrams: Int) {
+/// What `agentAllocations` saw: allocations inside agent calls, and whether the session held.
+struct AgentAllocationRun {
+    var connect = 0
+    var consent = 0
+    var completedAt = Instant.zero
+    var datagrams = 0
+    /// Both agents reached completed.
+    var connected = false
+    /// The states when either left completed during the consent cycles (nil: both held).
+    var droppedStates: String? = nil
+}
+
+/// Counted after `firstConnectAllocations()` has run once in the process. `closePeerAfter`
+/// (consent periods) closes the controlled agent then, a fault for testing the check itself.
+func agentAllocations(consentCycles: Int, closePeerAfter: Int? = nil) -> AgentAllocationRun {
+    var r = AgentAllocationRun()
     let link = makeAgentPair(latency: .milliseconds(10))
     try! link.exchangeCandidates()
     link.allocationCounter = { allocationCount }
-    _ = link.run(until: .zero + .seconds(10)) { link.a.state == .completed && link.b.state == .completed }
-    let connect = link.agentAllocations
-    let completedAt = link.now
+    r.connected = link.run(until: .zero + .seconds(10)) { link.a.state == .completed && link.b.state == .completed }
+    r.connect = link.agentAllocations
+    r.completedAt = link.now
+    guard r.connected else {
+        r.datagrams = link.delivered
+        return r
+    }
     // Consent checks run every 4-6 s: 1,000 cycles is about 5,000 s of virtual time.
     let end = link.now + Timing.consentBase * Int64(consentCycles)
-    let stillUp = link.run(until: end) { link.a.state != .completed || link.b.state != .completed }
-    if stillUp { print("error: the session dropped during consent cycles: \(link.a.state.name) / \(link.b.state.name)") }
-    return (connect, link.agentAllocations - connect, completedAt, link.delivered)
+    func dropped() -> Bool { link.a.state != .completed || link.b.state != .completed }
+    var droppedEarly = false
+    if let n = closePeerAfter {
+        droppedEarly = link.run(until: link.now + Timing.consentBase * Int64(n)) { dropped() }
+        if !droppedEarly { link.b.close() }
+    }
+    if droppedEarly || link.run(until: end, { dropped() }) {
+        r.droppedStates = "\(link.a.state.name) / \(link.b.state.name)"
+    }
+    r.consent = link.agentAllocations - r.connect
+    r.datagrams = link.delivered
+    return r
 }
 
 /// Two agents connecting on the network simulator (`Scenario`: each host at `left`/`right`,
@@ -101,6 +128,8 @@ func runICEBenchmarks(iterations: Int) {
     let oneTime = firstConnectAllocations()
     print("agent-allocations-first-connect-in-process: \(oneTime) (one-time: a second connect makes none)")
     let allocs = agentAllocations(consentCycles: 1000)
+    if !allocs.connected { print("error: the agents did not connect") }
+    if let d = allocs.droppedStates { print("error: the session dropped during consent cycles: \(d)") }
     print("agent-allocations-connect: \(allocs.connect)")
     print("agent-allocations-1000-consent-cycles: \(allocs.consent)")
 
@@ -139,11 +168,25 @@ func runICEBenchmarks(iterations: Int) {
     }
 }
 
-/// `ice-bench alloc-check`: exit status 1 if agents allocate after start-up.
-func runAllocationCheck() -> Int32 {
+/// `ice-bench alloc-check`: exit status 1 if agents allocate after start-up, or if the session
+/// does not connect or drops during the consent cycles (an allocation-free session that lost
+/// consent proves nothing about the steady state).
+func runAllocationCheck(closePeerAfter: Int? = nil) -> Int32 {
     let oneTime = firstConnectAllocations()
     print("first connect in this process: \(oneTime) one-time allocations (first use in the process; a second connect makes none)")
-    let r = agentAllocations(consentCycles: 1000)
+    let r = agentAllocations(consentCycles: 1000, closePeerAfter: closePeerAfter)
+    guard r.connected else {
+        print("FAIL: the agents did not connect (\(r.datagrams) datagrams exchanged)")
+        return 1
+    }
     print("agent allocations: connect \(r.connect), 1000 consent cycles \(r.consent) (\(r.datagrams) datagrams exchanged)")
-    return r.connect == 0 && r.consent == 0 ? 0 : 1
+    if let d = r.droppedStates {
+        print("FAIL: the session dropped during the consent cycles (\(d))")
+        return 1
+    }
+    if r.connect != 0 || r.consent != 0 {
+        print("FAIL: the agents allocated after start-up")
+        return 1
+    }
+    return 0
 }

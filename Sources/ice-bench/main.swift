@@ -5,7 +5,7 @@ import Runtime
 // Output lines: "<name>: <ns> ns/op, <allocs> allocs/op".
 
 func usage() -> Never {
-    printError("usage: ice-bench stun|ice|alloc-check|rtp|idle|connect|turn [--iterations N] [--packets N] [--seconds S] [--runs N]")
+    printError("usage: ice-bench stun|ice|alloc-check|rtp|idle|connect|turn [--iterations N] [--packets N] [--seconds S] [--runs N] [--fault-close-peer N]")
     exit(2)
 }
 
@@ -16,6 +16,7 @@ var iterations = 200_000
 var packets = 20_000
 var seconds: Int64 = 10
 var runs = 10
+var closePeerAfter: Int? = nil
 while !args.isEmpty {
     guard args.count >= 2, let n = Int(args[1]), n > 0 else { usage() }
     switch args[0] {
@@ -23,6 +24,9 @@ while !args.isEmpty {
     case "--packets": packets = n  // rtp
     case "--seconds": seconds = Int64(n)  // idle
     case "--runs": runs = n  // turn
+    // alloc-check: close one agent after N consent periods, to show the check fails when the
+    // session drops.
+    case "--fault-close-peer": closePeerAfter = n
     default: usage()
     }
     args.removeFirst(2)
@@ -33,7 +37,7 @@ case "connect": exit(runConnectBenchmark())
 case "turn": exit(runTurnBenchmark(runs: runs))
 case "stun": runSTUNBenchmarks(iterations: iterations)
 case "ice": runICEBenchmarks(iterations: iterations)
-case "alloc-check": exit(runAllocationCheck())
+case "alloc-check": exit(runAllocationCheck(closePeerAfter: closePeerAfter))
 case "rtp": exit(runRTPBenchmark(packets: packets))
 case "idle": exit(runIdleBenchmark(seconds: seconds))
 default: usage()

@@ -1,0 +1,38 @@
+import Foundation
+import Testing
+
+/// The allocation checks `scripts/test` relies on: they must report totals, and fail when
+/// what they measure is not the steady state they claim to measure.
+@Suite struct BenchCheckTests {
+    func iceBenchPath() throws -> String {
+        let path = productsDirectory.appendingPathComponent("ice-bench").path
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw TestFailure("ice-bench not built at \(path): run `swift build` before `swift test`")
+        }
+        return path
+    }
+
+    /// Totals, not per-op averages rounded to tenths (which hid up to 0.05 x ops allocations);
+    /// ", 0 allocs/op" ends a line only when its total is 0.
+    @Test func stunReportsTotalAllocationCounts() throws {
+        let r = try run(try iceBenchPath(), ["stun", "--iterations", "1000"], timeout: 120)
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").map(String.init).filter { $0.contains("allocs/op") }
+        #expect(lines.count == 6, "\(r.stdout)")
+        let pattern = try Regex(#", ([0-9]+) allocations in 3000 ops, "#, as: (Substring, Substring).self)
+        for line in lines {
+            let total = try #require(line.firstMatch(of: pattern).flatMap { Int($0.1) }, "\(line)")
+            #expect(line.hasSuffix(", 0 allocs/op") == (total == 0), "\(line)")
+        }
+        // mbedTLS's fresh-key HMAC allocates its context twice per call: the total says so exactly.
+        #expect(lines.contains { $0.hasPrefix("mbedtls-hmac-sha1-fresh-key:") && $0.contains(", 6000 allocations in 3000 ops, 2 allocs/op") },
+                "\(r.stdout)")
+    }
+
+    /// A session that drops during the consent cycles fails the check, allocations or not.
+    @Test func allocCheckFailsWhenTheSessionDrops() throws {
+        let r = try run(try iceBenchPath(), ["alloc-check", "--fault-close-peer", "10"], timeout: 120)
+        #expect(r.status == 1, "\(r.stdout)")
+        #expect(r.stdout.contains("FAIL: the session dropped during the consent cycles"), "\(r.stdout)")
+    }
+}
