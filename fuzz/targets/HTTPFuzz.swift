@@ -4,13 +4,16 @@
 //
 // Input: byte 0 picks request (bit 0 = 0) or response parsing and the chunk size the rest is
 // fed in (bits 1-7: 1..128 bytes), as a socket would deliver it. `HTTPURL` gets the request
-// target with an "http://" authority in front, and the raw text.
+// target with an "http://" authority in front, and the raw text; `BearerToken` the body of a
+// request as a token file.
 //
 // Invariants (a violation traps):
 //   - the parser never holds more than maxHeaderBytes + maxBody + one chunk;
 //   - a parsed message serializes to bytes a fresh parser takes back in one piece with the same
 //     method/target or status/reason, headers and body (only `headersTooLarge` may refuse it:
 //     serializing adds content-length and connection);
+//   - a request body read as a token file gives a token within bounds that accepts its own
+//     `Authorization: Bearer` value and nothing absent;
 //   - a parsed URL's `hostAndPort` and path parse back to the same host, port and path (hosts
 //     holding a bracket or a non-ASCII byte excepted: see `url`).
 // Nothing is printed.
@@ -34,7 +37,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         do throws(HTTPParseError) {
             if let m = try parser.feed(piece) {
                 roundTrip(m, request: request)
-                if request { url(m.target) }
+                if request {
+                    url(m.target)
+                    bearer(m)
+                }
                 break
             }
         } catch {
@@ -66,6 +72,19 @@ func roundTrip(_ m: HTTPMessage, request: Bool) {
     require(back.body == m.body, "round trip changed the body")
     for h in m.headers where h.name != "content-length" && h.name != "connection" {
         require(back.header(h.name) != nil, "round trip lost a header")
+    }
+}
+
+/// The body as a token file, and the request's Authorization against it.
+func bearer(_ m: HTTPMessage) {
+    do throws(BearerToken.Failure) {
+        let token = try BearerToken(fileText: m.body)
+        require(!token.bytes.isEmpty && token.bytes.count <= BearerToken.maxLength, "a token out of bounds")
+        require(token.accepts(token.headerValue), "a token refuses its own Authorization value")
+        require(!token.accepts(nil), "a token accepts no Authorization")
+        sink(token.accepts(m.header("authorization")))
+    } catch {
+        sink(error.description)
     }
 }
 
