@@ -27,6 +27,14 @@ public final class HTTPSignalingClient: SignalingSink, TimerClient {
     public var onFatal: (() -> Void)? = nil
     static let timeoutMilliseconds: Int32 = 5000
     static let timeout = Interval.milliseconds(5000)
+    /// A busy home (503) is asked again after its Retry-After (RFC 9110 §10.2.3), this many
+    /// times at most, and only for a pause this short: a doorbell rebooted mid-call finds its
+    /// previous session still held until consent expires (RFC 7675 §5.1, 30 s).
+    static let maxOfferRetries = 4
+    static let maxRetryAfterSeconds = 30
+    var offerRetries = 0
+    /// When the next request may start (a busy home's Retry-After).
+    var pausedUntil: Instant? = nil
 
     enum Pending {
         case offer(String)
@@ -81,7 +89,7 @@ public final class HTTPSignalingClient: SignalingSink, TimerClient {
     }
 
     func startNext() {
-        guard inFlight == nil, !failed, !queue.isEmpty else { return }
+        guard inFlight == nil, pausedUntil == nil, !failed, !queue.isEmpty else { return }
         let item = queue.removeFirst()
         var request: HTTPMessage
         switch item {
@@ -118,7 +126,15 @@ public final class HTTPSignalingClient: SignalingSink, TimerClient {
         }
         let now = monotonicNow()
         switch item {
-        case .offer:
+        case .offer(let sdp):
+            if let r = response, r.status == 503, offerRetries < Self.maxOfferRetries,
+               let wait = r.header("retry-after").flatMap({ Int($0) }), (0...Self.maxRetryAfterSeconds).contains(wait) {
+                offerRetries += 1
+                Log.warning("signaling: " + Self.explain(r) + "; offering again in \(max(wait, 1)) s")
+                queue.insert(.offer(sdp), at: 0)
+                pausedUntil = now + .seconds(Int64(max(wait, 1)))
+                return
+            }
             guard let r = response, r.status == 201, let loc = r.header("location") else {
                 Log.error("signaling: offer not accepted by \(url.hostAndPort): " + (response.map(Self.explain) ?? error))
                 failed = true
@@ -158,9 +174,14 @@ public final class HTTPSignalingClient: SignalingSink, TimerClient {
 
     // MARK: TimerClient (request timeout)
 
-    public var nextDeadline: Instant? { inFlight.map { $0.started + Self.timeout } }
+    public var nextDeadline: Instant? { inFlight.map { $0.started + Self.timeout } ?? pausedUntil }
 
     public func handleTimeout(now: Instant) {
+        if let p = pausedUntil, now >= p {
+            pausedUntil = nil
+            startNext()
+            return
+        }
         guard let x = inFlight, now >= x.started + Self.timeout else { return }
         finished(x.item, nil, error: "timed out")
     }

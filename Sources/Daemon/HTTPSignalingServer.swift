@@ -108,6 +108,17 @@ public final class HTTPSignalingServer: ReadableHandler, TimerClient {
         .response(503, "Service Unavailable", headers: [("Retry-After", "\(retryAfter)")])
     }
 
+    /// When the home may be free again: a call still in setup ends by --setup-seconds at the
+    /// latest; a connected one may last, so a client asks again after the configured pause.
+    func retryAfterSeconds(now: Instant) -> Int {
+        var soonest = policy.retryAfterSeconds
+        for s in served where !s.connected {
+            let left = Int(((s.created + policy.setupTimeout) - now).milliseconds / 1000) + 1
+            soonest = min(soonest, max(1, left))
+        }
+        return soonest
+    }
+
     /// RFC 6750 §3: the scheme, and why a presented token failed.
     func unauthorized(presented: Bool) -> HTTPMessage {
         .response(401, "Unauthorized",
@@ -164,7 +175,7 @@ public final class HTTPSignalingServer: ReadableHandler, TimerClient {
         }
         guard served.count < policy.maxSessions else {
             Log.info("signaling: offer from \(c.stream.peer) refused: a call is in progress")
-            return finish(c, busy(retryAfter: policy.retryAfterSeconds))
+            return finish(c, busy(retryAfter: retryAfterSeconds(now: now)))
         }
         // The offer is checked before anything is bound: a bad one costs no socket.
         let body = String(decoding: r.body, as: UTF8.self)

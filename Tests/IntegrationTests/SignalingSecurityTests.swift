@@ -188,6 +188,23 @@ import Testing
         #expect(post(port, offerSDP()).status == 201, "\(server.output)")
     }
 
+    /// A doorbell that finds the home busy asks again after Retry-After: a call still in setup
+    /// frees the home within --setup-seconds, and the 503 says so.
+    @Test func aBusyHomeIsAskedAgainAfterRetryAfter() throws {
+        let port = freeTCPPort()
+        let server = try home(port, ["--setup-seconds", "2"])
+        defer { server.stop() }
+        #expect(post(port, offerSDP()).status == 201)
+        let busy = post(port, offerSDP())
+        #expect(busy.status == 503 && ["1", "2"].contains(busy.header("retry-after")), "\(busy.raw)")
+        let r = try run(try iceAgentPath(), ["call", "http://127.0.0.1:\(port)/whip", "--allow-loopback", "--interface", "lo",
+                                             "--duration", "6"], timeout: 20)
+        #expect(r.status == 0, "\(r.stderr)\n\(server.output)")
+        #expect(r.stderr.contains("HTTP 503: the home is busy (retry after") && r.stderr.contains("offering again in"), "\(r.stderr)")
+        #expect(r.stderr.contains("doorbell: ICE completed"), "\(r.stderr)")
+        #expect(server.output.contains("session 2 from"), "\(server.output)")
+    }
+
     // MARK: Authentication
 
     @Test func bearerTokenIsRequiredAndSentByCall() throws {
