@@ -197,6 +197,7 @@ def ice_agent_seeds(stun):
         "lite-agent": B(0x43) + check_nominate + B(4, u16(10000)),
         "unauthenticated-check": B(0x40) + B(1, 0x41, 0, 0) + tid(4) + u32(5) + B(1, 0x01, 0, 0) + tid(5) + u32(5),
         "raw-ice-check": B(0x40, 0, 0, 0) + u16(len(stun["ice-check-request"])) + stun["ice-check-request"],
+        "relayed-base": B(0x40, 9, 1) + B(1, 0x04, 0, 2) + tid(7) + u32(5) + u64(7) + B(5) + respond_ok + B(5) + respond_ok,
         "restart-and-consent-loss": B(0x40) + connect + B(8, 1) + B(5) * 4 + B(4, u16(65535)) * 2,
         "prflx-from-unknown-source": B(0x40) + B(1, 0x04, 201) + u64(0x20010DB800000000) + u64(0x99) + u16(7000) + B(0) + tid(6) + u32(5) + u64(1) + B(5, 2, 0, 0),
     }

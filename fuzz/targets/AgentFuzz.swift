@@ -18,7 +18,8 @@
 //      or elsewhere;
 //   3  a Binding indication (keepalive); 4  time passes (up to 65 s) and handleTimeout;
 //   5  time jumps to nextDeadline and handleTimeout; 6  a trickled remote candidate;
-//   7  remote end-of-candidates; 8  ICE restart; 9  close.
+//   7  remote end-of-candidates; 8  ICE restart; 9  close (operand 0x5A) or, for an odd
+//      operand, a relayed local candidate (a TURN allocation), which becomes a base.
 // After every operation the transmits and events are drained; the requests among them are
 // kept (up to 16) for operation 2.
 //
@@ -50,6 +51,7 @@ let remoteHosts = [
     TransportAddress(.v4(0xCB00_7164), 5001),
 ]
 let stunServer = TransportAddress(.v4(0xC633_6401), 3478)  // 198.51.100.1:3478
+let relayed = TransportAddress(.v4(0xC633_6401), 49152)  // a TURN allocation on that server
 let remoteUfrag = "rUfr"
 let remotePassword = "remote-password-0123456789"
 let deadlineInvariant = getenv("FUZZ_DEADLINE_INVARIANT").map { String(cString: $0) == "1" } ?? false
@@ -250,7 +252,17 @@ final class Scenario {
                 requests.removeAll()
                 if r.bool() { agent.setRemoteCredentials(ufrag: remoteUfrag, password: remotePassword) }
             default:
-                if r.u8() == 0x5A { agent.close() }
+                let k = r.u8()
+                if k == 0x5A {
+                    agent.close()
+                } else if k & 1 == 1 && !bases.contains(relayed) {
+                    do throws(ICEError) {
+                        try agent.addRelayedCandidate(address: relayed, server: stunServer, mappedAddress: TransportAddress(.v4(0xCB00_0709), 51000))
+                        bases.append(relayed)
+                    } catch {
+                        sink(error)
+                    }
+                }
             }
             drain()
         }
