@@ -205,6 +205,22 @@ import Testing
         #expect(server.output.contains("session 2 from"), "\(server.output)")
     }
 
+    /// One address cannot hold every connection slot: the fifth idle connection from it is
+    /// answered 503 at once, and the slots come back when the idle ones go.
+    @Test func oneAddressHoldsAtMostFourConnections() throws {
+        let port = freeTCPPort()
+        let server = try home(port)
+        defer { server.stop() }
+        let idle = (0..<4).map { _ in connectTCP(port) }
+        #expect(idle.allSatisfy { $0 >= 0 })
+        usleep(200_000)
+        let fifth = exchange(port, "DELETE /session/0 HTTP/1.1\r\n\r\n")
+        #expect(fifth.status == 503 && fifth.header("retry-after") != nil, "\(fifth.raw)")
+        for fd in idle { close(fd) }
+        usleep(200_000)
+        #expect(exchange(port, "DELETE /session/0 HTTP/1.1\r\n\r\n").status == 404)
+    }
+
     // MARK: Authentication
 
     @Test func bearerTokenIsRequiredAndSentByCall() throws {
