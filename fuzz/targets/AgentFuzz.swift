@@ -27,6 +27,9 @@
 //   - every transmit is STUN that parses, with a FINGERPRINT that checks, from one of the
 //     local bases, and fits the agent's slot;
 //   - `handle` says .notSTUN exactly when the first byte is not 0-3;
+//   - a check with a wrong USERNAME, a wrong or no MESSAGE-INTEGRITY, and a response to a check
+//     or consent request signed wrongly or not at all, are dropped and change neither the
+//     state, the role, the remote candidates nor the selected pair;
 //   - with FUZZ_DEADLINE_INVARIANT=1: after handleTimeout(now), nextDeadline is nil or > now
 //     (off by default: known violations are being fixed).
 // Nothing is printed.
@@ -133,11 +136,30 @@ final class Scenario {
         sink(agent.nextDeadline)
     }
 
-    func receive(_ packet: UnsafeRawBufferPointer, from source: TransportAddress, to local: TransportAddress) {
+    @discardableResult
+    func receive(_ packet: UnsafeRawBufferPointer, from source: TransportAddress, to local: TransportAddress) -> PacketDisposition {
         let d = agent.handle(packet: packet, from: source, to: local, now: now)
         trace("handle \(packet.count) bytes from \(source): \(d), state \(agent.state)")
         let stunByte = packet.first.map { $0 < 4 } ?? false
         require((d == .notSTUN) == !stunByte, "notSTUN does not follow the first byte")
+        return d
+    }
+
+    /// A message that fails authentication is dropped and changes nothing the owner can see
+    /// (RFC 8445 §7.3, RFC 8489 §9.1.3: discarded; the agent may answer 400 or 401).
+    func unauthenticated(_ packet: UnsafeRawBufferPointer, from source: TransportAddress, to local: TransportAddress) {
+        let state = agent.state, role = agent.role, selected = agent.selectedPair()
+        let remotes = agent.remoteCandidates.count
+        let d = receive(packet, from: source, to: local)
+        require(d == .dropped, "an unauthenticated message was not dropped")
+        require(agent.state == state && agent.role == role, "an unauthenticated message changed the state or role")
+        require(agent.remoteCandidates.count == remotes, "an unauthenticated message added a remote candidate")
+        let now = agent.selectedPair()
+        require((now == nil) == (selected == nil), "an unauthenticated message changed the selection")
+        if let a = selected, let b = now {
+            require(a.local.address == b.local.address && a.remote.address == b.remote.address && a.nominated == b.nominated,
+                    "an unauthenticated message changed the selection")
+        }
     }
 
     func timeout() {
@@ -180,7 +202,7 @@ final class Scenario {
             if flags & 16 != 0 { try extraTLVs(&r, &b) }
             if flags & 32 == 0 { try b.appendMessageIntegrity(flags & 64 == 0 ? localKey : wrongKey) }
             try b.appendFingerprint()
-            receive(b.bytes, from: from, to: to)
+            if flags & (1 | 32 | 64) != 0 { unauthenticated(b.bytes, from: from, to: to) } else { receive(b.bytes, from: from, to: to) }
         } catch {
             sink(error)
         }
@@ -207,7 +229,7 @@ final class Scenario {
             if flags & 32 == 0 { try b.appendFingerprint() }
             let from = flags & 64 == 0 ? req.destination : source(&r)
             let to = flags & 128 == 0 ? req.source : base(&r)
-            receive(b.bytes, from: from, to: to)
+            if req.isCheck && flags & (8 | 16) != 0 { unauthenticated(b.bytes, from: from, to: to) } else { receive(b.bytes, from: from, to: to) }
         } catch {
             sink(error)
         }

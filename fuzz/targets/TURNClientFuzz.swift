@@ -23,7 +23,9 @@
 //   - every transmit fits its slot and is STUN that parses (requests with a FINGERPRINT that
 //     checks when configured, nothing with a wrong one) or ChannelData on a valid channel;
 //   - the client's state never goes back from failed or closed to anything but itself;
-//   - `data` handed out lies inside the packet it came from;
+//   - `data` handed out lies inside the packet it came from, came from the server while
+//     allocated, and from a peer the client asked a permission (Data indication) or a channel
+//     (ChannelData) for;
 //   - with FUZZ_DEADLINE_INVARIANT=1: after handleTimeout(now), nextDeadline is nil or > now.
 // Nothing is printed.
 
@@ -66,6 +68,9 @@ final class Scenario {
     var now = Instant(nanoseconds: 1_000_000_000)
     var requests: [SentRequest] = []
     var lastState: TURNState
+    /// Peers the harness asked a permission or a channel for (a superset of what is installed).
+    var permissionsAsked: [IPAddress] = []
+    var channelsAsked: [TransportAddress] = []
 
     init(_ config: UInt8) {
         var c = TURNConfiguration()
@@ -122,9 +127,20 @@ final class Scenario {
     func receive(_ packet: UnsafeRawBufferPointer, from source: TransportAddress) {
         let input = client.handle(packet: packet, from: source, now: now)
         trace("handle \(packet.count) bytes: \(input), state \(client.state)")
-        if case .data(_, let bytes) = input, bytes.count > 0 {
-            let lo = packet.baseAddress!, hi = lo + packet.count
-            require(bytes.baseAddress! >= lo && bytes.baseAddress! + bytes.count <= hi, "relayed data outside the packet")
+        if case .data(let peer, let bytes) = input {
+            if bytes.count > 0 {
+                let lo = packet.baseAddress!, hi = lo + packet.count
+                require(bytes.baseAddress! >= lo && bytes.baseAddress! + bytes.count <= hi, "relayed data outside the packet")
+            }
+            require(source == client.server && client.state == .allocated, "relayed data outside an allocation")
+            // RFC 8656 §10.1, §12.6: data comes only from a permitted peer, or on a channel we asked for.
+            // Requested is enough: the server installs it before its success response, which
+            // the data may overtake.
+            if let first = packet.first, first >= 0x40 && first <= 0x4F {
+                require(channelsAsked.contains(peer), "ChannelData from a peer without a channel")
+            } else {
+                require(permissionsAsked.contains(peer.ip), "a Data indication from a peer without permission")
+            }
         }
         sink(input)
     }
@@ -278,9 +294,14 @@ final class Scenario {
                 if let d = client.nextDeadline, d > now { now = d }
                 timeout()
             case 7:
-                do throws(TURNError) { try client.createPermission(peer: peers[Int(r.u8()) % peers.count], now: now) } catch { sink(error) }
+                let peer = peers[Int(r.u8()) % peers.count]
+                permissionsAsked.append(peer.ip)
+                do throws(TURNError) { try client.createPermission(peer: peer, now: now) } catch { sink(error) }
             case 8:
-                do throws(TURNError) { sink(try client.bindChannel(peer: peers[Int(r.u8()) % peers.count], now: now)) } catch { sink(error) }
+                let peer = peers[Int(r.u8()) % peers.count]
+                permissionsAsked.append(peer.ip)
+                channelsAsked.append(peer)
+                do throws(TURNError) { sink(try client.bindChannel(peer: peer, now: now)) } catch { sink(error) }
             case 9:
                 let peer = peers[Int(r.u8()) % peers.count]
                 do throws(TURNError) { try client.send(r.bytes(Int(r.u16()) % 1400), to: peer, now: now) } catch { sink(error) }
