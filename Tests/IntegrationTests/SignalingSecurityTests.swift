@@ -227,10 +227,13 @@ import Testing
         let token = "tk_" + UUID().uuidString.replacingOccurrences(of: "-", with: "")
         let tokenFile = try tempFile(token + "\n")
         defer { try? FileManager.default.removeItem(atPath: tokenFile) }
+        // The home reads the token file's path from its configuration file.
+        let config = try tempFile("token-file = \(tokenFile)\nmax-session-seconds = 0\ngather-wait = 500\nsetup-seconds = 20\n")
+        defer { try? FileManager.default.removeItem(atPath: config) }
         let port = freeTCPPort()
-        let server = try home(port, ["--token-file", tokenFile])
+        let server = try home(port, ["--config", config])
         defer { server.stop() }
-        #expect(!server.output.contains("no --token-file"))
+        #expect(!server.output.contains("no --token-file"), "\(server.output)")
 
         let none = post(port, offerSDP())
         #expect(none.status == 401 && none.header("www-authenticate")?.hasPrefix("Bearer") == true, "\(none.raw)")
