@@ -95,6 +95,11 @@ final class Relay {
     var settled = false
     /// Remote addresses a channel was requested for.
     var channels: [TransportAddress] = []
+    /// The relayed candidate this relay gave the agent, while its allocation lives.
+    var candidateAddress: TransportAddress? = nil
+    /// When the allocation behind that candidate was lost, until a new one is allocated or
+    /// `reallocationPatience` passes.
+    var lostAt: Instant? = nil
     /// Failures since the last successful allocation (for the backoff).
     var failures = 0
     var retryAt: Instant? = nil
@@ -137,6 +142,7 @@ final class RelayDriver: ReadableHandler, TimerClient {
     var nextDeadline: Instant? {
         var d = relay.retryAt
         if let c = relay.connection?.deadline, d == nil || c < d! { d = c }
+        if let l = relay.lostAt.map({ $0 + Session.reallocationPatience }), d == nil || l < d! { d = l }
         return d
     }
 
@@ -219,6 +225,15 @@ extension Session {
     /// A failed attempt or a lost allocation: retry after a backoff unless it cannot help.
     func relayFailed(_ relay: Relay, permanent: Bool, now: Instant) {
         dropConnection(relay)
+        // Set before the candidate goes, so that ICE does not fail for lack of the pairs it
+        // took along while a new allocation can still replace it.
+        if permanent || relay.closed {
+            relay.lostAt = nil
+        } else if relay.candidateAddress != nil {
+            relay.lostAt = now
+        }
+        checkGatheringDone()
+        withdrawRelayedCandidate(relay, now: now)
         if !relay.settled {
             relay.settled = true
             checkGatheringDone()
@@ -259,6 +274,11 @@ extension Session {
         if let c = relay.connection {
             c.handleTimeout(now: now)
             serviceConnection(relay, c, now: now)
+        }
+        if let lost = relay.lostAt, now >= lost + Session.reallocationPatience {
+            // No new allocation in time: ICE may now judge the pairs it has.
+            relay.lostAt = nil
+            checkGatheringDone()
         }
         if let at = relay.retryAt, now >= at, !relay.closed {
             relay.retryAt = nil
@@ -350,12 +370,20 @@ extension Session {
                     Log.info("\(name): TURN \(relay.label) allocated \(relayed) (lifetime \(lifetime.milliseconds / 1000) s)")
                     relay.failures = 0
                     relay.redirects = 0
-                    do throws(ICEError) {
-                        try agent.addRelayedCandidate(address: relayed, server: relay.server,
-                                                      serverTransport: relay.config.transport, mappedAddress: mapped,
-                                                      localPreference: relay.localPreference)
-                    } catch {
-                        Log.warning("\(name): relayed candidate not added")
+                    if relay.candidateAddress != relayed {
+                        withdrawRelayedCandidate(relay, now: now)
+                        do throws(ICEError) {
+                            try agent.addRelayedCandidate(address: relayed, server: relay.server,
+                                                          serverTransport: relay.config.transport, mappedAddress: mapped,
+                                                          localPreference: relay.localPreference)
+                            relay.candidateAddress = relayed
+                        } catch {
+                            Log.warning("\(name): relayed candidate not added")
+                        }
+                    }
+                    if relay.lostAt != nil {
+                        relay.lostAt = nil
+                        checkGatheringDone()
                     }
                     // Permissions for every remote candidate known so far (RFC 8445 §5.1.1.2
                     // relayed checks need them before they can go through).
@@ -398,6 +426,20 @@ extension Session {
         }
     }
 
+    /// The allocation behind the relay's candidate is gone (RFC 8656 §3.1: lost with its
+    /// connection, expired, or replaced by a new one): the candidate leaves the agent, so no
+    /// check or media goes from an address that no longer relays, a pair through it stops
+    /// carrying media at once rather than when consent expires (RFC 7675), and the replacement
+    /// takes a table slot the old one frees.
+    func withdrawRelayedCandidate(_ relay: Relay, now: Instant) {
+        guard let old = relay.candidateAddress else { return }
+        relay.candidateAddress = nil
+        relay.channels.removeAll()
+        if agent.removeLocalCandidate(old, now: now) {
+            Log.info("\(name): TURN \(relay.label): relayed candidate \(old) withdrawn")
+        }
+    }
+
     func permitOnRelays(_ peer: TransportAddress, now: Instant) {
         for relay in relays where relay.client.state == .allocated {
             guard let relayed = relay.client.relayedAddress, relayed.ip.isIPv4 == peer.ip.isIPv4 else { continue }
@@ -434,11 +476,18 @@ extension Session {
         flush(now: now)
     }
 
+    /// How long a relay that lost its allocation may take to get a new one before ICE judges
+    /// the pairs left without it: the consent timeout (RFC 7675 §5.1), the time its pairs
+    /// would have had before their consent expired.
+    static let reallocationPatience = Timing.consentTimeout
+
     /// End-of-candidates waits for the agent's own gathering and for every relay to settle.
     /// It goes out at the end of `flush`, after the candidates still queued as agent events.
+    /// A relay re-allocating after a loss also counts as gathering for the agent's verdict.
     func checkGatheringDone() {
-        agent.externalGatheringPending = !relays.allSatisfy { $0.settled }
-        guard !gatheringDone, agentGatheringDone, !agent.externalGatheringPending else { return }
+        let settled = relays.allSatisfy { $0.settled }
+        agent.externalGatheringPending = !settled || relays.contains { $0.lostAt != nil }
+        guard !gatheringDone, agentGatheringDone, settled else { return }
         gatheringDone = true
         endOfCandidatesPending = true
     }
