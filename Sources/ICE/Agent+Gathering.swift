@@ -1,6 +1,8 @@
 import Common
 import STUN
 
+/// Server-reflexive gathering (RFC 8445 §5.1.1.2): Binding requests from each host base to
+/// each STUN server, paced with the checks.
 extension Agent {
     /// Starts server-reflexive gathering (RFC 8445 §5.1.1.2): one Binding transaction from
     /// every host base to every STUN server of the same family, paced by Ta. Host candidates
@@ -28,6 +30,16 @@ extension Agent {
         }
         finishGatheringIfDone()
         pump(now: now)
+    }
+
+    func startNextGather(now: Instant) -> Bool {
+        guard let t = transactions.firstIndex(where: { !$0.started }) else { return false }
+        transactions[t].started = true
+        transactions[t].timer = Retransmission(now: now, rto: Timing.minimumCheckRTO, maxSends: Timing.maxSends,
+                                               lastWaitFactor: Timing.lastWaitFactor)
+        _ = transactions[t].timer.poll(now: now)
+        sendTransaction(t)
+        return true
     }
 
     func finishGatheringIfDone() {

@@ -1,6 +1,7 @@
 import Common
 import STUN
 
+/// Timers: retransmissions and timeouts of transactions, and when to be called next.
 extension Agent {
     /// The time the agent asked for has come (or any later time).
     public func handleTimeout(now: Instant) {
@@ -59,64 +60,6 @@ extension Agent {
         }
     }
 
-    func consentInterval() -> Interval {
-        // RFC 7675 §5.1: uniformly random in [0.8, 1.2] x 5 s.
-        let base = Timing.consentBase.nanoseconds
-        let jitter = Int64(random.next() % UInt64(base * 2 / 5 + 1))
-        return Interval(nanoseconds: base * 4 / 5 + jitter)
-    }
-
-    /// RFC 7675 consent freshness on the selected pair of each component (nominated or not:
-    /// whatever media may use), or RFC 8445 §11 keepalives.
-    func consentAndKeepalive(now: Instant) {
-        guard state != .failed else { return }  // consent is over; a restart starts it again
-        for ci in components.indices {
-            guard let s = components[ci].selected else { continue }
-            if configuration.consentFreshness && !configuration.lite {
-                if let last = components[ci].lastConsent {
-                    if now >= last + Timing.consentTimeout {
-                        setState(.failed)
-                        continue
-                    }
-                    if now >= last + Timing.disconnectedAfter && (state == .completed || state == .connected) {
-                        setState(.disconnected)
-                    }
-                    if state == .disconnected && now < last + Timing.disconnectedAfter { updateState() }
-                }
-                if let next = components[ci].nextConsent, now >= next {
-                    components[ci].nextConsent = now + consentInterval()
-                    let t = Transaction(id: TransactionID(random: &random), kind: .consent(component: UInt8(ci + 1), pair: s),
-                                        timer: Retransmission(now: now, rto: Timing.consentBase, maxSends: 1, lastWaitFactor: 1),
-                                        started: true, role: role)
-                    if transactions.append(t) {
-                        let k = transactions.count - 1
-                        _ = transactions[k].timer.poll(now: now)
-                        sendTransaction(k)
-                    } else {
-                        tableFull(.transactions)
-                    }
-                }
-            } else if !configuration.lite {
-                let last = components[ci].lastKeepalive ?? components[ci].firstValidAt ?? now
-                if now >= last + Timing.keepalive {
-                    components[ci].lastKeepalive = now
-                    sendKeepalive(pair: s)
-                }
-            }
-        }
-    }
-
-    /// RFC 8445 §11: a Binding indication with FINGERPRINT keeps NAT bindings open.
-    func sendKeepalive(pair p: Int) {
-        let local = locals[pairs[p].local], remote = remotes[pairs[p].remote]
-        let id = TransactionID(random: &random)
-        queue(from: local.base, to: remote.address) { buf in
-            guard var b = try? MessageBuilder(into: buf, type: .bindingIndication, transactionID: id),
-                  (try? b.appendFingerprint()) != nil else { return 0 }
-            return b.count
-        }
-    }
-
     /// When to call `handleTimeout` next; nil when nothing is scheduled.
     public var nextDeadline: Instant? {
         guard state != .closed else { return nil }
@@ -150,13 +93,5 @@ extension Agent {
             if !pairs.isEmpty { consider(due) }
         }
         return earliest
-    }
-
-    /// Whether the pacer can send something now (so it needs a Ta tick). The same choice as
-    /// `sendNextCheck` makes: work that cannot be sent (the transaction table full, Frozen
-    /// pairs whose foundation is busy) must not keep the deadline in the past.
-    var hasPacedWork: Bool {
-        if transactions.contains(where: { !$0.started }) { return true }
-        return nextPacedCheck() != nil
     }
 }

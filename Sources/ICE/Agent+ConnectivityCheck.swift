@@ -1,0 +1,201 @@
+import Common
+import STUN
+
+/// Our connectivity checks (RFC 8445 §7.2): the Binding request, and what its response
+/// makes of the pair (valid pair, peer-reflexive candidate, unfreezing, nomination).
+extension Agent {
+    func startCheck(pair p: Int, useCandidate: Bool, now: Instant) -> Bool {
+        // RFC 8445 §14.3: RTO = MAX(500 ms, Ta * (Waiting + In-Progress pairs)).
+        var active: Int64 = 0
+        for q in pairs.indices where pairs[q].state == .waiting || pairs[q].state == .inProgress { active += 1 }
+        let rto = max(Timing.minimumCheckRTO, configuration.ta * active)
+        let t = Transaction(id: TransactionID(random: &random), kind: .check(pair: p, useCandidate: useCandidate),
+                            timer: Retransmission(now: now, rto: rto, maxSends: Timing.maxSends, lastWaitFactor: Timing.lastWaitFactor),
+                            started: true, role: role, firstSent: now)
+        guard transactions.append(t) else {
+            tableFull(.transactions)
+            return false
+        }
+        if pairs[p].state != .succeeded { pairs[p].state = .inProgress }
+        if pairs[p].firstCheckAt == nil { pairs[p].firstCheckAt = now }
+        let i = transactions.count - 1
+        _ = transactions[i].timer.poll(now: now)
+        counters.checksSent += 1
+        sendTransaction(i)
+        return true
+    }
+
+    /// (Re)builds and queues the request of transaction `i`; the same id on every send.
+    func sendTransaction(_ i: Int) {
+        let t = transactions[i]
+        switch t.kind {
+        case .gather(let base, let server):
+            queue(from: base, to: server) { buf in
+                guard var b = try? MessageBuilder(into: buf, type: .bindingRequest, transactionID: t.id),
+                      (try? b.appendFingerprint()) != nil else { return 0 }
+                return b.count
+            }
+        case .check(let p, let useCandidate):
+            sendBindingRequest(pair: p, id: t.id, useCandidate: useCandidate, role: t.role)
+        case .consent(_, let p):
+            sendBindingRequest(pair: p, id: t.id, useCandidate: false, role: t.role)
+        }
+    }
+
+    /// Builds a datagram into the transmit ring with `write` (which returns its length, 0 if
+    /// it did not fit) and queues it; false when the ring refused it (full, or oversize),
+    /// which is counted: the STUN retransmission timers recover (RFC 8489 §6.2.1).
+    @discardableResult
+    func queue(from source: TransportAddress, to destination: TransportAddress,
+               _ write: (UnsafeMutableRawBufferPointer) -> Int) -> Bool {
+        do throws(DatagramRingError) {
+            try transmits.enqueue(from: source, to: destination, write)
+            return true
+        } catch {
+            counters.transmitDropped += 1
+            return false
+        }
+    }
+
+    /// RFC 8445 §7.2.4: USERNAME, PRIORITY (as peer-reflexive), ICE-CONTROLLING or
+    /// ICE-CONTROLLED with the tie-breaker, USE-CANDIDATE when nominating,
+    /// MESSAGE-INTEGRITY with the remote password, FINGERPRINT.
+    func sendBindingRequest(pair p: Int, id: TransactionID, useCandidate: Bool, role sentRole: Role) {
+        guard let remoteCredentials else { return }
+        let local = locals[pairs[p].local]
+        let remote = remotes[pairs[p].remote]
+        let localUfrag = localCredentials.ufrag
+        let tieBreaker = tieBreaker
+        queue(from: local.base, to: remote.address) { buf in
+            do throws(BuildError) {
+                var b = try MessageBuilder(into: buf, type: .bindingRequest, transactionID: id)
+                let u = try b.reserve(.username, length: remoteCredentials.ufrag.count + 1 + localUfrag.count)
+                writeUsername(u, remoteCredentials.ufrag, localUfrag)
+                try b.append(.priority, uint32: Candidate.priority(type: .peerReflexive, localPreference: local.localPreference,
+                                                                   component: local.component))
+                try b.append(sentRole == .controlling ? .iceControlling : .iceControlled, uint64: tieBreaker)
+                if useCandidate && sentRole == .controlling { try b.appendFlag(.useCandidate) }
+                try b.appendMessageIntegrity(remoteCredentials.key)
+                try b.appendFingerprint()
+                return b.count
+            } catch {
+                return 0
+            }
+        }
+    }
+
+    func handleResponse(_ m: Message, from source: TransportAddress, to local: TransportAddress, now: Instant) -> PacketDisposition {
+        guard let t = transactions.firstIndex(where: { $0.id == m.transactionID }) else {
+            counters.unknownTransaction += 1
+            return .dropped
+        }
+        let tx = transactions[t]
+        switch tx.kind {
+        case .gather(let base, let server):
+            guard source == server, local == base else { return .dropped }
+            handleGatherResponse(m, transaction: t, base: base, server: server, now: now)
+            return .stun
+        case .check(let p, let useCandidate):
+            guard let key = remoteCredentials?.key, m.checkIntegrity(key) == .ok else {
+                counters.unauthenticated += 1
+                return .dropped  // RFC 8445 §7.2.5.1 via RFC 8489: discard, keep waiting
+            }
+            _ = transactions.remove(at: t)
+            if m.messageClass == .successResponse && tx.timer.sends == 1 {
+                // Only unambiguous samples: a retransmitted request's response may answer any send.
+                let rtt = now - tx.firstSent
+                if measuredRTT == nil || rtt < measuredRTT! { measuredRTT = rtt }
+            }
+            handleCheckResponse(m, pair: p, useCandidate: useCandidate, sentRole: tx.role, from: source, to: local, now: now)
+            return .stun
+        case .consent(let component, let p):
+            guard let key = remoteCredentials?.key, m.checkIntegrity(key) == .ok else {
+                counters.unauthenticated += 1
+                return .dropped
+            }
+            _ = transactions.remove(at: t)
+            handleConsentResponse(m, component: component, pair: p, from: source, now: now)
+            return .stun
+        }
+    }
+
+    func handleCheckResponse(_ m: Message, pair p: Int, useCandidate: Bool, sentRole: Role,
+                             from source: TransportAddress, to localBase: TransportAddress, now: Instant) {
+        guard p < pairs.count else { return }
+        let component = pairs[p].component
+        if m.messageClass == .errorResponse {
+            let code = (try? m.errorCode())?.code
+            if code == ErrorCode.roleConflict {
+                retryAfterRoleConflict(pair: p, sentRole: sentRole)
+            } else {
+                pairs[p].state = .failed
+                pairs[p].nominating = false
+            }
+            checkFailure(now: now)
+            return
+        }
+        let local = locals[pairs[p].local], remote = remotes[pairs[p].remote]
+        // RFC 8445 §7.2.5.2.1: the response must come back on the same 5-tuple.
+        guard source == remote.address, localBase == local.base else {
+            pairs[p].state = .failed
+            checkFailure(now: now)
+            return
+        }
+        guard let mapped = try? m.mappedAddress() else {
+            pairs[p].state = .failed
+            checkFailure(now: now)
+            return
+        }
+        // RFC 8445 §7.2.5.3.1: the mapped address names the local candidate of the valid
+        // pair; an unknown one is a new peer-reflexive candidate (priority as sent).
+        var l = locals.firstIndex { $0.address == mapped && $0.component == component }
+        if l == nil {
+            let pref = local.localPreference
+            if let c = try? addLocal(type: .peerReflexive, component: component, address: mapped, base: local.base,
+                                     related: nil, server: nil, localPreference: pref) {
+                _ = c
+                l = locals.count - 1
+            }
+        }
+        pairs[p].state = .succeeded
+        var v = p
+        if let l, l != pairs[p].local {
+            // RFC 8445 §7.2.5.3.2: the valid pair is (mapped local, remote), maybe a new pair.
+            if let existing = pairs.firstIndex(where: { $0.local == l && $0.remote == pairs[p].remote }) {
+                v = existing
+            } else if let added = addPair(local: l, remote: pairs[p].remote, initial: false) {
+                v = added
+                pairs[v].discoveredFrom = p
+            }
+            pairs[v].state = .succeeded
+        }
+        pairs[v].valid = true
+        // RFC 8445 §7.2.5.3.3: unfreeze pairs of the same foundation.
+        let lf = local.foundation, rf = remote.foundation
+        for q in pairs.indices where pairs[q].state == .frozen
+            && locals[pairs[q].local].foundation == lf && remotes[pairs[q].remote].foundation == rf {
+            pairs[q].state = .waiting
+        }
+        // RFC 8445 §7.2.5.3.4 / §7.3.1.5: nomination completes.
+        if (useCandidate && sentRole == .controlling) || (pairs[p].nominateOnSuccess && role == .controlled) {
+            pairs[v].nominated = true
+        }
+        if useCandidate { pairs[p].nominating = false }
+        updateSelection(component: component, now: now)
+    }
+
+    /// The valid pair produced by a successful check on pair `p` (itself or a discovered one).
+    func validPair(checkedOn p: Int) -> Int? {
+        if pairs[p].valid { return p }
+        return pairs.firstIndex { $0.discoveredFrom == p && $0.valid }
+    }
+}
+
+/// Writes "remote:local" into a USERNAME slot (RFC 8445 §7.2.2).
+func writeUsername(_ slot: UnsafeMutableRawBufferPointer, _ first: [UInt8], _ second: [UInt8]) {
+    var k = 0
+    for byte in first { slot[k] = byte; k += 1 }
+    slot[k] = 0x3A
+    k += 1
+    for byte in second { slot[k] = byte; k += 1 }
+}

@@ -1,0 +1,162 @@
+import Common
+import STUN
+
+/// What `handle(packet:)` did with a datagram.
+public enum PacketDisposition: Equatable, Sendable {
+    /// A STUN message for the agent, processed.
+    case stun
+    /// Not STUN (RFC 7983: RTP/RTCP, DTLS...): the caller routes it as media.
+    case notSTUN
+    /// STUN, but dropped: malformed, unauthenticated, or not ours. Counted.
+    case dropped
+}
+
+/// Datagrams from the network and the peer's checks (RFC 8445 §7.3): authentication, the
+/// response, peer-reflexive remote candidates and triggered checks.
+extension Agent {
+    /// A datagram arrived from `source` on local base `local` (for a relayed candidate: the
+    /// relayed address, after the TURN layer unwrapped it).
+    @discardableResult
+    public func handle(packet: UnsafeRawBufferPointer, from source: TransportAddress, to local: TransportAddress,
+                       now: Instant) -> PacketDisposition {
+        // RFC 7983 §7: first byte 0-3 is STUN; anything else is for the media path.
+        guard let first = packet.first, first < 4 else { return .notSTUN }
+        guard state != .closed else { return .dropped }
+        let m: Message
+        do throws(ParseError) {
+            m = try Message(parsing: packet)
+        } catch {
+            counters.malformed += 1
+            return .dropped
+        }
+        // RFC 8445 §7.2.2/7.3: ICE messages carry FINGERPRINT; a wrong one means not ours.
+        guard !m.isClassic, m.checkFingerprint() != .bad else {
+            counters.malformed += 1
+            return .dropped
+        }
+        let d: PacketDisposition
+        switch m.messageClass {
+        case .request: d = handleRequest(m, from: source, to: local, now: now)
+        case .indication: d = .stun  // Binding indications are keepalives (RFC 8445 §11)
+        case .successResponse, .errorResponse: d = handleResponse(m, from: source, to: local, now: now)
+        }
+        pump(now: now)
+        return d
+    }
+
+    func handleRequest(_ m: Message, from source: TransportAddress, to localBase: TransportAddress, now: Instant) -> PacketDisposition {
+        guard m.method == .binding else {
+            respondError(400, m, from: localBase, to: source, authenticated: false)
+            return .dropped
+        }
+        guard let username = try? m.username(), m.integrityOffset != nil else {
+            counters.unauthenticated += 1
+            respondError(400, m, from: localBase, to: source, authenticated: false)
+            return .dropped
+        }
+        // RFC 8445 §7.3: USERNAME is "ourUfrag:theirUfrag"; MESSAGE-INTEGRITY uses our password.
+        guard usernameStarts(username, with: localCredentials.ufrag), m.checkIntegrity(localCredentials.key) == .ok else {
+            counters.unauthenticated += 1
+            respondError(401, m, from: localBase, to: source, authenticated: false)
+            return .dropped
+        }
+        if !m.unknownComprehensionRequired.isEmpty {
+            respondError(420, m, from: localBase, to: source, authenticated: true)
+            return .dropped
+        }
+        guard let l = locals.firstIndex(where: { ($0.type == .host || $0.type == .relayed) && $0.base == localBase }) else {
+            return .dropped  // not one of our bases
+        }
+
+        if rejectedForRoleConflict(m, from: source, to: localBase) { return .stun }
+
+        respondSuccess(m, from: localBase, to: source)
+
+        // RFC 8445 §7.3.1.3: an unknown source is a peer-reflexive remote candidate.
+        let component = locals[l].component
+        var r = remotes.firstIndex(where: { $0.address == source && $0.component == component })
+        if r == nil {
+            let priority = (try? m.priority()) ?? Candidate.priority(type: .peerReflexive, localPreference: 0, component: component)
+            let prflx = Candidate(type: .peerReflexive, component: component, priority: priority,
+                                  foundation: Foundation(number: 100_000 + remotes.count), address: source)
+            guard remotes.append(prflx) else {
+                tableFull(.remoteCandidates)
+                return .stun
+            }
+            r = remotes.count - 1
+            if state == .new { setState(.checking) }
+        }
+        guard let r, let p = addPair(local: l, remote: r, initial: false) else { return .stun }
+        pairs[p].receivedCheck = true
+
+        let useCandidate = m.contains(.useCandidate) && role == .controlled
+        if configuration.lite {
+            // RFC 8445 §7.3.2 (lite): a request with USE-CANDIDATE nominates the pair; lite
+            // agents do no checks of their own, so the pair is valid by the peer's check.
+            pairs[p].state = .succeeded
+            pairs[p].valid = true
+            if useCandidate { pairs[p].nominated = true }
+            updateSelection(component: component, now: now)
+            return .stun
+        }
+        // RFC 8445 §7.3.1.4: triggered check.
+        switch pairs[p].state {
+        case .succeeded:
+            break
+        case .frozen, .waiting, .failed, .inProgress:
+            if pairs[p].state != .inProgress { pairs[p].state = .waiting }
+            if !triggered.contains(where: { $0 == p }) && !triggered.push(p) { tableFull(.triggeredQueue) }
+        }
+        // RFC 8445 §7.3.1.5: nomination by the controlling peer.
+        if useCandidate {
+            if let v = validPair(checkedOn: p) {
+                if !pairs[v].nominated {
+                    pairs[v].nominated = true
+                    updateSelection(component: component, now: now)
+                }
+            } else {
+                pairs[p].nominateOnSuccess = true
+            }
+        }
+        return .stun
+    }
+
+    func usernameStarts(_ username: UnsafeRawBufferPointer, with ufrag: [UInt8]) -> Bool {
+        guard username.count > ufrag.count, username[ufrag.count] == 0x3A else { return false }
+        for i in 0..<ufrag.count where username[i] != ufrag[i] { return false }
+        return true
+    }
+
+    func respondSuccess(_ m: Message, from local: TransportAddress, to source: TransportAddress) {
+        let id = m.transactionID
+        let key = localCredentials.key
+        let software = configuration.software
+        let ok = queue(from: local, to: source) { buf in
+            do throws(BuildError) {
+                var b = try MessageBuilder(into: buf, type: .bindingSuccess, transactionID: id)
+                try b.append(.xorMappedAddress, xorAddress: source)
+                if software.utf8CodeUnitCount > 0 { try b.append(.software, text: software) }
+                try b.appendMessageIntegrity(key)
+                try b.appendFingerprint()
+                return b.count
+            } catch { return 0 }
+        }
+        if ok { counters.responsesSent += 1 }
+    }
+
+    func respondError(_ code: Int, _ m: Message, from local: TransportAddress, to source: TransportAddress, authenticated: Bool) {
+        let id = m.transactionID
+        let method = m.method
+        let key = localCredentials.key
+        queue(from: local, to: source) { buf in
+            do throws(BuildError) {
+                var b = try MessageBuilder(into: buf, type: MessageType(method, .errorResponse), transactionID: id)
+                try b.appendErrorCode(code)
+                if code == 420 { try b.appendUnknownAttributes(m.unknownComprehensionRequired) }
+                if authenticated { try b.appendMessageIntegrity(key) }
+                try b.appendFingerprint()
+                return b.count
+            } catch { return 0 }
+        }
+    }
+}

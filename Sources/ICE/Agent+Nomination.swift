@@ -1,0 +1,68 @@
+import Common
+import STUN
+
+/// Regular nomination by the controlling agent (RFC 8445 §8.1.1): when the best valid
+/// pair is nominated, and the USE-CANDIDATE check that does it.
+extension Agent {
+    /// Controlling agent, regular nomination (RFC 8445 §8.1.1, which leaves the timing to the
+    /// agent): nominate the best valid pair once no better pair can still succeed. A better
+    /// pair still counts while it is Frozen or Waiting, or In-Progress for less than
+    /// `patience` (3 x the round trip measured on valid pairs, at least Ta) since its first
+    /// check: checks to unreachable private addresses never answer, and waiting out their RFC
+    /// 8489 schedule would cost seconds. `nominationDelay` after the first valid pair is the cap.
+    func decideNominations(now: Instant) {
+        guard role == .controlling, !configuration.lite, state != .failed else { return }
+        for ci in components.indices {
+            guard let due = nominationDue(component: ci, now: now), due <= now,
+                  let best = components[ci].selected else { continue }
+            pairs[pairs[best].discoveredFrom ?? best].nominating = true
+        }
+    }
+
+    var patience: Interval {
+        max(configuration.ta, (measuredRTT ?? Timing.minimumCheckRTO) * 3)
+    }
+
+    /// When component `ci`'s best valid pair should be nominated (nil: nothing to nominate).
+    func nominationDue(component ci: Int, now: Instant) -> Instant? {
+        guard let best = components[ci].selected, !pairs[best].nominated,
+              !pairs[pairs[best].discoveredFrom ?? best].nominating,
+              let firstValid = components[ci].firstValidAt else { return nil }
+        let c = UInt8(ci + 1)
+        let cap = firstValid + configuration.nominationDelay
+        var due = now
+        for q in pairs where q.component == c && q.discoveredFrom == nil && q.priority > pairs[best].priority {
+            switch q.state {
+            case .frozen, .waiting:
+                return cap  // not even tried yet
+            case .inProgress:
+                let giveUp = (q.firstCheckAt ?? now) + patience
+                if giveUp > due { due = giveUp }
+            case .succeeded, .failed:
+                break
+            }
+        }
+        return min(due, cap)
+    }
+
+    /// Time at which a pending nomination becomes due (for `nextDeadline`).
+    func nominationDeadline() -> Instant? {
+        guard role == .controlling, !configuration.lite, state != .failed else { return nil }
+        var earliest: Instant? = nil
+        for ci in components.indices {
+            guard let due = nominationDue(component: ci, now: .zero) else { continue }
+            if earliest == nil || due < earliest! { earliest = due }
+        }
+        return earliest
+    }
+
+    func sendPendingNominations(now: Instant) {
+        for p in pairs.indices where pairs[p].nominating && pairs[p].state == .succeeded {
+            let outstanding = transactions.contains { t in
+                if case .check(let q, true) = t.kind { return q == p }
+                return false
+            }
+            if !outstanding { _ = startCheck(pair: p, useCandidate: true, now: now) }
+        }
+    }
+}
