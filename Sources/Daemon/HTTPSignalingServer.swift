@@ -71,7 +71,7 @@ public final class HTTPSignalingServer: ReadableHandler, TimerClient {
         }
         for s in served {
             consider(s.endAt)
-            if !s.connected { consider(s.created + policy.setupTimeout) }
+            if !s.connected { consider(s.setupStarted + policy.setupTimeout) }
             if let m = policy.maxSessionLength { consider(s.created + m) }
         }
         return d
@@ -88,7 +88,7 @@ public final class HTTPSignalingServer: ReadableHandler, TimerClient {
         for s in served {
             if let at = s.endAt, now >= at {
                 end(s, s.endReason)
-            } else if !s.connected && now >= s.created + policy.setupTimeout {
+            } else if !s.connected && now >= s.setupStarted + policy.setupTimeout {
                 end(s, "ended (ICE did not connect within \(policy.setupTimeout.milliseconds / 1000) s)")
             } else if let m = policy.maxSessionLength, now >= s.created + m {
                 end(s, "ended (the longest call, \(m.milliseconds / 1000) s, was reached)")
@@ -113,7 +113,7 @@ public final class HTTPSignalingServer: ReadableHandler, TimerClient {
     func retryAfterSeconds(now: Instant) -> Int {
         var soonest = policy.retryAfterSeconds
         for s in served where !s.connected {
-            let left = Int(((s.created + policy.setupTimeout) - now).milliseconds / 1000) + 1
+            let left = Int(((s.setupStarted + policy.setupTimeout) - now).milliseconds / 1000) + 1
             soonest = min(soonest, max(1, left))
         }
         return soonest
@@ -246,6 +246,10 @@ public final class HTTPSignalingServer: ReadableHandler, TimerClient {
                                        body: Array("an ICE restart needs a new ice-ufrag and ice-pwd (RFC 8445 §9)".utf8)))
         }
         s.session.restartICE(f, ufrag: ufrag, pwd: pwd, now: now)
+        // The new ICE session gets the same time to connect as the first one; consent on the
+        // old pair is no longer checked (RFC 8445 §9), so nothing else would end it.
+        s.connected = false
+        s.setupStarted = now
         Log.info("signaling: session \(s.number): ICE restart")
         finish(c, .response(200, "OK", headers: [("ETag", s.eTag), ("Content-Type", "application/trickle-ice-sdpfrag")],
                             body: Array(s.session.restartFragment().utf8)))
@@ -323,6 +327,8 @@ final class ServedSession {
     let id: String
     let session: Session
     let created: Instant
+    /// The offer, or the last ICE restart: --setup-seconds count from here.
+    var setupStarted: Instant
     var connected = false
     /// End requested (from the session's own callback), done on the next timer turn.
     var endAt: Instant? = nil
@@ -333,6 +339,7 @@ final class ServedSession {
         self.id = id
         self.session = session
         self.created = created
+        setupStarted = created
     }
 
     /// A strong entity-tag naming the current ICE session (RFC 9725 §4.3.1): the local ufrag,

@@ -173,17 +173,29 @@ import Testing
 
     @Test func sessionsEndWithoutADelete() throws {
         let port = freeTCPPort()
-        let server = try home(port, ["--setup-seconds", "1", "--max-session-seconds", "3"])
+        let server = try home(port, ["--setup-seconds", "2", "--max-session-seconds", "4"])
         defer { server.stop() }
         // An offer whose peer never checks: ended after --setup-seconds, and the home is free.
-        #expect(post(port, offerSDP()).status == 201)
-        #expect(waitUntil(timeout: 5) { server.output.contains("session 1 ended (ICE did not connect within 1 s)") }, "\(server.output)")
+        let offered = Date()
+        let created = post(port, offerSDP())
+        #expect(created.status == 201)
+        // An ICE restart gives the new ICE session its own --setup-seconds.
+        usleep(1_000_000)
+        let location = try #require(created.header("location"))
+        let restarted = patch(port, location, fragment(ufrag: "new1", pwd: "newdoorbellpassword0123"), ifMatch: "*")
+        #expect(restarted.status == 200, "\(restarted.raw)")
+        let newTag = try #require(restarted.header("etag"))
+        while Date().timeIntervalSince(offered) < 2.4 { usleep(20_000) }
+        #expect(patch(port, location, fragment(ufrag: "new1", pwd: "newdoorbellpassword0123"), ifMatch: newTag).status == 204,
+                "\(server.output)")
+        #expect(waitUntil(timeout: 5) { server.output.contains("session 1 ended (ICE did not connect within 2 s)") }, "\(server.output)")
+        #expect(Date().timeIntervalSince(offered) >= 2.9)
         // A real call that lasts longer than --max-session-seconds.
         let call = try Background(try iceAgentPath(), ["call", "http://127.0.0.1:\(port)/whip", "--allow-loopback", "--interface", "lo",
-                                                       "--duration", "8"])
+                                                       "--duration", "9"])
         defer { call.stop() }
         #expect(waitUntil { server.output.contains("home: ICE completed") }, "\(server.output)")
-        #expect(waitUntil(timeout: 6) { server.output.contains("session 2 ended (the longest call, 3 s, was reached)") },
+        #expect(waitUntil(timeout: 7) { server.output.contains("session 2 ended (the longest call, 4 s, was reached)") },
                 "\(server.output)")
         #expect(post(port, offerSDP()).status == 201, "\(server.output)")
     }
