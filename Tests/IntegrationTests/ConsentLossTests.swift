@@ -8,30 +8,11 @@ import Testing
     enum Frozen { case home, doorbell }
 
     func survivorExits(whenFrozen frozen: Frozen) throws -> (status: Int32, seconds: Double, log: String) {
-        let agent = try iceAgentPath()
         let common = ["--signal", "stdio", "--allow-loopback", "--interface", "lo", "--duration", "90", "--log-level", "info"]
-        let toCall = Pipe(), toAnswer = Pipe()
-        let answer = Process(), call = Process()
-        answer.executableURL = URL(fileURLWithPath: agent)
-        answer.arguments = ["answer"] + common
-        answer.standardInput = toAnswer
-        answer.standardOutput = toCall
-        call.executableURL = URL(fileURLWithPath: agent)
-        call.arguments = ["call"] + common + ["--rtp-in", "127.0.0.1:\(freeUDPPort())"]
-        call.standardInput = toCall
-        call.standardOutput = toAnswer
-        let logs = (0..<2).map { _ in FileManager.default.temporaryDirectory.appendingPathComponent("consent-\(UUID().uuidString).log") }
-        for l in logs { FileManager.default.createFile(atPath: l.path, contents: nil) }
-        answer.standardError = try FileHandle(forWritingTo: logs[0])
-        call.standardError = try FileHandle(forWritingTo: logs[1])
-        defer {
-            for p in [answer, call] where p.isRunning { kill(p.processIdentifier, SIGKILL) }
-            for l in logs { try? FileManager.default.removeItem(at: l) }
-        }
-        try answer.run()
-        try call.run()
-        let (victim, survivor, survivorLog) = frozen == .home ? (answer, call, logs[1]) : (call, answer, logs[0])
-        let log = { (try? String(contentsOf: survivorLog, encoding: .utf8)) ?? "" }
+        let agents = try CrossWiredAgents(answer: common, call: common + ["--rtp-in", "127.0.0.1:\(freeUDPPort())"])
+        defer { agents.stop() }
+        let (victim, survivor) = frozen == .home ? (agents.answer, agents.call) : (agents.call, agents.answer)
+        let log = { agents.log(of: survivor) }
         #expect(waitUntil(timeout: 10) { log().contains("ICE completed") }, "\(log())")
         kill(victim.processIdentifier, SIGSTOP)
         let cut = Date()

@@ -8,38 +8,55 @@ var callStatus: Int32 = -1, answerStatus: Int32 = -1
 var callLog = "", answerLog = ""
 }
 
-/// Runs `ice-agent answer` and `ice-agent call` with their stdio cross-wired (one's
-/// description and trickle lines are the other's input) for 4 s, feeds RTP into the
-/// doorbell's --rtp-in for 3 s and counts what reaches the home's --rtp-out.
-func streamOverStdio(extra: [String] = []) throws -> StdioCall {
-    let agent = try iceAgentPath()
-    let rtpIn = freeUDPPort(), rtpOut = freeUDPPort()
-    let common = ["--signal", "stdio", "--allow-loopback", "--interface", "lo", "--duration", "4"] + extra
-    // Cross-wire the two processes' stdio: one's description and trickle lines are the
-    // other's input.
-    let toCall = Pipe(), toAnswer = Pipe()
+/// `ice-agent answer` and `ice-agent call` running with their stdio cross-wired: one's
+/// description and trickle lines are the other's input. stderr goes to a log file each.
+final class CrossWiredAgents {
     let answer = Process(), call = Process()
-    answer.executableURL = URL(fileURLWithPath: agent)
-    answer.arguments = ["answer"] + common + ["--rtp-out", "127.0.0.1:\(rtpOut)"]
-    answer.standardInput = toAnswer
-    answer.standardOutput = toCall
-    call.executableURL = URL(fileURLWithPath: agent)
-    call.arguments = ["call"] + common + ["--rtp-in", "127.0.0.1:\(rtpIn)"]
-    call.standardInput = toCall
-    call.standardOutput = toAnswer
     let answerLog = FileManager.default.temporaryDirectory.appendingPathComponent("answer-\(UUID().uuidString).log")
     let callLog = FileManager.default.temporaryDirectory.appendingPathComponent("call-\(UUID().uuidString).log")
-    FileManager.default.createFile(atPath: answerLog.path, contents: nil)
-    FileManager.default.createFile(atPath: callLog.path, contents: nil)
-    answer.standardError = try FileHandle(forWritingTo: answerLog)
-    call.standardError = try FileHandle(forWritingTo: callLog)
-    defer {
-        for p in [answer, call] where p.isRunning { kill(p.processIdentifier, SIGKILL) }
+
+    init(answer answerArgs: [String], call callArgs: [String]) throws {
+        let agent = try iceAgentPath()
+        let toCall = Pipe(), toAnswer = Pipe()
+        answer.executableURL = URL(fileURLWithPath: agent)
+        answer.arguments = ["answer"] + answerArgs
+        answer.standardInput = toAnswer
+        answer.standardOutput = toCall
+        call.executableURL = URL(fileURLWithPath: agent)
+        call.arguments = ["call"] + callArgs
+        call.standardInput = toCall
+        call.standardOutput = toAnswer
+        for l in [answerLog, callLog] { FileManager.default.createFile(atPath: l.path, contents: nil) }
+        answer.standardError = try FileHandle(forWritingTo: answerLog)
+        call.standardError = try FileHandle(forWritingTo: callLog)
+        try answer.run()
+        try call.run()
+    }
+
+    func log(of p: Process) -> String {
+        (try? String(contentsOf: p === answer ? answerLog : callLog, encoding: .utf8)) ?? ""
+    }
+
+    /// Kills what still runs (by PID) and removes the logs.
+    func stop() {
+        for p in [answer, call] where p.isRunning {
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+        }
         try? FileManager.default.removeItem(at: answerLog)
         try? FileManager.default.removeItem(at: callLog)
     }
-    try answer.run()
-    try call.run()
+}
+
+/// Runs `ice-agent answer` and `ice-agent call` cross-wired over stdio for 4 s, feeds RTP into
+/// the doorbell's --rtp-in for 3 s and counts what reaches the home's --rtp-out.
+func streamOverStdio(extra: [String] = []) throws -> StdioCall {
+    let rtpIn = freeUDPPort(), rtpOut = freeUDPPort()
+    let common = ["--signal", "stdio", "--allow-loopback", "--interface", "lo", "--duration", "4"] + extra
+    let agents = try CrossWiredAgents(answer: common + ["--rtp-out", "127.0.0.1:\(rtpOut)"],
+                                      call: common + ["--rtp-in", "127.0.0.1:\(rtpIn)"])
+    let (answer, call) = (agents.answer, agents.call)
+    defer { agents.stop() }
 
     // The camera: RTP to the doorbell's ingress port; the speaker: the home's egress port.
     let tx = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0), rx = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
@@ -73,7 +90,7 @@ func streamOverStdio(extra: [String] = []) throws -> StdioCall {
     result.received = received
     result.callStatus = call.terminationStatus
     result.answerStatus = answer.terminationStatus
-    result.callLog = (try? String(contentsOf: callLog, encoding: .utf8)) ?? ""
-    result.answerLog = (try? String(contentsOf: answerLog, encoding: .utf8)) ?? ""
+    result.callLog = agents.log(of: call)
+    result.answerLog = agents.log(of: answer)
     return result
 }
