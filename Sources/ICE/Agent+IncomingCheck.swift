@@ -20,7 +20,7 @@ extension Agent {
     public func handle(packet: UnsafeRawBufferPointer, from source: TransportAddress, to local: TransportAddress,
                        now: Instant) -> PacketDisposition {
         // RFC 7983 §7: first byte 0-3 is STUN; anything else is for the media path.
-        guard let first = packet.first, first < 4 else { return .notSTUN }
+        guard let first = packet.first, FirstByteClass(first) == .stun else { return .notSTUN }
         guard state != .closed else { return .dropped }
         let m: Message
         do throws(ParseError) {

@@ -27,7 +27,6 @@ public enum ICEError: Error, Equatable, Sendable {
     /// A candidate address no check may be sent to: unspecified, multicast, broadcast, port 0,
     /// or loopback when the agent has no loopback base.
     case forbiddenAddress
-    case closed
 
     public var reasonText: String {
         switch self {
@@ -36,7 +35,6 @@ public enum ICEError: Error, Equatable, Sendable {
         case .noRemoteCredentials: return "no remote credentials"
         case .unsupportedCandidate: return "unsupported transport or address family"
         case .forbiddenAddress: return "address never checked (unspecified, multicast, broadcast, port 0, or loopback)"
-        case .closed: return "agent closed"
         }
     }
 }

@@ -51,7 +51,7 @@ public struct ChannelData {
     /// Cheap demultiplexing test (RFC 7983 §7: first byte 64-79 is TURN ChannelData).
     public static func looksLikeChannelData(_ data: UnsafeRawBufferPointer) -> Bool {
         guard let b = data.first else { return false }
-        return b >= 0x40 && b <= 0x4F
+        return FirstByteClass(b) == .turnChannel
     }
 
     /// Parses one message; bytes after Length (padding, or the rest of a datagram) are ignored.

@@ -80,7 +80,7 @@ public final class StreamReassembler {
             queue.consume(total)
             return .stun(UnsafeRawBufferPointer(rebasing: pending[0..<total]))
         }
-        if first >= 0x40 && first <= 0x4F {
+        if FirstByteClass(first) == .turnChannel {
             guard pending.count >= ChannelData.headerSize else { return nil }
             let length = Int(pending.loadBigEndianUInt16(at: 2))
             let total = ChannelData.streamFrameSize(length: length)

@@ -10,7 +10,7 @@ extension TURNClient {
         guard source == server else { return .notFromServer }
         guard state != .idle && state != .closed && state != .failed else { return drop(.unexpected) }
         guard let first = packet.first else { return drop(.malformed) }
-        if first >= 0x40 && first <= 0x4F { return handleChannelData(packet) }
+        if FirstByteClass(first) == .turnChannel { return handleChannelData(packet) }
         guard first < 0x40 else { return drop(.malformed) }
         let m: Message
         do throws(ParseError) {

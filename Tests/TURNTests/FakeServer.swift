@@ -34,7 +34,7 @@ struct Request {
     var hasIntegrity = false
     var hasIntegritySHA256 = false
     var fingerprintOK = false
-    var isChannelData: Bool { bytes.first.map { $0 >= 0x40 && $0 <= 0x4F } ?? false }
+    var isChannelData: Bool { bytes.withUnsafeBytes { ChannelData.looksLikeChannelData($0) } }
 
     init(_ bytes: [UInt8], to destination: TransportAddress) {
         self.bytes = bytes
