@@ -71,21 +71,35 @@ let package = Package(
         .executableTarget(
             name: "device-selftest", dependencies: ["STUN", "STUNTestVectors", "ICE", "ICEHarness", "CLinux"], path: "Sources/device-selftest"),
 
+        // Shared test support (processes, free ports, coturn, the repository's root): test targets only.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "CommonTests", dependencies: ["Common"], path: "Tests/CommonTests"),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"], path: "Tests/CryptoTests"),
         .testTarget(name: "SDPTests", dependencies: ["SDP"], path: "Tests/SDPTests"),
         .testTarget(name: "RTPTests", dependencies: ["RTP"], path: "Tests/RTPTests"),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"], path: "Tests/HTTPTests"),
-        .testTarget(name: "ConfigTests", dependencies: ["Config"], path: "Tests/ConfigTests"),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "TestSupport"], path: "Tests/ConfigTests"),
         .testTarget(name: "STUNTests", dependencies: ["STUN", "STUNTestVectors"], path: "Tests/STUNTests"),
         .testTarget(name: "TURNTests", dependencies: ["Common", "STUN", "TURN"], path: "Tests/TURNTests"),
+        // The built ice-agent and ice-bench as processes on loopback: no root, no third-party tool.
         .testTarget(
-            name: "IntegrationTests", dependencies: ["STUNTestVectors", "ice-agent", "ice-bench"],
-            path: "Tests/IntegrationTests"),
+            name: "AgentProcessTests", dependencies: ["TestSupport", "STUNTestVectors", "ice-agent", "ice-bench"],
+            path: "Tests/AgentProcessTests"),
         .testTarget(
             name: "ICETests", dependencies: ["Common", "STUN", "ICE", "TURN", "ICEHarness", "NetworkSimulator"],
             path: "Tests/ICETests"),
-        .testTarget(name: "BoardTests", dependencies: ["Common", "Board"], path: "Tests/BoardTests"),
+        .testTarget(name: "BoardTests", dependencies: ["Common", "Board", "TestSupport"], path: "Tests/BoardTests"),
         .testTarget(name: "RuntimeTests", dependencies: ["Common", "Runtime"], path: "Tests/RuntimeTests"),
     ]
 )
+
+// The system tests need root, network namespaces, coturn and the interop peers (aioice, libnice,
+// pion): they are declared only when asked for, so plain `swift test` neither builds nor runs
+// them and needs none of that. `scripts/test` runs them as
+// `ICE_SYSTEM_TESTS=1 swift test --filter IntegrationTests`.
+if Context.environment["ICE_SYSTEM_TESTS"] == "1" {
+    package.targets.append(
+        .testTarget(
+            name: "IntegrationTests", dependencies: ["TestSupport", "ice-agent", "ice-bench"],
+            path: "Tests/IntegrationTests"))
+}

@@ -1,5 +1,6 @@
 import Board
 import Common
+import TestSupport
 import Testing
 
 @Suite struct BoardFileTests {

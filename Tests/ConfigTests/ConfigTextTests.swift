@@ -1,5 +1,6 @@
 import Config
 import Foundation
+import TestSupport
 import Testing
 
 @Suite struct ConfigTextTests {
@@ -17,9 +18,7 @@ import Testing
     }
 
     @Test func doorbellConfParses() throws {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("board/doorbell.conf")
-        let entries = try ConfigText.parse(String(contentsOf: url, encoding: .utf8))
+        let entries = try ConfigText.parse(repoFile("board/doorbell.conf"))
         #expect(entries.map(\.key) == ["url", "stun", "rtp-in", "log-level", "status-socket", "board", "on-button", "call-seconds"])
         #expect(entries[0] == ConfigEntry(line: 3, key: "url", value: "http://home.example:8080/whip"))
         #expect(entries[4].value == "/run/ice-agent/status.sock")

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// A TURN server that still holds an allocation for the daemon's 5-tuple (the daemon restarted

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// ice-agent against three independent ICE implementations, aioice (Python, PyPI), libnice
@@ -19,9 +20,6 @@ import Testing
     @Test func pionCallsOurAnswer() throws { try pairing("pion", "answer") }
 
     /// The repository root, from this file's path (Tests/IntegrationTests/InteropTests.swift).
-    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
-
     func pairing(_ impl: String, _ role: String) throws {
         // Debian's python3: it has gi (PyGObject); a pyenv python3 earlier on PATH would not.
         let python = "/usr/bin/python3"
@@ -29,7 +27,7 @@ import Testing
             throw TestFailure("\(python) is not installed: run `apt-get install python3` (or scripts/install-deps)")
         }
         _ = try requireTool("ip", install: "apt-get install iproute2")
-        let script = Self.repoRoot.appendingPathComponent("interop/run_pair.py").path
+        let script = repoRoot.appendingPathComponent("interop/run_pair.py").path
         let r = try run(python, [script, impl, role, "--json", "--duration", "5", "--ice-agent", try iceAgentPath()],
                         timeout: impl == "pion" ? 90 : 45)  // pion: a first build takes ~20 s
         let line = r.stdout.split(separator: "\n").last.map(String.init) ?? ""

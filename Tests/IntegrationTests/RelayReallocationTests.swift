@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// A relay-only doorbell whose TURN server restarts mid-call: the lost allocation's candidate

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// ICE through TURN (RFC 8656) for real: two daemons that may only use relayed candidates

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `answer --listen` on a hostile network: unguessable session resources checked against the
@@ -97,10 +98,6 @@ import Testing
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("ice-test-\(UUID().uuidString)").path
         try contents.write(toFile: path, atomically: true, encoding: .utf8)
         return path
-    }
-
-    func openDescriptors(_ pid: Int32) -> Int {
-        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1
     }
 
     /// User plus system CPU time of a process, in clock ticks.

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Our STUN server and client on real loopback sockets, against each other and against

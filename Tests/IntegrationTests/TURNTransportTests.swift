@@ -1,101 +1,12 @@
 import Foundation
+import TestSupport
 import Testing
-
-/// A throwaway PKI made with openssl for the TLS tests: a test CA, a server certificate it
-/// signed (for localhost, 127.0.0.1 and ::1), a certificate for another name from the same CA,
-/// and an unrelated CA that trusts none of them.
-final class TestCertificates {
-    let directory: URL
-    var caFile: String { path("ca.pem") }
-    var serverCertificate: String { path("server.pem") }
-    var serverKey: String { path("server.key") }
-    /// Signed by the test CA, but for elsewhere.example only.
-    var otherNameCertificate: String { path("other-name.pem") }
-    var otherCAFile: String { path("other-ca.pem") }
-
-    init() throws {
-        let openssl = try requireTool("openssl", install: "apt-get install -y openssl")
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("ice-test-pki-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        func ssl(_ args: [String]) throws {
-            let r = try run(openssl, args)
-            guard r.status == 0 else { throw TestFailure("openssl \(args.joined(separator: " ")): \(r.stderr)") }
-        }
-        func ext(_ name: String, _ san: String) throws -> String {
-            let p = path(name)
-            try ("subjectAltName=\(san)\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\n"
-                + "extendedKeyUsage=serverAuth\n").write(toFile: p, atomically: true, encoding: .utf8)
-            return p
-        }
-        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-        try ssl(["req", "-x509"] + ec + ["-keyout", path("ca.key"), "-out", caFile, "-days", "2", "-subj", "/CN=ice-agent test CA"])
-        try ssl(["req", "-x509"] + ec + ["-keyout", path("other-ca.key"), "-out", otherCAFile, "-days", "2", "-subj", "/CN=unrelated CA"])
-        try ssl(["req"] + ec + ["-keyout", serverKey, "-out", path("server.csr"), "-subj", "/CN=localhost"])
-        try ssl(["x509", "-req", "-in", path("server.csr"), "-CA", caFile, "-CAkey", path("ca.key"), "-CAcreateserial",
-                 "-out", serverCertificate, "-days", "2", "-extfile", try ext("server.ext", "DNS:localhost,IP:127.0.0.1,IP:::1")])
-        try ssl(["x509", "-req", "-in", path("server.csr"), "-CA", caFile, "-CAkey", path("ca.key"), "-CAcreateserial",
-                 "-out", otherNameCertificate, "-days", "2", "-extfile", try ext("other.ext", "DNS:elsewhere.example")])
-    }
-
-    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
-
-    deinit { try? FileManager.default.removeItem(at: directory) }
-}
-
-/// A TCP listener on 127.0.0.1 that never accepts: connects complete (the kernel's backlog)
-/// and then nothing is ever said — a TLS peer stalled at the start of the handshake.
-final class SilentListener {
-    let fd: Int32
-    let port: UInt16
-
-    init() {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        withUnsafeMutablePointer(to: &addr) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-                _ = bind(fd, sa, len)
-                _ = listen(fd, 16)
-                _ = getsockname(fd, sa, &len)
-            }
-        }
-        self.fd = fd
-        port = UInt16(bigEndian: addr.sin_port)
-    }
-
-    deinit { close(fd) }
-}
 
 /// TURN to the server over TCP and TLS (RFC 8656 §3.1, RFC 7065 URIs) and IPv6 relays,
 /// against a real coturn: `ice-agent turn allocate` for the client alone, relay-only daemons
 /// for ICE over each transport, and the failure cases (wrong CA, wrong name, stalled
 /// handshake, server gone) as typed errors that never hang or kill the agent.
 @Suite(.serialized) struct TURNTransportTests {
-    func line(_ prefix: String, in text: String) -> String? {
-        text.split(separator: "\n").first { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }
-    }
-
-    /// A UDP echo peer (python3) on `host`, the far side of the relay.
-    func startEchoPeer(host: String = "127.0.0.1") throws -> (Background, UInt16) {
-        let python = try requireTool("python3", install: "apt-get install -y python3")
-        let port = freeUDPPort()
-        let family = host.contains(":") ? "AF_INET6" : "AF_INET"
-        let script = """
-            import socket, sys
-            s = socket.socket(socket.\(family), socket.SOCK_DGRAM)
-            s.bind((sys.argv[1], int(sys.argv[2])))
-            print("ready", flush=True)
-            while True:
-                data, addr = s.recvfrom(65535)
-                s.sendto(data, addr)
-            """
-        let peer = try Background(python, ["-c", script, host, "\(port)"])
-        #expect(waitUntil { peer.output.contains("ready") }, "echo peer did not start: \(peer.output)")
-        return (peer, port)
-    }
-
     // MARK: The client alone
 
     @Test func allocateAndEchoOverTCP() throws {

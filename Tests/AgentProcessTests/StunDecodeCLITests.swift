@@ -1,5 +1,6 @@
 import Foundation
 import STUNTestVectors
+import TestSupport
 import Testing
 
 /// `ice-agent stun decode`, checked from outside as users and other tools see it.

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The daemon on real loopback sockets: two processes signaling over their stdio, and the

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// What an operator uses: the status socket, the pcap file, the configuration file.
@@ -54,8 +55,7 @@ import Testing
     /// without LEDs. A board file that does not parse: exit 2 naming the line.
     @Test func boardWithoutChipRunsAndBadBoardFileExitsTwo() throws {
         let agent = try iceAgentPath()
-        let board = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("board/qemu-virt.board").path
+        let board = repoRoot.appendingPathComponent("board/qemu-virt.board").path
         let r = try streamOverStdio(extra: ["--board", board])
         #expect(r.callStatus == 0 && r.answerStatus == 0, "\(r.callLog)")
         #expect(r.callLog.contains("running without status LEDs"), "\(r.callLog)")

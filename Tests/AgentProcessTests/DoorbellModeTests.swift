@@ -1,14 +1,11 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `call URL --on-button`: the doorbell idles, each press (SIGUSR1 here; the board's button in
 /// the QEMU system test) places one call, the call ends after --call-seconds, and the next press
 /// places another with nothing left over from the first.
 @Suite(.serialized) struct DoorbellModeTests {
-    func openDescriptors(_ pid: Int32) -> Int {
-        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1
-    }
-
     @Test func eachPressPlacesOneCallAndReleasesItAfterwards() throws {
         let port = freeTCPPort()
         let home = try Background(try iceAgentPath(), ["answer", "--listen", "127.0.0.1:\(port)", "--allow-loopback",

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// RFC 7675 on real processes: when the peer stops answering (here: frozen with SIGSTOP, as a

@@ -1,21 +1,20 @@
 import Foundation
-import Testing
 
 /// What a cross-wired call/answer over stdio did.
-struct StdioCall {
-var sent = 0, received = 0
-var callStatus: Int32 = -1, answerStatus: Int32 = -1
-var callLog = "", answerLog = ""
+public struct StdioCall {
+    public var sent = 0, received = 0
+    public var callStatus: Int32 = -1, answerStatus: Int32 = -1
+    public var callLog = "", answerLog = ""
 }
 
 /// `ice-agent answer` and `ice-agent call` running with their stdio cross-wired: one's
 /// description and trickle lines are the other's input. stderr goes to a log file each.
-final class CrossWiredAgents {
-    let answer = Process(), call = Process()
+public final class CrossWiredAgents {
+    public let answer = Process(), call = Process()
     let answerLog = FileManager.default.temporaryDirectory.appendingPathComponent("answer-\(UUID().uuidString).log")
     let callLog = FileManager.default.temporaryDirectory.appendingPathComponent("call-\(UUID().uuidString).log")
 
-    init(answer answerArgs: [String], call callArgs: [String]) throws {
+    public init(answer answerArgs: [String], call callArgs: [String]) throws {
         let agent = try iceAgentPath()
         let toCall = Pipe(), toAnswer = Pipe()
         answer.executableURL = URL(fileURLWithPath: agent)
@@ -26,19 +25,19 @@ final class CrossWiredAgents {
         call.arguments = ["call"] + callArgs
         call.standardInput = toCall
         call.standardOutput = toAnswer
-        for l in [answerLog, callLog] { FileManager.default.createFile(atPath: l.path, contents: nil) }
+        for l in [answerLog, callLog] { _ = FileManager.default.createFile(atPath: l.path, contents: nil) }
         answer.standardError = try FileHandle(forWritingTo: answerLog)
         call.standardError = try FileHandle(forWritingTo: callLog)
         try answer.run()
         try call.run()
     }
 
-    func log(of p: Process) -> String {
+    public func log(of p: Process) -> String {
         (try? String(contentsOf: p === answer ? answerLog : callLog, encoding: .utf8)) ?? ""
     }
 
     /// Kills what still runs (by PID) and removes the logs.
-    func stop() {
+    public func stop() {
         for p in [answer, call] where p.isRunning {
             kill(p.processIdentifier, SIGKILL)
             p.waitUntilExit()
@@ -50,7 +49,7 @@ final class CrossWiredAgents {
 
 /// Runs `ice-agent answer` and `ice-agent call` cross-wired over stdio for 4 s, feeds RTP into
 /// the doorbell's --rtp-in for 3 s and counts what reaches the home's --rtp-out.
-func streamOverStdio(extra: [String] = []) throws -> StdioCall {
+public func streamOverStdio(extra: [String] = []) throws -> StdioCall {
     let rtpIn = freeUDPPort(), rtpOut = freeUDPPort()
     let common = ["--signal", "stdio", "--allow-loopback", "--interface", "lo", "--duration", "4"] + extra
     let agents = try CrossWiredAgents(answer: common + ["--rtp-out", "127.0.0.1:\(rtpOut)"],

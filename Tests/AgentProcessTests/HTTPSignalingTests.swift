@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// WHIP-style signaling over real TCP: a full call, and bad requests that must get a clear

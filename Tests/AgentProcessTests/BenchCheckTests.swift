@@ -1,17 +1,10 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The allocation checks `scripts/test` relies on: they must report totals, and fail when
 /// what they measure is not the steady state they claim to measure.
 @Suite struct BenchCheckTests {
-    func iceBenchPath() throws -> String {
-        let path = productsDirectory.appendingPathComponent("ice-bench").path
-        guard FileManager.default.isExecutableFile(atPath: path) else {
-            throw TestFailure("ice-bench not built at \(path): run `swift build` before `swift test`")
-        }
-        return path
-    }
-
     /// Totals, not per-op averages rounded to tenths (which hid up to 0.05 x ops allocations);
     /// ", 0 allocs/op" ends a line only when its total is 0.
     @Test func stunReportsTotalAllocationCounts() throws {

@@ -1,14 +1,13 @@
 import Foundation
-import Testing
 
 /// The directory holding the package's built products (the test bundle sits beside them).
-let productsDirectory: URL = {
+public let productsDirectory: URL = {
     let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
     return exe.deletingLastPathComponent()
 }()
 
 /// Path of the `ice-agent` binary built with these tests.
-func iceAgentPath() throws -> String {
+public func iceAgentPath() throws -> String {
     let path = productsDirectory.appendingPathComponent("ice-agent").path
     guard FileManager.default.isExecutableFile(atPath: path) else {
         throw TestFailure("ice-agent not built at \(path): run `swift build` before `swift test`")
@@ -16,13 +15,22 @@ func iceAgentPath() throws -> String {
     return path
 }
 
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ d: String) { description = d }
+/// Path of the `ice-bench` binary built with these tests.
+public func iceBenchPath() throws -> String {
+    let path = productsDirectory.appendingPathComponent("ice-bench").path
+    guard FileManager.default.isExecutableFile(atPath: path) else {
+        throw TestFailure("ice-bench not built at \(path): run `swift build` before `swift test`")
+    }
+    return path
+}
+
+public struct TestFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ d: String) { description = d }
 }
 
 /// Fails with the install command when a third-party tool is missing (never a silent skip).
-func requireTool(_ name: String, install: String) throws -> String {
+public func requireTool(_ name: String, install: String) throws -> String {
     for dir in ["/usr/bin", "/usr/local/bin", "/usr/sbin"] {
         let p = dir + "/" + name
         if FileManager.default.isExecutableFile(atPath: p) { return p }
@@ -31,23 +39,23 @@ func requireTool(_ name: String, install: String) throws -> String {
 }
 
 /// Result of a finished process.
-struct Finished {
-    let status: Int32
-    let stdout: String
-    let stderr: String
+public struct Finished {
+    public let status: Int32
+    public let stdout: String
+    public let stderr: String
 }
 
 /// Runs a process to completion with optional stdin, killing it (by PID) after `timeout`.
 /// Output goes to temporary files, so a chatty process can never block on a full pipe.
-func run(_ path: String, _ arguments: [String], stdin: String? = nil, timeout: TimeInterval = 20) throws -> Finished {
+public func run(_ path: String, _ arguments: [String], stdin: String? = nil, timeout: TimeInterval = 20) throws -> Finished {
     let tmp = FileManager.default.temporaryDirectory
     let id = UUID().uuidString
     let outURL = tmp.appendingPathComponent("ice-test-\(id).out"), errURL = tmp.appendingPathComponent("ice-test-\(id).err")
     let inURL = tmp.appendingPathComponent("ice-test-\(id).in")
     defer { for u in [outURL, errURL, inURL] { try? FileManager.default.removeItem(at: u) } }
-    FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    FileManager.default.createFile(atPath: errURL.path, contents: nil)
-    FileManager.default.createFile(atPath: inURL.path, contents: Data((stdin ?? "").utf8))
+    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: inURL.path, contents: Data((stdin ?? "").utf8))
     let p = Process()
     p.executableURL = URL(fileURLWithPath: path)
     p.arguments = arguments
@@ -69,13 +77,13 @@ func run(_ path: String, _ arguments: [String], stdin: String? = nil, timeout: T
 }
 
 /// A background process stopped (by its PID) when the value is released or `stop()` is called.
-final class Background {
-    let process = Process()
-    let log: URL
+public final class Background {
+    public let process = Process()
+    public let log: URL
 
-    init(_ path: String, _ arguments: [String]) throws {
+    public init(_ path: String, _ arguments: [String]) throws {
         log = FileManager.default.temporaryDirectory.appendingPathComponent("ice-test-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
@@ -85,9 +93,9 @@ final class Background {
         try process.run()
     }
 
-    var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+    public var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
-    func stop() {
+    public func stop() {
         if process.isRunning {
             kill(process.processIdentifier, SIGTERM)
             let deadline = Date().addingTimeInterval(2)
@@ -102,12 +110,12 @@ final class Background {
 }
 
 /// A UDP port on 127.0.0.1 that was free a moment ago (the kernel picks it).
-func freeUDPPort() -> UInt16 { freePort(Int32(SOCK_DGRAM.rawValue)) }
+public func freeUDPPort() -> UInt16 { freePort(Int32(SOCK_DGRAM.rawValue)) }
 
 /// A TCP port on 127.0.0.1 that was free a moment ago.
-func freeTCPPort() -> UInt16 { freePort(Int32(SOCK_STREAM.rawValue)) }
+public func freeTCPPort() -> UInt16 { freePort(Int32(SOCK_STREAM.rawValue)) }
 
-func freePort(_ type: Int32) -> UInt16 {
+public func freePort(_ type: Int32) -> UInt16 {
     let fd = socket(AF_INET, type, 0)
     defer { close(fd) }
     var addr = sockaddr_in()
@@ -125,7 +133,7 @@ func freePort(_ type: Int32) -> UInt16 {
 }
 
 /// Waits until `condition` holds or `timeout` passes.
-func waitUntil(timeout: TimeInterval = 5, _ condition: () -> Bool) -> Bool {
+public func waitUntil(timeout: TimeInterval = 5, _ condition: () -> Bool) -> Bool {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
         if condition() { return true }
