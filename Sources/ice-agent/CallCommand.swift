@@ -43,114 +43,9 @@ struct CallCommand {
     /// `--setup-seconds` (answer --listen): a session not connected by then ends.
     var setupSeconds: Int64 = 30
 
-    init(role: Role, arguments commandLine: [String]) throws(UsageError) {
+    init(role: Role, arguments: [String]) throws(UsageError) {
         self.role = role
-        // --config FILE expands in front of the command line.
-        var arguments: [String] = []
-        var j = 0
-        while j < commandLine.count {
-            if commandLine[j] == "--config" {
-                guard j + 1 < commandLine.count else { throw UsageError("--config needs a file") }
-                arguments = try ConfigFile.arguments(path: commandLine[j + 1]) + arguments
-                j += 2
-            } else {
-                arguments.append(commandLine[j])
-                j += 1
-            }
-        }
-        var i = 0
-        func value() throws(UsageError) -> String {
-            guard i + 1 < arguments.count else { throw UsageError(arguments[i] + " needs a value") }
-            i += 1
-            return arguments[i]
-        }
-        while i < arguments.count {
-            switch arguments[i] {
-            case "--signal": signal = try value()
-            case "--stun":
-                let v = try value()
-                var hostAndPort = v
-                if v.hasPrefix("stun:") || v.hasPrefix("stuns:") {
-                    // RFC 7064 URIs. Server-reflexive candidates need the mapping of the
-                    // UDP base itself, so STUN over TLS (stuns:) cannot give one.
-                    let uri: TURNServerURI
-                    do throws(TURNURIError) { uri = try TURNServerURI.parse(v) } catch {
-                        throw UsageError("--stun " + v + ": " + error.description)
-                    }
-                    guard !uri.scheme.isSecure else { throw UsageError("--stun " + v + ": stuns: cannot give a server-reflexive candidate (use stun:)") }
-                    hostAndPort = uri.hostAndPort
-                }
-                guard let a = resolve(hostAndPort: hostAndPort) else { throw UsageError("cannot resolve --stun " + v) }
-                stunServers.append(a)
-            case "--rtp-in": rtpIn = try parseAddress(try value())
-            case "--rtp-out": rtpOut = try parseAddress(try value())
-            case "--listen": listen = try parseAddress(try value())
-            case "--interface": filter.include.append(try value())
-            case "--exclude-interface": filter.exclude.append(try value())
-            case "--pcap": pcapPath = try value()
-            case "--pcap-max-bytes":
-                guard let n = Int(try value()), n >= PcapWriter.minimumMaxBytes else { throw UsageError("--pcap-max-bytes takes bytes >= \(PcapWriter.minimumMaxBytes)") }
-                pcapMaxBytes = n
-            case "--turn": turnURLs.append(try value())
-            case "--turn-ca": turnCA = try value()
-            case "--turn-user":
-                let v = try value()
-                guard let colon = v.firstIndex(of: ":") else { throw UsageError("--turn-user takes USER:PASSWORD") }
-                turnUser = (String(v[..<colon]), String(v[v.index(after: colon)...]))
-            case "--turn-user-file": turnUser = try readTurnUserFile(try value())
-            case "--token-file": token = try readTokenFile(try value())
-            case "--max-session-seconds":
-                guard let s = Int64(try value()), (0...604_800).contains(s) else {
-                    throw UsageError("--max-session-seconds takes 0 (no limit) to 604800")
-                }
-                maxSessionSeconds = s
-            case "--setup-seconds":
-                guard let s = Int64(try value()), (1...3600).contains(s) else { throw UsageError("--setup-seconds takes 1 to 3600") }
-                setupSeconds = s
-            case "--gather-wait":
-                guard let ms = Int64(try value()), (0...30_000).contains(ms) else { throw UsageError("--gather-wait takes 0 to 30000 ms") }
-                gatherWaitMilliseconds = ms
-            case "--relay-only": relayOnly = true
-            case "--board": boardPath = try value()
-            case "--on-button": onButton = true
-            case "--call-seconds":
-                guard let s = Int64(try value()), s > 0 else { throw UsageError("--call-seconds takes seconds > 0") }
-                callSeconds = s
-            case "--media":
-                let kind = try value()
-                guard kind == "audio" || kind == "video" else { throw UsageError("--media: audio or video") }
-                media.kind = kind
-            case "--payload-type":
-                let v = try value()
-                guard let pt = Int(v), (0...127).contains(pt) else { throw UsageError("--payload-type: 0..127") }
-                media.payloadType = v
-            case "--rtpmap":
-                // "ENCODING/CLOCK[/CHANNELS]" for the payload type (RFC 8866 §6.6).
-                let v = try value()
-                guard v.split(separator: "/").count >= 2, !v.contains(" ") else { throw UsageError("--rtpmap: ENCODING/CLOCK[/CHANNELS]") }
-                media.rtpmap = v
-            case "--fmtp":
-                let v = try value()
-                media.fmtp = v.isEmpty ? nil : v
-            case "--status-socket": statusSocket = try value()
-            case "--allow-loopback": filter.includeLoopback = true
-            case "--duration":
-                guard let d = Int64(try value()), d > 0 else { throw UsageError("--duration takes seconds > 0") }
-                duration = d
-            case "--log-level":
-                guard let l = LogLevel(name: try value()) else { throw UsageError("--log-level: error|warning|info|debug|trace") }
-                Log.level = l
-            default:
-                if arguments[i].hasPrefix("https://") { throw UsageError("https signaling is not available in this build: use http://") }
-                if arguments[i].hasPrefix("http://") {
-                    guard role == .controlling, let u = HTTPURL(arguments[i]) else { throw UsageError("bad URL: " + arguments[i]) }
-                    url = u
-                } else {
-                    throw UsageError("unknown option: " + arguments[i])
-                }
-            }
-            i += 1
-        }
+        try CallCommand.spec(role: role).parse(arguments, into: &self)
         if let signal, signal != "stdio" { throw UsageError("--signal: stdio is the only transport name") }
         let modes = (signal != nil ? 1 : 0) + (url != nil ? 1 : 0) + (listen != nil ? 1 : 0)
         guard modes == 1 else {
@@ -345,12 +240,18 @@ func readTurnUserFile(_ path: String) throws(UsageError) -> (String, String) {
 struct StatusCommand {
     var path = "/run/ice-agent.sock"
 
+    static let spec = CommandSpec<StatusCommand>(
+        name: "status", synopsis: "[--socket PATH]",
+        about: "State, selected pair and counters of a daemon started with --status-socket PATH.\n"
+            + "Exit status 1 when no daemon answers.",
+        options: [
+            Option("--socket", .value("PATH"), "the daemon's status socket (default /run/ice-agent.sock)") { c, v throws(UsageError) in
+                c.path = v
+            },
+        ])
+
     init(arguments: [String]) throws(UsageError) {
-        if arguments.count == 2 && arguments[0] == "--socket" {
-            path = arguments[1]
-        } else if !arguments.isEmpty {
-            throw UsageError("usage: ice-agent status [--socket PATH]")
-        }
+        try StatusCommand.spec.parse(arguments, into: &self)
     }
 
     func run() -> Int32 {

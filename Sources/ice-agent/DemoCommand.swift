@@ -12,24 +12,21 @@ import STUN
 struct DemoCommand {
     var seconds: Int64 = 3
 
+    static let spec = CommandSpec<DemoCommand>(
+        name: "demo", synopsis: "[--seconds N] [--log-level LEVEL]",
+        about: "Home and doorbell on loopback with a STUN server and an RTP test source; prints the pair tables\n"
+            + "and media counters. Exit status 0 only if media arrived.",
+        options: [
+            Option("--seconds", .value("N"), "how long to stream once connected (1..3600, default 3)") { c, v throws(UsageError) in
+                c.seconds = try number(v, in: 1...3600, "--seconds takes 1..3600")
+            },
+            Option("--log-level", .value("LEVEL"), "error|warning|info|debug|trace") { _, v throws(UsageError) in
+                try setLogLevel(v)
+            },
+        ])
+
     init(arguments: [String]) throws(UsageError) {
-        var i = 0
-        while i < arguments.count {
-            switch arguments[i] {
-            case "--seconds":
-                guard i + 1 < arguments.count, let s = Int64(arguments[i + 1]), s > 0, s <= 3600 else {
-                    throw UsageError("--seconds takes 1..3600")
-                }
-                seconds = s
-                i += 2
-            case "--log-level":
-                guard i + 1 < arguments.count, let l = LogLevel(name: arguments[i + 1]) else { throw UsageError("--log-level: error|warning|info|debug|trace") }
-                Log.level = l
-                i += 2
-            default:
-                throw UsageError("unknown option for demo: " + arguments[i])
-            }
-        }
+        try DemoCommand.spec.parse(arguments, into: &self)
     }
 
     /// Why the demo could not set itself up (typed: the device build has no `any Error`).

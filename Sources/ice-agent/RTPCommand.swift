@@ -8,36 +8,44 @@ import Runtime
 struct RTPCommand {
     enum Mode { case send, receive }
     var mode: Mode
-    var address: TransportAddress
+    var address: TransportAddress? = nil
     var seconds: Int64? = nil
 
-    init(arguments: [String]) throws(UsageError) {
-        guard let verb = arguments.first else { throw UsageError("rtp: send or receive") }
-        switch verb {
-        case "send": mode = .send
-        case "receive": mode = .receive
-        default: throw UsageError("rtp: send or receive, not " + verb)
+    static func spec(_ mode: Mode) -> CommandSpec<RTPCommand> {
+        let seconds = Option<RTPCommand>("--seconds", .value("S"), "stop after S seconds (default: run until killed)") {
+            c, v throws(UsageError) in
+            c.seconds = try number(v, in: 1...Int64.max, "--seconds takes seconds > 0")
         }
-        var address: TransportAddress? = nil
-        var i = 1
-        while i < arguments.count {
-            guard i + 1 < arguments.count else { throw UsageError(arguments[i] + " needs a value") }
-            switch arguments[i] {
-            case "--to" where mode == .send, "--listen" where mode == .receive:
-                address = try parseAddress(arguments[i + 1])
-            case "--seconds":
-                guard let s = Int64(arguments[i + 1]), s > 0 else { throw UsageError("--seconds takes seconds > 0") }
-                seconds = s
-            default:
-                throw UsageError("unknown option for rtp \(verb): " + arguments[i])
-            }
-            i += 2
+        switch mode {
+        case .send:
+            return CommandSpec(
+                name: "rtp send", synopsis: "--to ADDR:PORT [--seconds S]",
+                about: "A stand-in camera: valid RTP (PT 96) every 20 ms to ADDR:PORT (the daemon's --rtp-in).",
+                options: [
+                    Option("--to", .value("ADDR:PORT"), "where to send") { c, v throws(UsageError) in c.address = try parseAddress(v) },
+                    seconds,
+                ])
+        case .receive:
+            return CommandSpec(
+                name: "rtp receive", synopsis: "--listen ADDR:PORT [--seconds S]",
+                about: "Counts the RTP packets arriving on ADDR:PORT (the daemon's --rtp-out) and prints the count.",
+                options: [
+                    Option("--listen", .value("ADDR:PORT"), "where to receive") { c, v throws(UsageError) in
+                        c.address = try parseAddress(v)
+                    },
+                    seconds,
+                ])
         }
-        guard let address else { throw UsageError(mode == .send ? "rtp send needs --to ADDR:PORT" : "rtp receive needs --listen ADDR:PORT") }
-        self.address = address
+    }
+
+    init(mode: Mode, arguments: [String]) throws(UsageError) {
+        self.mode = mode
+        try RTPCommand.spec(mode).parse(arguments, into: &self)
+        guard address != nil else { throw UsageError(mode == .send ? "rtp send needs --to ADDR:PORT" : "rtp receive needs --listen ADDR:PORT") }
     }
 
     func run() -> Int32 {
+        guard let address else { return 2 }
         let loop: EventLoop
         do throws(EventLoop.Failure) { loop = try EventLoop() } catch {
             Log.error("cannot create the event loop")

@@ -5,43 +5,39 @@ import STUN
 /// `ice-agent stun client HOST:PORT`: one Binding transaction with RFC 8489 §6.2.1
 /// retransmissions; prints the mapped address on stdout.
 struct StunClientCommand {
-    var server: TransportAddress
+    var server = TransportAddress(.v4Any, 0)
+    var serverText: String? = nil
     var bind: TransportAddress?
     var rto = Retransmission.defaultRTO
     var retries = Retransmission.defaultRc
     /// Print the request and the accepted response as hex on stderr (feed to `stun decode`).
     var printHex = false
 
+    static let spec = CommandSpec<StunClientCommand>(
+        name: "stun client", synopsis: "HOST:PORT [--bind ADDR:PORT] [--rto MS] [--retries N] [--print-hex]",
+        about: "Sends a Binding request (RFC 8489 retransmissions: RTO doubling, then 16 x RTO after the last send)\n"
+            + "and prints the mapped address. Exit status 1 on timeout or an error response.",
+        options: [
+            Option("--bind", .value("ADDR:PORT"), "the local address (default: an ephemeral port)") { c, v throws(UsageError) in
+                c.bind = try parseAddress(v)
+            },
+            Option("--rto", .value("MS"), "the first retransmission timeout (1..60000, default 500)") { c, v throws(UsageError) in
+                c.rto = .milliseconds(try number(v, in: 1...60_000, "--rto takes 1..60000 ms"))
+            },
+            Option("--retries", .value("N"), "how many requests to send (1..20, default 7)") { c, v throws(UsageError) in
+                c.retries = try number(v, in: 1...20, "--retries takes 1..20")
+            },
+            Option("--print-hex", .flag, "show both messages on stderr as hex (input for stun decode)") { c, _ throws(UsageError) in
+                c.printHex = true
+            },
+        ],
+        positional: Positional(name: "HOST:PORT", help: "the STUN server", configKey: nil) { c, v throws(UsageError) in
+            guard c.serverText == nil else { throw UsageError("unexpected argument: " + v) }
+            c.serverText = v
+        })
+
     init(arguments: [String]) throws(UsageError) {
-        var serverText: String?
-        var i = 0
-        while i < arguments.count {
-            let a = arguments[i]
-            if a == "--print-hex" {
-                printHex = true
-                i += 1
-                continue
-            }
-            if !a.hasPrefix("--") {
-                guard serverText == nil else { throw UsageError("unexpected argument: " + a) }
-                serverText = a
-                i += 1
-                continue
-            }
-            guard i + 1 < arguments.count else { throw UsageError(a + " needs a value") }
-            let v = arguments[i + 1]
-            switch a {
-            case "--bind": bind = try parseAddress(v)
-            case "--rto":
-                guard let ms = Int64(v), ms > 0, ms <= 60_000 else { throw UsageError("--rto takes 1..60000 ms") }
-                rto = .milliseconds(ms)
-            case "--retries":
-                guard let n = Int(v), n >= 1, n <= 20 else { throw UsageError("--retries takes 1..20") }
-                retries = n
-            default: throw UsageError("unknown option for stun client: " + a)
-            }
-            i += 2
-        }
+        try StunClientCommand.spec.parse(arguments, into: &self)
         guard let serverText else { throw UsageError("stun client needs HOST:PORT") }
         guard let s = resolve(hostAndPort: serverText) else { throw UsageError("cannot resolve " + serverText) }
         server = s

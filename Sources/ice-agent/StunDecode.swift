@@ -10,27 +10,26 @@ struct StunDecode {
     /// PASSWORD-ALGORITHM, so it is derived per message (both variants cached).
     var longTerm: (md5: IntegrityKey, sha256: IntegrityKey)?
 
-    init(arguments: [String]) throws(UsageError) {
-        var i = 0
-        while i < arguments.count {
-            let a = arguments[i]
-            switch a {
-            case "--password":
-                guard i + 1 < arguments.count else { throw UsageError("--password needs a value") }
-                shortTermKey = .shortTerm(password: arguments[i + 1])
-                i += 2
-            case "--long-term":
-                guard i + 1 < arguments.count else { throw UsageError("--long-term needs USER:REALM:PASSWORD") }
-                let parts = arguments[i + 1].split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+    static let spec = CommandSpec<StunDecode>(
+        name: "stun decode", synopsis: "[--password P] [--long-term USER:REALM:PASSWORD]",
+        about: "Reads hex-encoded STUN messages, one per line, on stdin; prints one JSON object per line\n"
+            + "(with the MESSAGE-INTEGRITY verdict when a key is given).",
+        options: [
+            Option("--password", .value("P"), "short-term credential for MESSAGE-INTEGRITY") { c, v throws(UsageError) in
+                c.shortTermKey = .shortTerm(password: v)
+            },
+            Option("--long-term", .value("USER:REALM:PASSWORD"), "long-term credential (MD5 or SHA-256 per PASSWORD-ALGORITHM)") {
+                c, v throws(UsageError) in
+                let parts = v.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
                 guard parts.count == 3 else { throw UsageError("--long-term needs USER:REALM:PASSWORD") }
                 let (u, r, p) = (String(parts[0]), String(parts[1]), String(parts[2]))
-                longTerm = (.longTerm(username: u, realm: r, password: p, algorithm: .md5),
-                            .longTerm(username: u, realm: r, password: p, algorithm: .sha256))
-                i += 2
-            default:
-                throw UsageError("unknown option for stun decode: " + a)
-            }
-        }
+                c.longTerm = (.longTerm(username: u, realm: r, password: p, algorithm: .md5),
+                              .longTerm(username: u, realm: r, password: p, algorithm: .sha256))
+            },
+        ])
+
+    init(arguments: [String]) throws(UsageError) {
+        try StunDecode.spec.parse(arguments, into: &self)
     }
 
     func run() -> Int32 {

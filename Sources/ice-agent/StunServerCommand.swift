@@ -4,30 +4,33 @@ import Runtime
 
 /// `ice-agent stun server`: the Daemon's `StunServer` on its own event loop until SIGINT/SIGTERM.
 struct StunServerCommand {
-    var listen: TransportAddress
+    var listen = TransportAddress(.v4Any, 0)
+    var listenOption: TransportAddress? = nil
     var alternate: TransportAddress?
 
+    static let spec = CommandSpec<StunServerCommand>(
+        name: "stun server", synopsis: "--listen ADDR:PORT [--alternate ADDR:PORT]",
+        about: "STUN Binding server until SIGINT/SIGTERM. With --alternate (a second IP and port), RFC 5780\n"
+            + "RESPONSE-ORIGIN, OTHER-ADDRESS and CHANGE-REQUEST are supported.",
+        options: [
+            Option("--listen", .value("ADDR:PORT"), "the server's address") { c, v throws(UsageError) in
+                c.listenOption = try parseAddress(v)
+            },
+            Option("--alternate", .value("ADDR:PORT"), "RFC 5780 alternate address: differs in both IP and port, same family") {
+                c, v throws(UsageError) in
+                c.alternate = try parseAddress(v)
+            },
+        ])
+
     init(arguments: [String]) throws(UsageError) {
-        var listen: TransportAddress?
-        var alternate: TransportAddress?
-        var i = 0
-        while i < arguments.count {
-            guard i + 1 < arguments.count else { throw UsageError(arguments[i] + " needs a value") }
-            switch arguments[i] {
-            case "--listen": listen = try parseAddress(arguments[i + 1])
-            case "--alternate": alternate = try parseAddress(arguments[i + 1])
-            default: throw UsageError("unknown option for stun server: " + arguments[i])
-            }
-            i += 2
-        }
-        guard let listen else { throw UsageError("stun server needs --listen ADDR:PORT") }
+        try StunServerCommand.spec.parse(arguments, into: &self)
+        guard let listen = listenOption else { throw UsageError("stun server needs --listen ADDR:PORT") }
         if let alternate {
             guard alternate.ip.isIPv4 == listen.ip.isIPv4, alternate.ip != listen.ip, alternate.port != listen.port else {
                 throw UsageError("--alternate must differ from --listen in both IP and port, same family")
             }
         }
         self.listen = listen
-        self.alternate = alternate
     }
 
     func run() -> Int32 {

@@ -4,30 +4,13 @@ import Runtime
 import STUN
 import TURN
 
-let turnUsage = """
-    ice-agent turn allocate --server URI|HOST:PORT --user USER:PASSWORD [--peer ADDR:PORT] [--realm R]
-                            [--ca FILE] [--family 4|6] [--bind ADDR:PORT] [--lifetime S] [--hold S]
-                            [--timeout S] [--rto MS]
-        Allocates a relayed address on a TURN server (RFC 8656) and prints `relayed: IP:PORT`
-        and `mapped: IP:PORT`. --server is a TURN URI (RFC 7065): turn:HOST[:PORT] (UDP),
-        turn:HOST[:PORT]?transport=tcp (TCP), turns:HOST[:PORT] (TLS over TCP, port 5349 by
-        default; the certificate is verified against --ca, default the system CAs, and must
-        match HOST), or plain HOST:PORT for UDP. IPv6 addresses go in brackets. --family:
-        the relayed address's family (default: the server's). With --peer: creates a
-        permission, sends a datagram through the relay as a Send indication, binds a channel,
-        sends one as ChannelData, and expects the peer to echo both (`echo: ok`). --realm:
-        fail unless the server's realm is R. --hold: keep the allocation S seconds before
-        using it. --bind and --rto: UDP only. Always deallocates (Refresh LIFETIME 0) before
-        exiting. Exit 1 on any failure.
-    """
-
 /// `ice-agent turn allocate`: the TURN client on a real UDP socket or TCP/TLS connection.
 struct TurnCommand {
-    var uri: TURNServerURI
-    var server: TransportAddress
-    var username: String
-    var password: String
-    var family: TURNAddressFamily
+    var uri = TURNServerURI(scheme: .turn, host: "", port: 0, transport: .udp, hostIsIPLiteral: false)
+    var server = TransportAddress(.v4Any, 0)
+    var username = ""
+    var password = ""
+    var family = TURNAddressFamily.ipv4
     var caFile: String? = nil
     var peer: TransportAddress? = nil
     var realm: String? = nil
@@ -36,46 +19,54 @@ struct TurnCommand {
     var hold = Interval.seconds(0)
     var timeout = Interval.seconds(10)
     var rto = TURNTiming.rto
+    var serverText: String? = nil
+    var user: String? = nil
+    var familyChoice: TURNAddressFamily? = nil
 
-    init(arguments: [String]) throws(UsageError) {
-        guard arguments.first == "allocate" else { throw UsageError("turn needs allocate\n" + turnUsage) }
-        var serverText: String? = nil
-        var user: String? = nil
-        var familyChoice: TURNAddressFamily? = nil
-        var i = 1
-        while i < arguments.count {
-            let a = arguments[i]
-            guard i + 1 < arguments.count else { throw UsageError(a + " needs a value") }
-            let v = arguments[i + 1]
-            switch a {
-            case "--server": serverText = v
-            case "--user": user = v
-            case "--peer": peer = try parseAddress(v)
-            case "--realm": realm = v
-            case "--ca": caFile = v
-            case "--family":
+    static let spec = CommandSpec<TurnCommand>(
+        name: "turn allocate", synopsis: "--server URI|HOST:PORT --user USER:PASSWORD [OPTION]...",
+        about: """
+            Allocates a relayed address on a TURN server (RFC 8656) and prints `relayed: IP:PORT` and
+            `mapped: IP:PORT`. With --peer: creates a permission, sends a datagram through the relay as a
+            Send indication, binds a channel, sends one as ChannelData, and expects the peer to echo both
+            (`echo: ok`). Always deallocates (Refresh LIFETIME 0) before exiting. Exit status 1 on any failure.
+            """,
+        options: [
+            // RFC 7065 URIs; turns: is TLS over TCP, port 5349 by default, the certificate must match HOST.
+            Option("--server", .value("URI|HOST:PORT"),
+                   "turn:HOST[:PORT][?transport=tcp], turns:HOST[:PORT] (TLS) or HOST:PORT (UDP); IPv6 in brackets") {
+                c, v throws(UsageError) in c.serverText = v
+            },
+            Option("--user", .value("USER:PASSWORD"), "the long-term credential") { c, v throws(UsageError) in c.user = v },
+            Option("--peer", .value("ADDR:PORT"), "an echo peer to exchange datagrams with through the relay") { c, v throws(UsageError) in
+                c.peer = try parseAddress(v)
+            },
+            Option("--realm", .value("R"), "fail unless the server's realm is R") { c, v throws(UsageError) in c.realm = v },
+            Option("--ca", .value("FILE"), "turns: the trusted CAs (default: the system's)") { c, v throws(UsageError) in c.caFile = v },
+            Option("--family", .value("4|6"), "the relayed address's family (default: the server's)") { c, v throws(UsageError) in
                 switch v {
-                case "4", "ipv4": familyChoice = .ipv4
-                case "6", "ipv6": familyChoice = .ipv6
+                case "4", "ipv4": c.familyChoice = .ipv4
+                case "6", "ipv6": c.familyChoice = .ipv6
                 default: throw UsageError("--family takes 4 or 6")
                 }
-            case "--bind": bind = try parseAddress(v)
-            case "--lifetime":
-                guard let s = UInt32(v), s > 0 else { throw UsageError("--lifetime takes seconds > 0") }
-                lifetime = s
-            case "--hold":
-                guard let s = Int64(v), s >= 0, s <= 3600 else { throw UsageError("--hold takes 0..3600 s") }
-                hold = .seconds(s)
-            case "--timeout":
-                guard let s = Int64(v), s > 0, s <= 3600 else { throw UsageError("--timeout takes 1..3600 s") }
-                timeout = .seconds(s)
-            case "--rto":
-                guard let ms = Int64(v), ms > 0, ms <= 60_000 else { throw UsageError("--rto takes 1..60000 ms") }
-                rto = .milliseconds(ms)
-            default: throw UsageError("unknown option for turn allocate: " + a + "\n" + turnUsage)
-            }
-            i += 2
-        }
+            },
+            Option("--bind", .value("ADDR:PORT"), "UDP only: the local address") { c, v throws(UsageError) in c.bind = try parseAddress(v) },
+            Option("--lifetime", .value("S"), "the requested allocation lifetime") { c, v throws(UsageError) in
+                c.lifetime = try number(v, in: 1...UInt32.max, "--lifetime takes seconds > 0")
+            },
+            Option("--hold", .value("S"), "keep the allocation S seconds before using it (0..3600)") { c, v throws(UsageError) in
+                c.hold = .seconds(try number(v, in: 0...3600, "--hold takes 0..3600 s"))
+            },
+            Option("--timeout", .value("S"), "give up after S seconds (1..3600, default 10)") { c, v throws(UsageError) in
+                c.timeout = .seconds(try number(v, in: 1...3600, "--timeout takes 1..3600 s"))
+            },
+            Option("--rto", .value("MS"), "UDP only: the first retransmission timeout (1..60000)") { c, v throws(UsageError) in
+                c.rto = .milliseconds(try number(v, in: 1...60_000, "--rto takes 1..60000 ms"))
+            },
+        ])
+
+    init(arguments: [String]) throws(UsageError) {
+        try TurnCommand.spec.parse(arguments, into: &self)
         guard let serverText else { throw UsageError("turn allocate needs --server URI or HOST:PORT") }
         uri = try TURNURL.parse(serverText)
         guard let s = resolve(hostAndPort: uri.hostAndPort) else { throw UsageError("cannot resolve " + uri.hostAndPort) }

@@ -1,9 +1,25 @@
 import Runtime
 
-/// A command-line mistake: printed with the usage text, exit status 2.
-struct UsageError: Error {
-    let message: String
-    init(_ message: String) { self.message = message }
+/// A command-line mistake: one line on stderr naming the command, exit status 2. A help
+/// request travels the same way (exit 0, the command's help on stdout).
+enum UsageError: Error {
+    case helpRequested
+    case unknownOption(String)
+    case missingValue(option: String, metavar: String)
+    case unexpectedArgument(String)
+    case invalid(String)
+
+    init(_ message: String) { self = .invalid(message) }
+
+    var message: String {
+        switch self {
+        case .helpRequested: return "help requested"
+        case .unknownOption(let o): return "unknown option " + o
+        case .missingValue(let o, let metavar): return o + " needs a value (" + metavar + ")"
+        case .unexpectedArgument(let a): return "unexpected argument: " + a
+        case .invalid(let m): return m
+        }
+    }
 }
 
 let usageText = """
@@ -42,6 +58,8 @@ let usageText = """
           N sends default 7, then 16 x RTO) and prints the mapped address; exit status 1 on
           timeout or an error response. --print-hex shows both messages on stderr as hex.
       ice-agent --version | --help
+      ice-agent COMMAND --help
+          The options of one command (e.g. ice-agent call --help, ice-agent stun client --help).
 
     exit status: 0 success, 1 runtime failure (timeout, socket error), 2 usage or configuration
     error, 3 ICE never connected (call/answer --signal stdio or URL).

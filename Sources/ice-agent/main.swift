@@ -5,39 +5,81 @@ import STUN
 
 let version = "0.1.0"
 
+/// A command as typed after `ice-agent` ("stun decode" is two words), its generated help and
+/// how it runs.
+struct Command {
+    let words: [String]
+    let help: () -> String
+    let run: ([String]) throws(UsageError) -> Int32
+}
+
+/// Every command, in `--help` order.
+func allCommands() -> [Command] { [
+    Command(words: ["call"], help: { CallCommand.spec(role: .controlling).helpText }) { a throws(UsageError) in
+        try CallCommand(role: .controlling, arguments: a).run()
+    },
+    Command(words: ["answer"], help: { CallCommand.spec(role: .controlled).helpText }) { a throws(UsageError) in
+        try CallCommand(role: .controlled, arguments: a).run()
+    },
+    Command(words: ["status"], help: { StatusCommand.spec.helpText }) { a throws(UsageError) in try StatusCommand(arguments: a).run() },
+    Command(words: ["demo"], help: { DemoCommand.spec.helpText }) { a throws(UsageError) in try DemoCommand(arguments: a).run() },
+    Command(words: ["rtp", "send"], help: { RTPCommand.spec(.send).helpText }) { a throws(UsageError) in
+        try RTPCommand(mode: .send, arguments: a).run()
+    },
+    Command(words: ["rtp", "receive"], help: { RTPCommand.spec(.receive).helpText }) { a throws(UsageError) in
+        try RTPCommand(mode: .receive, arguments: a).run()
+    },
+    Command(words: ["turn", "allocate"], help: { TurnCommand.spec.helpText }) { a throws(UsageError) in try TurnCommand(arguments: a).run() },
+    Command(words: ["stun", "decode"], help: { StunDecode.spec.helpText }) { a throws(UsageError) in try StunDecode(arguments: a).run() },
+    Command(words: ["stun", "server"], help: { StunServerCommand.spec.helpText }) { a throws(UsageError) in
+        try StunServerCommand(arguments: a).run()
+    },
+    Command(words: ["stun", "client"], help: { StunClientCommand.spec.helpText }) { a throws(UsageError) in
+        try StunClientCommand(arguments: a).run()
+    },
+] }
+
 func run(_ args: [String]) -> Int32 {
-    do throws(UsageError) {
-        guard let command = args.first else { throw UsageError("missing command") }
-        switch command {
-        case "--help", "-h", "help":
-            print(usageText)
-            return 0
-        case "--version":
-            print("ice-agent " + version)
-            return 0
-        case "call": return try CallCommand(role: .controlling, arguments: Array(args.dropFirst())).run()
-        case "answer": return try CallCommand(role: .controlled, arguments: Array(args.dropFirst())).run()
-        case "status": return try StatusCommand(arguments: Array(args.dropFirst())).run()
-        case "demo": return try DemoCommand(arguments: Array(args.dropFirst())).run()
-        case "rtp": return try RTPCommand(arguments: Array(args.dropFirst())).run()
-        case "turn": return try TurnCommand(arguments: Array(args.dropFirst())).run()
-        case "stun":
-            guard args.count >= 2 else { throw UsageError("stun needs decode, server or client") }
-            let rest = Array(args[2...])
-            switch args[1] {
-            case "decode": return try StunDecode(arguments: rest).run()
-            case "server": return try StunServerCommand(arguments: rest).run()
-            case "client": return try StunClientCommand(arguments: rest).run()
-            default: throw UsageError("unknown stun command: " + args[1])
-            }
-        default:
-            throw UsageError("unknown command: " + command)
-        }
-    } catch {
-        printError("ice-agent: " + error.message)
-        printError(usageText)
-        return 2
+    guard let first = args.first else { return usageMistake("ice-agent", "missing command", hint: "ice-agent --help") }
+    switch first {
+    case "--help", "-h", "help":
+        writeStdout(usageText + "\n")
+        return 0
+    case "--version":
+        print("ice-agent " + version)
+        return 0
+    default:
+        break
     }
+    let commands = allCommands()
+    for c in commands where args.count >= c.words.count && Array(args[0..<c.words.count]) == c.words {
+        let name = "ice-agent " + c.words.joined(separator: " ")
+        do throws(UsageError) {
+            return try c.run(Array(args[c.words.count...]))
+        } catch .helpRequested {
+            writeStdout(c.help())
+            return 0
+        } catch {
+            return usageMistake(name, error.message, hint: name + " --help")
+        }
+    }
+    // A group ("stun", "rtp", "turn"): its help lists its commands.
+    let group = commands.filter { $0.words.count > 1 && $0.words[0] == first }
+    guard !group.isEmpty else { return usageMistake("ice-agent", "unknown command: " + first, hint: "ice-agent --help") }
+    let names = group.map { $0.words[1] }
+    if args.count == 2 && (args[1] == "--help" || args[1] == "-h") {
+        for c in group { writeStdout(c.help().split(separator: "\n", maxSplits: 1).first.map { String($0) + "\n" } ?? "") }
+        writeStdout("(ice-agent " + first + " COMMAND --help for its options)\n")
+        return 0
+    }
+    let problem = args.count < 2 ? "needs " + names.joined(separator: ", ") : "unknown command " + args[1] + " (" + names.joined(separator: ", ") + ")"
+    return usageMistake("ice-agent " + first, problem, hint: "ice-agent " + first + " --help")
+}
+
+/// One line, exit status 2: the whole usage would bury the mistake.
+func usageMistake(_ name: String, _ message: String, hint: String) -> Int32 {
+    printError(name + ": " + message + " (see " + hint + ")")
+    return 2
 }
 
 // /proc/self/cmdline rather than CommandLine, which Embedded Swift (the device build) lacks.
