@@ -86,25 +86,18 @@ struct CallCommand {
         if let listen { return serve(listen: listen, loop: loop, addresses: addresses) }
         if onButton { return runDoorbell(loop: loop) }
         let session: Session
-        do throws(SessionError) {
-            session = try Session(name: role == .controlling ? "doorbell" : "home", role: role, stunServers: stunServers,
-                                  addresses: addresses, loop: loop, media: media, turnServers: try turnConfigs(),
-                                  relayOnly: relayOnly)
-            try session.attachMedia(rtpIn: rtpIn, rtpOut: rtpOut)
+        do throws(CallSetupError) {
+            let turn: [TURNServerConfig]
+            do throws(SessionError) { turn = try turnConfigs() } catch { throw .session(error) }
+            session = try makeSession(name: role == .controlling ? "doorbell" : "home", role: role, loop: loop, addresses: addresses,
+                                      turn: turn, attachMedia: true, pcap: try openPcap())
         } catch {
             Log.error(error.description)
             return 1
         }
-        if let pcapPath {
-            guard let w = PcapWriter(path: pcapPath, maxBytes: pcapMaxBytes) else {
-                Log.error("cannot write \(pcapPath)")
-                return 1
-            }
-            session.pcap = w
-        }
         let status = statusSocket.flatMap { StatusServer(path: $0, loop: loop) { [session.statusJSON] } }
         _ = status
-        let leds = boardPath.flatMap { statusLEDs(path: $0, loop: loop) }
+        let leds = openLEDs(loop: loop)
         leds?.set(.gathering, now: monotonicNow())
         session.onStateChange = { state in
             leds?.set(boardStatus(state), now: monotonicNow())
@@ -155,15 +148,13 @@ extension CallCommand {
     /// `answer --listen`: an HTTP signaling server; each POSTed offer gets its own session,
     /// one call at a time, and the connected call gets the media ports.
     func serve(listen: TransportAddress, loop: EventLoop, addresses: [IPAddress]) -> Int32 {
-        let stun = stunServers, media = media, relayOnly = relayOnly
         let turn: [TURNServerConfig]
-        do throws(SessionError) { turn = try turnConfigs() } catch {
+        let pcap: PcapWriter?
+        do throws(CallSetupError) {
+            do throws(SessionError) { turn = try turnConfigs() } catch { throw .session(error) }
+            pcap = try openPcap()
+        } catch {
             Log.error(error.description)
-            return 1
-        }
-        let pcap = pcapPath.flatMap { PcapWriter(path: $0, maxBytes: pcapMaxBytes) }
-        if let pcapPath, pcap == nil {
-            Log.error("cannot write \(pcapPath)")
             return 1
         }
         var policy = HTTPSignalingPolicy()
@@ -176,11 +167,9 @@ extension CallCommand {
         let server: HTTPSignalingServer
         do throws(SocketError) {
             server = try HTTPSignalingServer(listen: listen, loop: loop, policy: policy) {
-                do throws(SessionError) {
-                    let s = try Session(name: "home", role: .controlled, stunServers: stun, addresses: addresses, loop: loop,
-                                        media: media, turnServers: turn, relayOnly: relayOnly)
-                    s.pcap = pcap
-                    return s
+                do throws(CallSetupError) {
+                    return try self.makeSession(name: "home", role: .controlled, loop: loop, addresses: addresses, turn: turn,
+                                                attachMedia: false, pcap: pcap)
                 } catch {
                     Log.error(error.description)
                     return nil
@@ -194,7 +183,7 @@ extension CallCommand {
             Log.warning("signaling: no --token-file: anyone who reaches \(listen) can place and end calls (see README, Security model)")
         }
         Log.info("signaling: listening on http://\(server.listener.localAddress)/")
-        let leds = boardPath.flatMap { statusLEDs(path: $0, loop: loop) }
+        let leds = openLEDs(loop: loop)
         leds?.set(.idle, now: monotonicNow())
         server.onStateChange = { _, state in leds?.set(boardStatus(state), now: monotonicNow()) }
         let status = statusSocket.flatMap { StatusServer(path: $0, loop: loop) { server.sessions.map { $0.statusJSON } } }

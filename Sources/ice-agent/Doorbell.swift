@@ -54,27 +54,19 @@ final class Doorbell: TimerClient {
         number += 1
         Log.info("doorbell: press: placing call \(number) to http://\(url.hostAndPort)\(url.path)")
         let session: Session
-        do throws(SessionError) {
+        do throws(CallSetupError) {
+            let turn: [TURNServerConfig]
+            do throws(SessionError) { turn = try command.turnConfigs(skipUnresolved: true) } catch { throw .session(error) }
             // The addresses of now, not of start-up: DHCP leases change and IPv6 temporary
             // addresses expire while a doorbell runs for months.
-            session = try Session(name: "doorbell", role: .controlling, stunServers: command.stunServers,
-                                  addresses: interfaceAddresses(command.filter).map { $0.address }, loop: loop,
-                                  media: command.media, turnServers: try command.turnConfigs(skipUnresolved: true),
-                                  relayOnly: command.relayOnly)
+            session = try command.makeSession(name: "doorbell", role: .controlling, loop: loop,
+                                              addresses: interfaceAddresses(command.filter).map { $0.address }, turn: turn,
+                                              attachMedia: true, pcap: pcap)
         } catch {
             Log.error("doorbell: call \(number): \(error.description)")
             showFailure(now: now)
             return
         }
-        do throws(SessionError) {
-            try session.attachMedia(rtpIn: command.rtpIn, rtpOut: command.rtpOut)
-        } catch {
-            Log.error("doorbell: call \(number): \(error.description)")
-            session.close()
-            showFailure(now: now)
-            return
-        }
-        session.pcap = pcap
         let signaling = HTTPSignalingClient(url: url, server: server, session: session, loop: loop, token: command.token)
         signaling.onFatal = { self.requestEnd("the home did not take the call") }
         session.signaling = signaling
@@ -164,15 +156,11 @@ extension CallCommand {
             Log.error("cannot resolve \(url?.hostAndPort ?? "")")
             return 1
         }
-        let leds = boardPath.flatMap { statusLEDs(path: $0, loop: loop) }
         let doorbell = Doorbell(command: self, url: url, server: server, loop: loop,
-                                leds: leds, callLength: .seconds(callSeconds))
-        if let pcapPath {
-            guard let w = PcapWriter(path: pcapPath, maxBytes: pcapMaxBytes) else {
-                Log.error("cannot write \(pcapPath)")
-                return 1
-            }
-            doorbell.pcap = w
+                                leds: openLEDs(loop: loop), callLength: .seconds(callSeconds))
+        do throws(CallSetupError) { doorbell.pcap = try openPcap() } catch {
+            Log.error(error.description)
+            return 1
         }
         loop.addTimerClient(doorbell)
         loop.onSignal(EventLoop.userSignal1) { now in

@@ -1,0 +1,57 @@
+import Board
+import Common
+import Daemon
+import ICE
+import Runtime
+import TURN
+
+/// Why a call could not be set up from its options (the process exits 1, or the doorbell
+/// shows the failure and waits for the next press).
+enum CallSetupError: Error {
+    case pcap(String)
+    case session(SessionError)
+
+    var description: String {
+        switch self {
+        case .pcap(let path): return "cannot write " + path
+        case .session(let e): return e.description
+        }
+    }
+}
+
+/// One place that turns the options of call, answer and the doorbell into a call's parts:
+/// the session with its media ports, the pcap file and the status LEDs.
+extension CallCommand {
+    /// `--pcap`: nil without it.
+    func openPcap() throws(CallSetupError) -> PcapWriter? {
+        guard let pcapPath else { return nil }
+        guard let w = PcapWriter(path: pcapPath, maxBytes: pcapMaxBytes) else { throw .pcap(pcapPath) }
+        return w
+    }
+
+    /// A session for one call. `attachMedia` is false for `answer --listen`, whose server gives
+    /// the media ports to the call that connects.
+    func makeSession(name: String, role: Role, loop: EventLoop, addresses: [IPAddress], turn: [TURNServerConfig],
+                     attachMedia: Bool, pcap: PcapWriter?) throws(CallSetupError) -> Session {
+        let session: Session
+        do throws(SessionError) {
+            session = try Session(name: name, role: role, stunServers: stunServers, addresses: addresses, loop: loop,
+                                  media: media, turnServers: turn, relayOnly: relayOnly)
+        } catch {
+            throw .session(error)
+        }
+        if attachMedia {
+            do throws(SessionError) { try session.attachMedia(rtpIn: rtpIn, rtpOut: rtpOut) } catch {
+                session.close()
+                throw .session(error)
+            }
+        }
+        session.pcap = pcap
+        return session
+    }
+
+    /// `--board`: its status LEDs on the loop, or nil (logged) when it has none to drive.
+    func openLEDs(loop: EventLoop) -> StatusLEDs? {
+        boardPath.flatMap { statusLEDs(path: $0, loop: loop) }
+    }
+}
