@@ -1,0 +1,72 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The `ice-agent` option parser as a user meets it: `COMMAND --help` from the one table, one
+/// line and exit 2 for a mistake, and the config file going through the same table.
+@Suite struct CommandLineTests {
+    /// Every command, with one option its help must list.
+    static let commands: [([String], String)] = [
+        (["call"], "--token-file FILE"), (["answer"], "--gather-wait MS"), (["demo"], "--seconds N"),
+        (["rtp", "send"], "--to ADDR:PORT"), (["rtp", "receive"], "--listen ADDR:PORT"), (["status"], "--socket PATH"),
+        (["turn", "allocate"], "--server URI|HOST:PORT"), (["stun", "decode"], "--long-term USER:REALM:PASSWORD"),
+        (["stun", "server"], "--alternate ADDR:PORT"), (["stun", "client"], "--print-hex"),
+    ]
+
+    @Test(arguments: commands) func helpListsTheCommandsOptions(words: [String], option: String) throws {
+        let r = try run(try iceAgentPath(), words + ["--help"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.hasPrefix("usage: ice-agent " + words.joined(separator: " ") + " "), "\(r.stdout)")
+        #expect(r.stdout.contains("\n  " + option), "\(r.stdout)")
+        #expect(r.stderr.isEmpty)
+    }
+
+    @Test func configKeysAreListedInCallHelp() throws {
+        let r = try run(try iceAgentPath(), ["answer", "--help"])
+        #expect(r.stdout.contains("config file keys"))
+        for key in ["url", "turn-user-file", "max-session-seconds", "on-button", "log-level"] {
+            #expect(r.stdout.contains(" " + key), "\(key): \(r.stdout)")
+        }
+    }
+
+    @Test func mistakesAreOneLineAndExitTwo() throws {
+        let agent = try iceAgentPath()
+        for (args, line) in [
+            (["call", "--foo"], "ice-agent call: unknown option --foo (see ice-agent call --help)"),
+            (["stun", "server", "--listen"], "ice-agent stun server: --listen needs a value (ADDR:PORT) (see ice-agent stun server --help)"),
+            (["stun", "client", "127.0.0.1:9", "127.0.0.1:10"], "ice-agent stun client: unexpected argument: 127.0.0.1:10 (see ice-agent stun client --help)"),
+            (["rtp", "play"], "ice-agent rtp: unknown command play (send, receive) (see ice-agent rtp --help)"),
+            (["nonsense"], "ice-agent: unknown command: nonsense (see ice-agent --help)"),
+            (["demo", "--seconds", "0"], "ice-agent demo: --seconds takes 1..3600 (see ice-agent demo --help)"),
+        ] {
+            let r = try run(agent, args)
+            #expect(r.status == 2, "\(args): \(r.stderr)")
+            #expect(r.stderr == line + "\n", "\(args): \(r.stderr)")
+            #expect(r.stdout.isEmpty)
+        }
+    }
+
+    @Test func overviewStillListsEveryCommand() throws {
+        let r = try run(try iceAgentPath(), ["--help"])
+        #expect(r.status == 0)
+        for c in Self.commands { #expect(r.stdout.contains(c.0.joined(separator: " ") + " "), "\(c.0)") }
+    }
+
+    /// The config file applies first and the command line after it: a config value is used
+    /// unless the command line gives the option again.
+    @Test func commandLineOverridesTheConfigFile() throws {
+        let agent = try iceAgentPath()
+        let conf = NSTemporaryDirectory() + "cli-\(getpid()).conf"
+        defer { try? FileManager.default.removeItem(atPath: conf) }
+        try "media = audio\npayload-type = 111\nrtpmap = opus/48000/2\nallow-loopback = yes\ninterface = lo\nduration = 1\n"
+            .write(toFile: conf, atomically: true, encoding: .utf8)
+        let fromFile = try run(agent, ["answer", "--config", conf, "--signal", "stdio"], timeout: 10)
+        #expect(fromFile.stdout.contains("\r\nm=audio ") && fromFile.stdout.contains("a=rtpmap:111 opus/48000/2"), "\(fromFile.stdout)")
+        let overridden = try run(agent, ["answer", "--config", conf, "--signal", "stdio", "--media", "video"], timeout: 10)
+        #expect(overridden.stdout.contains("\r\nm=video ") && overridden.stdout.contains(" RTP/AVP 111\r\n"), "\(overridden.stdout)")
+        // A key that is not an option of answer is refused naming its line.
+        try "duration = 1\nseconds = 3\n".write(toFile: conf, atomically: true, encoding: .utf8)
+        let bad = try run(agent, ["answer", "--config", conf, "--signal", "stdio"])
+        #expect(bad.status == 2 && bad.stderr.contains("line 2: unknown key \"seconds\""), "\(bad.stderr)")
+    }
+}
