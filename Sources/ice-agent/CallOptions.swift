@@ -124,7 +124,8 @@ extension CallCommand {
         Option("--pcap", .value("FILE"), config: true, "record every datagram (STUN, TURN, RTP) to a pcap file") { c, v throws(UsageError) in
             c.pcapPath = v
         },
-        Option("--pcap-max-bytes", .value("N"), config: true, "stop recording at this size") { c, v throws(UsageError) in
+        Option("--pcap-max-bytes", .value("N"), config: true,
+               "rotate the capture at this size (default 16 MiB, at least \(PcapWriter.minimumMaxBytes))") { c, v throws(UsageError) in
             c.pcapMaxBytes = try number(v, in: PcapWriter.minimumMaxBytes...Int.max,
                                         "--pcap-max-bytes takes bytes >= \(PcapWriter.minimumMaxBytes)")
         },
