@@ -164,6 +164,7 @@ final class Scenario {
 
     func timeout() {
         agent.handleTimeout(now: now)
+        trace("handleTimeout at \(now.nanoseconds) ns: next deadline \(agent.nextDeadline.map { "\($0.nanoseconds) ns" } ?? "none"), state \(agent.state)")
         if deadlineInvariant, let d = agent.nextDeadline {
             require(d > now, "nextDeadline is not after the handleTimeout that just ran")
         }
