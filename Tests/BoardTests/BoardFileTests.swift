@@ -106,18 +106,20 @@ import Testing
         }
     }
 
-    /// board/doorbell.conf and the firmware image's doorbell.conf use only keys the daemon's config file knows (the lists in
-    /// Sources/ice-agent/ConfigFile.swift, read as text: the executable is not importable here).
+    /// board/doorbell.conf and the firmware image's doorbell.conf use only keys the daemon's config file knows: the
+    /// options marked `config: true` and the `configKey`s in Sources/ice-agent/CallOptions.swift, read as text (the
+    /// executable is not importable here).
     @Test func doorbellConfUsesKnownDaemonKeys() throws {
-        let source = try repoFile("Sources/ice-agent/ConfigFile.swift")
-        guard let start = source.range(of: "valueKeys"), let end = source.range(of: "static func") else {
-            Issue.record("ConfigFile.swift changed shape")
-            return
-        }
+        let source = try repoFile("Sources/ice-agent/CallOptions.swift")
         var known: Set<String> = []
-        for (i, part) in source[start.lowerBound..<end.lowerBound].split(separator: "\"", omittingEmptySubsequences: false).enumerated()
-        where i % 2 == 1 {
-            known.insert(String(part))
+        // Each `Option("--name", ...` up to the next one; a key when its declaration says `config: true`.
+        let declarations = source.components(separatedBy: "Option(\"--").dropFirst()
+        for d in declarations {
+            guard let quote = d.firstIndex(of: "\"") else { continue }
+            if d.contains("config: true") { known.insert(String(d[..<quote])) }
+        }
+        for part in source.components(separatedBy: "configKey: \"").dropFirst() {
+            if let quote = part.firstIndex(of: "\"") { known.insert(String(part[..<quote])) }
         }
         #expect(known.contains("url") && known.contains("status-socket"))
         func keys(_ path: String) throws -> [String] {
