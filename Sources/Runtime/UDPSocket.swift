@@ -64,23 +64,11 @@ public final class UDPSocket {
     /// `buffer` are counted in `truncatedDatagrams` and dropped.
     public func tryReceive(into buffer: UnsafeMutableRawBufferPointer) throws(SocketError) -> (count: Int, from: TransportAddress)? {
         for _ in 0..<Self.truncatedSkipLimit {
-            var from = SocketAddress()
-            // MSG_TRUNC (udp(7)): the datagram's real length is returned even when it exceeds
-            // the buffer, which is how a cut datagram is told from one that fit exactly.
-            let n = from.withSockaddr { p, len in
-                recvfrom(descriptor, buffer.baseAddress, buffer.count, ice_MSG_DONTWAIT | ice_MSG_TRUNC, p, len)
+            switch try receiveQueued(into: buffer) {
+            case .datagram(let n, let source): return (n, source)
+            case .truncated: continue
+            case .none: return nil
             }
-            if n < 0 {
-                let e = ice_errno()
-                if e == ice_EAGAIN || e == ice_EINTR { return nil }
-                throw .receive(e)
-            }
-            if n > buffer.count {
-                dropTruncated(n, capacity: buffer.count)
-                continue
-            }
-            guard let source = from.transportAddress else { throw .addressFamily }
-            return (n, source)
         }
         return nil
     }
@@ -102,22 +90,37 @@ public final class UDPSocket {
                 throw .poll(ice_errno())
             }
             if r == 0 { return nil }
-            var from = SocketAddress()
-            let n = from.withSockaddr { p, len in
-                recvfrom(descriptor, buffer.baseAddress, buffer.count, ice_MSG_DONTWAIT | ice_MSG_TRUNC, p, len)
-            }
-            if n < 0 {
-                let e = ice_errno()
-                if e == ice_EAGAIN || e == ice_EINTR { continue }
-                throw .receive(e)
-            }
-            if n > buffer.count {
-                dropTruncated(n, capacity: buffer.count)
-                continue
-            }
-            guard let source = from.transportAddress else { throw .addressFamily }
-            return (n, source)
+            if case .datagram(let n, let source) = try receiveQueued(into: buffer) { return (n, source) }
         }
+    }
+
+    enum Received {
+        case datagram(Int, TransportAddress)
+        /// Longer than the buffer: counted and dropped.
+        case truncated
+        /// Nothing queued (or interrupted).
+        case none
+    }
+
+    /// One non-blocking recvfrom.
+    func receiveQueued(into buffer: UnsafeMutableRawBufferPointer) throws(SocketError) -> Received {
+        var from = SocketAddress()
+        // MSG_TRUNC (udp(7)): the datagram's real length is returned even when it exceeds
+        // the buffer, which is how a cut datagram is told from one that fit exactly.
+        let n = from.withSockaddr { p, len in
+            recvfrom(descriptor, buffer.baseAddress, buffer.count, ice_MSG_DONTWAIT | ice_MSG_TRUNC, p, len)
+        }
+        if n < 0 {
+            let e = ice_errno()
+            if e == ice_EAGAIN || e == ice_EINTR { return .none }
+            throw .receive(e)
+        }
+        if n > buffer.count {
+            dropTruncated(n, capacity: buffer.count)
+            return .truncated
+        }
+        guard let source = from.transportAddress else { throw .addressFamily }
+        return .datagram(n, source)
     }
 
     func dropTruncated(_ length: Int, capacity: Int) {
