@@ -21,11 +21,14 @@ public struct HTTPResponse {
 }
 
 /// Connects to 127.0.0.1:port, sends `raw`, and reads until the server closes.
-public func exchange(_ port: UInt16, _ raw: String) -> HTTPResponse {
+public func exchange(_ port: UInt16, _ raw: String) -> HTTPResponse { exchange(port, bytes: Array(raw.utf8)) }
+
+/// The same with any bytes (invalid UTF-8 included).
+public func exchange(_ port: UInt16, bytes raw: [UInt8]) -> HTTPResponse {
     let fd = connectTCP(port)
     guard fd >= 0 else { return HTTPResponse(raw: "connect failed") }
     defer { close(fd) }
-    _ = Array(raw.utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    _ = raw.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
     return HTTPResponse(raw: readAll(fd))
 }
 
