@@ -233,8 +233,7 @@ public final class HTTPSignalingServer: ReadableHandler, TimerClient {
             return finish(c, .response(412, "Precondition Failed", headers: [("ETag", s.eTag)],
                                        body: Array("ice-ufrag/ice-pwd are not this session's; an ICE restart needs If-Match: * (RFC 9725 §4.3.3)".utf8)))
         }
-        for cand in f.candidates { s.session.receiveCandidate(cand, now: now) }
-        if f.endOfCandidates { s.session.receiveEndOfCandidates(now: now) }
+        s.session.receiveFragment(f, now: now)
         finish(c, .response(204, "No Content"))
     }
 

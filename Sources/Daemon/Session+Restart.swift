@@ -10,12 +10,7 @@ extension Session {
     func restartICE(_ fragment: TrickleFragment, ufrag: String, pwd: String, now: Instant) {
         agent.restart(now: now)
         agent.setRemoteCredentials(ufrag: ufrag, password: pwd)
-        for c in fragment.candidates where c.component == 1 && c.transport == .udp {
-            do throws(ICEError) { try agent.addRemoteCandidate(c, now: now) } catch { Log.debug("\(name): candidate ignored") }
-            permitOnRelays(c.address, now: now)
-        }
-        if fragment.endOfCandidates { agent.setRemoteEndOfCandidates(now: now) }
-        flush(now: now)
+        receiveFragment(fragment, now: now)
     }
 
     /// The trickle fragment answering a restart (RFC 9725 §4.3.3): the new ufrag and pwd and

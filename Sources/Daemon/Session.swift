@@ -101,35 +101,49 @@ public final class Session: TimerClient {
     func receiveDescription(_ text: String, now: Instant) throws(SDPError) {
         let d = try SessionDescription.parse(text)
         guard let creds = d.credentials(media: 0) else { throw SDPError(.badCredentials, line: 0) }
-        for skipped in d.skippedCandidates {
-            Log.info("\(name): SDP line \(skipped.line): candidate ignored (" + SDPError(skipped.reason, line: 0).reasonText + ")")
-        }
+        logSkipped(d.skippedCandidates)
         agent.setRemoteCredentials(ufrag: creds.ufrag, password: creds.pwd)
         if d.iceLite { agent.remoteIsLite = true }
         remoteDescriptionReceived = true
         for m in d.media.prefix(1) {
-            for c in m.candidates where c.component == 1 && c.transport == .udp {
-                do throws(ICEError) {
-                    try agent.addRemoteCandidate(c, now: now)
-                    permitOnRelays(c.address, now: now)
-                } catch {
-                    Log.info("\(name): candidate \(c.address) ignored (\(error.reasonText))")
-                }
-            }
+            for c in m.candidates { addRemoteCandidate(c, now: now) }
             if m.endOfCandidates { agent.setRemoteEndOfCandidates(now: now) }
         }
         flush(now: now)
     }
 
+    /// A trickle fragment's candidates and end-of-candidates (RFC 8840).
+    func receiveFragment(_ f: TrickleFragment, now: Instant) {
+        logSkipped(f.skippedCandidates)
+        for c in f.candidates { addRemoteCandidate(c, now: now) }
+        if f.endOfCandidates { agent.setRemoteEndOfCandidates(now: now) }
+        flush(now: now)
+    }
+
     func receiveCandidate(_ c: Candidate, now: Instant) {
-        guard c.component == 1, c.transport == .udp else { return }
+        addRemoteCandidate(c, now: now)
+        flush(now: now)
+    }
+
+    /// A remote candidate for the agent (and a permission on each relay, RFC 8656 §9); one the
+    /// agent cannot use is logged and ignored (RFC 8839 §5.1).
+    func addRemoteCandidate(_ c: Candidate, now: Instant) {
+        guard c.component == 1, c.transport == .udp else {
+            Log.info("\(name): candidate \(c.address) ignored (component \(c.component), \(c.transport == .udp ? "UDP" : "TCP"))")
+            return
+        }
         do throws(ICEError) {
             try agent.addRemoteCandidate(c, now: now)
             permitOnRelays(c.address, now: now)
         } catch {
             Log.info("\(name): candidate \(c.address) ignored (\(error.reasonText))")
         }
-        flush(now: now)
+    }
+
+    func logSkipped(_ skipped: [SkippedCandidate]) {
+        for s in skipped {
+            Log.info("\(name): SDP line \(s.line): candidate ignored (" + SDPError(s.reason, line: 0).reasonText + ")")
+        }
     }
 
     func receiveEndOfCandidates(now: Instant) {
