@@ -16,7 +16,8 @@ public enum CandidateLine {
         let f = value.split(separator: " ", omittingEmptySubsequences: true)
         guard f.count >= 8, f[6] == "typ" || f[6].lowercased() == "typ" else { throw SDPError(.badCandidate, line: line) }
         let foundation = f[0]
-        guard !foundation.isEmpty, foundation.utf8.count <= 32,
+        // RFC 8839 §5.1: foundation = 1*32 ice-char (ALPHA / DIGIT / "+" / "/").
+        guard !foundation.isEmpty, foundation.utf8.count <= 32, foundation.utf8.allSatisfy(isICEChar),
               let component = UInt8(f[1]), component >= 1,
               let priority = UInt32(f[3]), let port = UInt16(f[5])
         else { throw SDPError(.badCandidate, line: line) }
@@ -75,4 +76,9 @@ public enum CandidateLine {
         if c.transport == .tcp { s += " tcptype passive" }
         return s
     }
+}
+
+/// RFC 8839 §5.1 ice-char.
+func isICEChar(_ b: UInt8) -> Bool {
+    (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x2B || b == 0x2F
 }

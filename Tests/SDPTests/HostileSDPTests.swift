@@ -80,3 +80,14 @@ import Testing
         #expect(back.endOfCandidates && back.media.allSatisfy(\.endOfCandidates))
     }
 }
+
+extension HostileSDPTests {
+    @Test func foundationsAreICECharsOnly() {
+        // A non-ASCII foundation was taken as bytes, grew when formatted and no longer parsed.
+        let bad = "candidate:" + String(repeating: "é", count: 16) + " 1 UDP 1 192.0.2.1 9 typ host"
+        #expect(throws: SDPError(.badCandidate, line: 0)) { try CandidateLine.parse(Substring(bad)) }
+        #expect(throws: SDPError(.badCandidate, line: 0)) { try CandidateLine.parse("candidate:a-b 1 UDP 1 192.0.2.1 9 typ host") }
+        let ok = try? CandidateLine.parse("candidate:Ab+/09 1 UDP 1 192.0.2.1 9 typ host")
+        #expect(ok?.foundation.description == "Ab+/09")
+    }
+}
