@@ -16,8 +16,10 @@ extension Agent {
             tableFull(.transactions)
             return false
         }
+        // Patience (nomination) counts from the check that put the pair In-Progress this
+        // time: a pair back from Waiting (a role conflict, a triggered check) starts afresh.
+        if pairs[p].state != .inProgress || pairs[p].inProgressSince == nil { pairs[p].inProgressSince = now }
         if pairs[p].state != .succeeded { pairs[p].state = .inProgress }
-        if pairs[p].firstCheckAt == nil { pairs[p].firstCheckAt = now }
         let i = transactions.count - 1
         _ = transactions[i].timer.poll(now: now)
         counters.checksSent += 1

@@ -15,18 +15,14 @@ extension Agent {
     /// whatever media may use), or RFC 8445 §11 keepalives.
     func consentAndKeepalive(now: Instant) {
         guard state != .failed else { return }  // consent is over; a restart starts it again
+        let checkingConsent = configuration.consentFreshness && !configuration.lite
         for ci in components.indices {
             guard let s = components[ci].selected else { continue }
-            if configuration.consentFreshness && !configuration.lite {
-                if let last = components[ci].lastConsent {
-                    if now >= last + Timing.consentTimeout {
-                        setState(.failed)
-                        continue
-                    }
-                    if now >= last + Timing.disconnectedAfter && (state == .completed || state == .connected) {
-                        setState(.disconnected)
-                    }
-                    if state == .disconnected && now < last + Timing.disconnectedAfter { updateState() }
+            if checkingConsent {
+                // RFC 7675 §5.1: consent expired on any component ends the session.
+                if let last = components[ci].lastConsent, now >= last + Timing.consentTimeout {
+                    setState(.failed)
+                    return
                 }
                 if let next = components[ci].nextConsent, now >= next {
                     components[ci].nextConsent = now + consentInterval()
@@ -49,6 +45,15 @@ extension Agent {
                 }
             }
         }
+        // One verdict for the agent from all components: disconnected while any of them lacks
+        // a recent response, connected again only when none does.
+        guard checkingConsent else { return }
+        let stale = consentStale(now: now)
+        if stale && (state == .completed || state == .connected) {
+            setState(.disconnected)
+        } else if !stale && state == .disconnected {
+            updateState()
+        }
     }
 
     /// RFC 8445 §11: a Binding indication with FINGERPRINT keeps NAT bindings open.
@@ -67,6 +72,14 @@ extension Agent {
     func handleConsentResponse(_ m: Message, component: UInt8, pair p: Int, from source: TransportAddress, now: Instant) {
         guard m.messageClass == .successResponse, source == remotes[pairs[p].remote].address else { return }
         components[Int(component) - 1].lastConsent = now
-        if state == .disconnected { updateState() }
+        if state == .disconnected && !consentStale(now: now) { updateState() }
+    }
+
+    /// Whether a selected pair has gone `disconnectedAfter` without a consent response.
+    func consentStale(now: Instant) -> Bool {
+        components.contains { c in
+            guard c.selected != nil, let last = c.lastConsent else { return false }
+            return now >= last + Timing.disconnectedAfter
+        }
     }
 }

@@ -36,7 +36,7 @@ extension Agent {
             case .frozen, .waiting:
                 return cap  // not even tried yet
             case .inProgress:
-                let giveUp = (q.firstCheckAt ?? now) + patience
+                let giveUp = (q.inProgressSince ?? now) + patience
                 if giveUp > due { due = giveUp }
             case .succeeded, .failed:
                 break

@@ -114,6 +114,18 @@ public final class Agent<Random: RandomSource> {
                 if case .gather = transactions[i].kind { i += 1 } else { _ = transactions.remove(at: i) }
             }
             triggered.removeAll()
+            // RFC 7675 §5.1: no pair keeps consent past failure. Were new candidates to revive
+            // checking, a pair must prove itself again before it is selected and carries media.
+            for i in pairs.indices where pairs[i].valid {
+                pairs[i].valid = false
+                pairs[i].nominated = false
+                pairs[i].state = .failed
+            }
+            for c in components.indices {
+                components[c] = ComponentState()
+                previousSelection[c] = nil
+                previousSelectionExpiry[c] = nil
+            }
         }
         emit(.stateChanged(s))
     }

@@ -36,8 +36,8 @@ public struct CandidatePair: Sendable {
     /// A valid pair learned from a check on another pair (its local candidate is the
     /// peer-reflexive one from XOR-MAPPED-ADDRESS); never scheduled for checks itself.
     var discoveredFrom: Int? = nil
-    /// When this pair's first check went out (for nomination patience).
-    var firstCheckAt: Instant? = nil
+    /// When this pair last went In-Progress (for nomination patience).
+    var inProgressSince: Instant? = nil
 
     /// RFC 8445 §6.1.2.3: 2^32*MIN(G,D) + 2*MAX(G,D) + (G>D?1:0), G the controlling side's.
     public static func priority(controlling g: UInt32, controlled d: UInt32) -> UInt64 {

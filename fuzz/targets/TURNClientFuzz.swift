@@ -26,7 +26,8 @@
 //   - `data` handed out lies inside the packet it came from, came from the server while
 //     allocated, and from a peer the client asked a permission (Data indication) or a channel
 //     (ChannelData) for;
-//   - with FUZZ_DEADLINE_INVARIANT=1: after handleTimeout(now), nextDeadline is nil or > now.
+//   - after handleTimeout(now), nextDeadline is nil or > now (FUZZ_DEADLINE_INVARIANT=0 turns
+//     this off).
 // Nothing is printed.
 
 import Common
@@ -50,7 +51,7 @@ let peers = [
 ]
 let username = "alice"
 let password = "secret"
-let deadlineInvariant = getenv("FUZZ_DEADLINE_INVARIANT").map { String(cString: $0) == "1" } ?? false
+let deadlineInvariant = getenv("FUZZ_DEADLINE_INVARIANT").map { String(cString: $0) != "0" } ?? true
 
 nonisolated(unsafe) let packetBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 16)
 
