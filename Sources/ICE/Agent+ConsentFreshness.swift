@@ -77,9 +77,9 @@ extension Agent {
 
     /// Whether a selected pair has gone `disconnectedAfter` without a consent response.
     func consentStale(now: Instant) -> Bool {
-        components.contains { c in
-            guard c.selected != nil, let last = c.lastConsent else { return false }
-            return now >= last + Timing.disconnectedAfter
+        for c in components.indices where components[c].selected != nil {
+            if let last = components[c].lastConsent, now >= last + Timing.disconnectedAfter { return true }
         }
+        return false
     }
 }
