@@ -49,10 +49,10 @@ extension Agent {
                 // RFC 8445 §8.1.2: a nomination that is never answered fails its pair (and the
                 // valid pair it produced); retrying it for ever would hide a peer that is gone.
                 let v = validPair(checkedOn: p) ?? p
-                for q in [p, v] {
-                    pairs[q].state = .failed
-                    pairs[q].valid = false
-                }
+                pairs[p].state = .failed
+                pairs[p].valid = false
+                pairs[v].state = .failed
+                pairs[v].valid = false
                 updateSelection(component: pairs[p].component, now: now)
             }
         case .consent:
