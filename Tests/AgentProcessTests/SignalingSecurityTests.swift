@@ -217,15 +217,8 @@ import Testing
     /// event loop busy (epoll is level-triggered); the answer goes out at --gather-wait.
     @Test func aPendingAnswerDoesNotSpinAndWaitsAtMostGatherWait() throws {
         // A STUN server that never answers: gathering cannot finish before --gather-wait.
-        let silent = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        let (silent, stunPort) = bindLoopback(Int32(SOCK_DGRAM.rawValue))
         defer { close(silent) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let stunPort = freeUDPPort()
-        addr.sin_port = stunPort.bigEndian
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            bind(silent, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
         let port = freeTCPPort()
         let server = try startHome(port, ["--stun", "127.0.0.1:\(stunPort)", "--gather-wait", "2000"])
         defer { server.stop() }
@@ -306,43 +299,5 @@ import Testing
         let before3 = sink.count
         #expect(waitUntil(timeout: 5) { sink.count > before3 + 10 }, "\(sink.count) packets\n\(server.output)")
         #expect(!server.output.contains("cannot bind media port"), "\(server.output)")
-    }
-}
-
-/// Counts datagrams arriving at 127.0.0.1:port on a background thread.
-final class UDPCounter: @unchecked Sendable {
-    let fd: Int32
-    private let lock = NSLock()
-    private var received = 0
-    private var running = true
-    private var thread: Thread? = nil
-
-    init(port: UInt16) {
-        fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = port.bigEndian
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        var tv = timeval(tv_sec: 0, tv_usec: 50_000)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        let t = Thread { [self] in
-            var buf = [UInt8](repeating: 0, count: 2048)
-            while lock.withLock({ running }) {
-                if buf.withUnsafeMutableBytes({ recv(fd, $0.baseAddress, $0.count, 0) }) > 0 { lock.withLock { received += 1 } }
-            }
-        }
-        thread = t
-        t.start()
-    }
-
-    var count: Int { lock.withLock { received } }
-
-    /// Ends the thread (which holds the counter) and closes the socket.
-    func stop() {
-        guard lock.withLock({ let was = running; running = false; return was }) else { return }
-        usleep(100_000)
-        close(fd)
     }
 }

@@ -116,20 +116,9 @@ public func freeUDPPort() -> UInt16 { freePort(Int32(SOCK_DGRAM.rawValue)) }
 public func freeTCPPort() -> UInt16 { freePort(Int32(SOCK_STREAM.rawValue)) }
 
 public func freePort(_ type: Int32) -> UInt16 {
-    let fd = socket(AF_INET, type, 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    addr.sin_port = 0
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    withUnsafeMutablePointer(to: &addr) { p in
-        p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-            _ = bind(fd, sa, len)
-            _ = getsockname(fd, sa, &len)
-        }
-    }
-    return UInt16(bigEndian: addr.sin_port)
+    let (fd, port) = bindLoopback(type)
+    close(fd)
+    return port
 }
 
 /// Waits until `condition` holds or `timeout` passes.

@@ -7,20 +7,10 @@ public final class SilentListener {
     public let port: UInt16
 
     public init() {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        withUnsafeMutablePointer(to: &addr) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-                _ = bind(fd, sa, len)
-                _ = listen(fd, 16)
-                _ = getsockname(fd, sa, &len)
-            }
-        }
-        self.fd = fd
-        port = UInt16(bigEndian: addr.sin_port)
+        let bound = bindLoopback(Int32(SOCK_STREAM.rawValue))
+        fd = bound.fd
+        port = bound.port
+        _ = listen(fd, 16)
     }
 
     deinit { close(fd) }

@@ -58,27 +58,14 @@ public func streamOverStdio(extra: [String] = []) throws -> StdioCall {
     defer { agents.stop() }
 
     // The camera: RTP to the doorbell's ingress port; the speaker: the home's egress port.
-    let tx = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0), rx = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    let tx = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0), rx = bindLoopback(Int32(SOCK_DGRAM.rawValue), port: rtpOut).fd
     defer { close(tx); close(rx) }
-    var rxAddr = sockaddr_in()
-    rxAddr.sin_family = sa_family_t(AF_INET)
-    rxAddr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    rxAddr.sin_port = rtpOut.bigEndian
-    _ = withUnsafePointer(to: &rxAddr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(rx, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-    var timeout = timeval(tv_sec: 0, tv_usec: 20_000)
-    setsockopt(rx, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-    var txAddr = rxAddr
-    txAddr.sin_port = rtpIn.bigEndian
+    setReceiveTimeout(rx, microseconds: 20_000)
     var received = 0, sent = 0
     let start = Date()
     var buffer = [UInt8](repeating: 0, count: 2048)
     while Date().timeIntervalSince(start) < 3 {
-        var pkt: [UInt8] = [0x80, 96, UInt8(sent >> 8 & 0xFF), UInt8(sent & 0xFF), 0, 0, 0, 0, 0, 0, 0x12, 0x34]
-        pkt += [UInt8](repeating: 0x55, count: 100)
-        _ = pkt.withUnsafeBytes { b in
-            withUnsafePointer(to: &txAddr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                sendto(tx, b.baseAddress, b.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        }
+        sendLoopback(tx, testRTPPacket(sequence: sent), to: rtpIn)
         sent += 1
         while buffer.withUnsafeMutableBytes({ recv(rx, $0.baseAddress, $0.count, 0) }) > 0 { received += 1 }
     }

@@ -34,15 +34,11 @@ public func exchange(_ port: UInt16, bytes raw: [UInt8]) -> HTTPResponse {
 
 public func connectTCP(_ port: UInt16) -> Int32 {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    addr.sin_port = port.bigEndian
+    var addr = loopbackAddress(port)
     let ok = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
         connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
     guard ok == 0 else { close(fd); return -1 }
-    var tv = timeval(tv_sec: 10, tv_usec: 0)
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    setReceiveTimeout(fd, microseconds: 10_000_000)
     return fd
 }
 
