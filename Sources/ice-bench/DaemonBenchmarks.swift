@@ -145,6 +145,9 @@ final class RTPBlaster: TimerClient {
     var lastReceived = 0
     var lastProgress = Instant.zero
     var started = Instant.zero
+    /// The next burst is due on the loop's next turn, after the hops' sockets are read, but
+    /// never at the instant just handled (the event loop's deadline invariant).
+    var nextBurst = Instant.zero
     var cpuStarted = Interval(nanoseconds: 0)
     var packet = [UInt8](repeating: 0, count: 1012)
     var sequence: UInt16 = 0
@@ -177,7 +180,7 @@ final class RTPBlaster: TimerClient {
     var nextDeadline: Instant? {
         guard done != nil else { return nil }
         if received >= total { return .zero }
-        if sent < total && inFlight + burst <= window { return .zero }
+        if sent < total && inFlight + burst <= window { return nextBurst }
         return lastProgress + Self.stallTimeout
     }
 
@@ -209,6 +212,7 @@ final class RTPBlaster: TimerClient {
                 }
             }
             lastProgress = now
+            nextBurst = now + Interval(nanoseconds: 1)
         }
     }
 
