@@ -29,74 +29,52 @@ struct DemoCommand {
         try DemoCommand.spec.parse(arguments, into: &self)
     }
 
-    /// Why the demo could not set itself up (typed: the device build has no `any Error`).
-    enum DemoError: Error {
-        case loop, socket(SocketError), session(SessionError)
-
-        var description: String {
-            switch self {
-            case .loop: return "cannot create the event loop"
-            case .socket(let e): return e.description
-            case .session(let e): return e.description
-            }
-        }
-    }
-
-    func attempt<T, E: Error>(_ body: () throws(E) -> T, _ wrap: (E) -> DemoError) throws(DemoError) -> T {
-        do throws(E) { return try body() } catch { throw wrap(error) }
-    }
-
     func run() -> Int32 {
-        let loopback = IPAddress.v4Loopback
-        do throws(DemoError) {
-            let loop = try attempt({ () throws(EventLoop.Failure) in try EventLoop() }, { _ in .loop })
-            let stun = try attempt({ () throws(SocketError) in try StunServer(bind: TransportAddress(loopback, 0), loop: loop) }, { .socket($0) })
-            Log.info("demo: STUN server on \(stun.socket.localAddress)")
-            let home = try attempt({ () throws(SessionError) in
-                try Session(name: "home", role: .controlled, stunServers: [stun.socket.localAddress], addresses: [loopback], loop: loop)
-            }, { .session($0) })
-            let doorbell = try attempt({ () throws(SessionError) in
-                try Session(name: "doorbell", role: .controlling, stunServers: [stun.socket.localAddress], addresses: [loopback], loop: loop)
-            }, { .session($0) })
-            let sink = try attempt({ () throws(SocketError) in try MediaSink(bind: TransportAddress(loopback, 0), loop: loop) }, { .socket($0) })
-            try attempt({ () throws(SessionError) in try doorbell.attachMedia(rtpIn: TransportAddress(loopback, 0), rtpOut: nil) }, { .session($0) })
-            try attempt({ () throws(SessionError) in try home.attachMedia(rtpIn: nil, rtpOut: sink.socket.localAddress) }, { .session($0) })
-            let signaling = InMemorySignaling(loop: loop)
-            doorbell.signaling = signaling.endpoint(to: home)
-            home.signaling = signaling.endpoint(to: doorbell)
-            let source = try attempt({ () throws(SocketError) in try RTPTestSource(to: doorbell.rtpIn!.localAddress, loop: loop) }, { .socket($0) })
-            let start = monotonicNow()
-            doorbell.start(now: start)
-            home.start(now: start)
-            // Connect (at most 10 s), then stream for `seconds`.
-            var streamingSince: Instant? = nil
-            let stopper = Stopper(loop: loop) { now in
-                if streamingSince == nil, doorbell.agent.state == .completed, home.agent.state == .completed {
-                    streamingSince = now
-                    Log.info("demo: connected in \((now - start).milliseconds) ms; streaming for \(self.seconds) s")
-                    source.running = true
-                }
-                if let since = streamingSince { return now >= since + .seconds(self.seconds) }
-                return now >= start + .seconds(10)
-            }
-            loop.addTimerClient(stopper)
-            try attempt({ () throws(EventLoop.Failure) in try loop.run() }, { _ in .loop })
-            source.running = false
-            print("doorbell candidate pairs:")
-            print(doorbell.agent.pairTable)
-            print("home candidate pairs:")
-            print(home.agent.pairTable)
-            print("media: source sent \(source.sent) RTP packets; doorbell forwarded \(doorbell.toPeer.packets) "
-                + "(\(doorbell.toPeer.bytes) bytes); home received \(home.fromPeer.packets) (gaps \(home.fromPeer.sequenceGaps), "
-                + "late \(home.fromPeer.lateOrDuplicate)); sink got \(sink.packets)")
-            let ok = sink.packets > 0
-            print(ok ? "demo: media arrived: OK" : "demo: FAILED: no media arrived (doorbell \(doorbell.agent.state.name.description), home \(home.agent.state.name.description))")
-            doorbell.close()
-            home.close()
-            return ok ? 0 : 1
+        let demo: DemoTopology
+        let source: RTPTestSource
+        do throws(DemoTopology.Failure) {
+            demo = try DemoTopology()
+            do throws(SocketError) { source = try RTPTestSource(to: demo.doorbellIngress, loop: demo.loop) } catch { throw .socket(error) }
         } catch {
             Log.error("demo: " + error.description)
             return 1
         }
+        let start = monotonicNow()
+        demo.start(now: start)
+        // Connect (at most 10 s), then stream for `seconds`.
+        var streamingSince: Instant? = nil
+        let stopper = Stopper(loop: demo.loop) { now in
+            if streamingSince == nil, demo.completed {
+                streamingSince = now
+                Log.info("demo: connected in \((now - start).milliseconds) ms; streaming for \(self.seconds) s")
+                source.running = true
+            }
+            if let since = streamingSince { return now >= since + .seconds(self.seconds) }
+            return now >= start + .seconds(10)
+        }
+        demo.loop.addTimerClient(stopper)
+        do throws(EventLoop.Failure) { try demo.loop.run() } catch {
+            Log.error("demo: " + DemoTopology.Failure.loop.description)
+            return 1
+        }
+        source.running = false
+        let ok = report(demo, source: source)
+        demo.close()
+        return ok ? 0 : 1
+    }
+
+    /// The pair tables and media counters; true when media reached the sink.
+    func report(_ demo: DemoTopology, source: RTPTestSource) -> Bool {
+        let doorbell = demo.doorbell, home = demo.home
+        print("doorbell candidate pairs:")
+        print(doorbell.agent.pairTable)
+        print("home candidate pairs:")
+        print(home.agent.pairTable)
+        print("media: source sent \(source.sent) RTP packets; doorbell forwarded \(doorbell.toPeer.packets) "
+            + "(\(doorbell.toPeer.bytes) bytes); home received \(home.fromPeer.packets) (gaps \(home.fromPeer.sequenceGaps), "
+            + "late \(home.fromPeer.lateOrDuplicate)); sink got \(demo.sink.packets)")
+        let ok = demo.sink.packets > 0
+        print(ok ? "demo: media arrived: OK" : "demo: FAILED: no media arrived (\(demo.states))")
+        return ok
     }
 }

@@ -25,50 +25,16 @@ func residentKilobytes() -> Int? {
     return nil
 }
 
-/// A loopback pair of sessions as `ice-agent demo` sets them up: home (controlled) and
-/// doorbell (controlling), a STUN server, in-memory signaling, the doorbell's RTP ingress port
-/// and the home's RTP egress to `sink`.
-struct LoopbackCall {
-    let loop: EventLoop
-    let stun: StunServer
-    let signaling: InMemorySignaling
-    let home: Session
-    let doorbell: Session
-    let sink: MediaSink
-
-    init() throws {
-        let loopback = IPAddress.v4Loopback
-        loop = try EventLoop()
-        stun = try StunServer(bind: TransportAddress(loopback, 0), loop: loop)
-        home = try Session(name: "home", role: .controlled, stunServers: [stun.socket.localAddress], addresses: [loopback], loop: loop)
-        doorbell = try Session(name: "doorbell", role: .controlling, stunServers: [stun.socket.localAddress], addresses: [loopback], loop: loop)
-        sink = try MediaSink(bind: TransportAddress(loopback, 0), loop: loop)
-        try doorbell.attachMedia(rtpIn: TransportAddress(loopback, 0), rtpOut: nil)
-        try home.attachMedia(rtpIn: nil, rtpOut: sink.socket.localAddress)
-        signaling = InMemorySignaling(loop: loop)
-        doorbell.signaling = signaling.endpoint(to: home)
-        home.signaling = signaling.endpoint(to: doorbell)
-    }
-
-    var completed: Bool { doorbell.agent.state == .completed && home.agent.state == .completed }
-
-    func start() {
-        let now = monotonicNow()
-        doorbell.start(now: now)
-        home.start(now: now)
-    }
-}
-
 /// Calls `then` once both sessions are completed (checked every 10 ms), or stops the loop
 /// after 10 s with `failed` set.
 final class WaitForCompletion: TimerClient {
-    let call: LoopbackCall
+    let call: DemoTopology
     let deadline: Instant
     var then: ((Instant) -> Void)?
     var next = Instant.zero
     var failed = false
 
-    init(_ call: LoopbackCall, then: @escaping (Instant) -> Void) {
+    init(_ call: DemoTopology, then: @escaping (Instant) -> Void) {
         self.call = call
         self.then = then
         deadline = monotonicNow() + .seconds(10)
@@ -234,11 +200,14 @@ final class RTPBlaster: TimerClient {
 func runRTPBenchmark(packets: Int) -> Int32 {
     Log.level = .warning
     Log.prefix = "ice-bench"
-    let call: LoopbackCall
+    let call: DemoTopology
+    do throws(DemoTopology.Failure) { call = try DemoTopology() } catch {
+        printError("rtp: setup failed: " + error.description)
+        return 1
+    }
     let sink: MediaSink
     let hops: [PlainForwarder]
     do {
-        call = try LoopbackCall()
         let loopback = IPAddress.v4Loopback
         sink = try MediaSink(bind: TransportAddress(loopback, 0), loop: call.loop)
         let hop2 = try PlainForwarder(bind: TransportAddress(loopback, 0), to: sink.socket.localAddress, loop: call.loop)
@@ -259,7 +228,7 @@ func runRTPBenchmark(packets: Int) -> Int32 {
     func next() {
         guard results.count < steps.count else { return loop.stop() }
         let step = steps[results.count]
-        let destination = step.ice ? call.doorbell.rtpIn!.localAddress : hops[0].socket.localAddress
+        let destination = step.ice ? call.doorbellIngress : hops[0].socket.localAddress
         let into = step.ice ? call.sink : sink
         do {
             blasters = [try RTPBlaster(to: destination, sink: into, total: step.packets, loop: loop) { r in
@@ -273,14 +242,14 @@ func runRTPBenchmark(packets: Int) -> Int32 {
     }
     let wait = WaitForCompletion(call) { _ in next() }
     loop.addTimerClient(wait)
-    call.start()
+    call.start(now: monotonicNow())
     do throws(EventLoop.Failure) { try loop.run() } catch {
         printError("rtp: event loop failed")
         return 1
     }
     _ = blasters
     if wait.failed {
-        printError("rtp: the sessions did not complete (doorbell \(call.doorbell.agent.state.name), home \(call.home.agent.state.name))")
+        printError("rtp: the sessions did not complete (\(call.states))")
         return 1
     }
     if let failure {
@@ -306,8 +275,7 @@ func runRTPBenchmark(packets: Int) -> Int32 {
         printError("rtp: the daemon dropped packets: doorbell invalid \(doorbell.toPeer.invalid), home invalid \(home.fromPeer.invalid), "
             + "unknown source \(home.droppedUnknownSource), not RTP \(home.droppedNotRTP)")
     }
-    doorbell.close()
-    home.close()
+    call.close()
     return iceFigures.received > 0 && plainFigures.received > 0 ? 0 : 1
 }
 
@@ -332,9 +300,9 @@ final class IdleTimer: TimerClient {
 func runIdleBenchmark(seconds: Int64) -> Int32 {
     Log.level = .warning
     Log.prefix = "ice-bench"
-    let call: LoopbackCall
-    do { call = try LoopbackCall() } catch {
-        printError("idle: setup failed: \(error)")
+    let call: DemoTopology
+    do throws(DemoTopology.Failure) { call = try DemoTopology() } catch {
+        printError("idle: setup failed: " + error.description)
         return 1
     }
     let loop = call.loop
@@ -366,13 +334,13 @@ func runIdleBenchmark(seconds: Int64) -> Int32 {
         loop.addTimerClient(begin)
     }
     loop.addTimerClient(wait)
-    call.start()
+    call.start(now: monotonicNow())
     do throws(EventLoop.Failure) { try loop.run() } catch {
         printError("idle: event loop failed")
         return 1
     }
     if wait.failed {
-        printError("idle: the sessions did not complete (doorbell \(call.doorbell.agent.state.name), home \(call.home.agent.state.name))")
+        printError("idle: the sessions did not complete (\(call.states))")
         return 1
     }
     let elapsed = Double((ended - started).nanoseconds) / 1e9
@@ -382,9 +350,8 @@ func runIdleBenchmark(seconds: Int64) -> Int32 {
     print("idle-stun-packets: \(format(Double(2 * (responses - responses0)) / elapsed))/s")
     print("idle-rss: \(residentKilobytes().map(String.init) ?? "?") kB")
     if checks != checks0 { print("note: \(checks - checks0) connectivity checks sent while idle") }
-    if !stillUp { printError("idle: a session left completed: doorbell \(call.doorbell.agent.state.name), home \(call.home.agent.state.name)") }
-    call.doorbell.close()
-    call.home.close()
+    if !stillUp { printError("idle: a session left completed: \(call.states)") }
+    call.close()
     return stillUp ? 0 : 1
 }
 

@@ -1,0 +1,73 @@
+import Common
+import ICE
+import Runtime
+
+/// The arrangement `ice-agent demo`, `ice-bench rtp` and `ice-bench idle` all run: on one event
+/// loop on IPv4 loopback, the home (controlled) and the doorbell (controlling) sessions, both
+/// using one built-in STUN server, in-memory signaling between them, the doorbell's RTP
+/// ingress port and the home's RTP egress to `sink`.
+public final class DemoTopology {
+    /// Why the arrangement could not be set up.
+    public enum Failure: Error {
+        case loop
+        case socket(SocketError)
+        case session(SessionError)
+
+        public var description: String {
+            switch self {
+            case .loop: return "cannot create the event loop"
+            case .socket(let e): return e.description
+            case .session(let e): return e.description
+            }
+        }
+    }
+
+    public let loop: EventLoop
+    public let stun: StunServer
+    public let home: Session
+    public let doorbell: Session
+    public let sink: MediaSink
+    public let signaling: InMemorySignaling
+
+    public init() throws(Failure) {
+        let loopback = IPAddress.v4Loopback
+        do throws(EventLoop.Failure) { loop = try EventLoop() } catch { throw .loop }
+        do throws(SocketError) { stun = try StunServer(bind: TransportAddress(loopback, 0), loop: loop) } catch { throw .socket(error) }
+        Log.info("demo: STUN server on \(stun.socket.localAddress)")
+        let servers = [stun.socket.localAddress]
+        do throws(SessionError) {
+            home = try Session(name: "home", role: .controlled, stunServers: servers, addresses: [loopback], loop: loop)
+            doorbell = try Session(name: "doorbell", role: .controlling, stunServers: servers, addresses: [loopback], loop: loop)
+        } catch {
+            throw .session(error)
+        }
+        do throws(SocketError) { sink = try MediaSink(bind: TransportAddress(loopback, 0), loop: loop) } catch { throw .socket(error) }
+        do throws(SessionError) {
+            try doorbell.attachMedia(rtpIn: TransportAddress(loopback, 0), rtpOut: nil)
+            try home.attachMedia(rtpIn: nil, rtpOut: sink.socket.localAddress)
+        } catch {
+            throw .session(error)
+        }
+        signaling = InMemorySignaling(loop: loop)
+        doorbell.signaling = signaling.endpoint(to: home)
+        home.signaling = signaling.endpoint(to: doorbell)
+    }
+
+    /// Where a media source feeds the doorbell (its `--rtp-in`).
+    public var doorbellIngress: TransportAddress { doorbell.rtpIn!.localAddress }
+
+    public var completed: Bool { doorbell.agent.state == .completed && home.agent.state == .completed }
+
+    /// "doorbell STATE, home STATE", for the messages of a run that did not connect.
+    public var states: String { "doorbell \(doorbell.agent.state.name.description), home \(home.agent.state.name.description)" }
+
+    public func start(now: Instant) {
+        doorbell.start(now: now)
+        home.start(now: now)
+    }
+
+    public func close() {
+        doorbell.close()
+        home.close()
+    }
+}
