@@ -184,6 +184,32 @@ struct CommandSpec<Target>: Sendable {
     }
 }
 
+extension CommandSpec {
+    /// `[--name METAVAR]`, with `...` after a repeatable one, as a usage line writes an option.
+    func usage(_ o: Option<Target>) -> String {
+        var text = "[" + o.name
+        if case .value(let metavar) = o.kind { text += " " + metavar }
+        return text + "]" + (o.repeatable ? "..." : "")
+    }
+
+    /// This command in `ice-agent --help`: its usage line, what it does, and the options its
+    /// synopsis leaves to `[OPTION]...`, all from the table `COMMAND --help` prints.
+    var overviewEntry: String {
+        let indent = String(repeating: " ", count: 6)
+        var out = "  ice-agent " + name + " " + synopsis + "\n"
+        for line in about.split(separator: "\n") { out += indent + line + "\n" }
+        let named = Set(synopsis.split { $0 == " " || $0 == "[" || $0 == "]" || $0 == "(" || $0 == ")" || $0 == "|" }.map(String.init))
+        var rest = options.filter { !named.contains($0.name) }.map { usage($0) }
+        if acceptsConfig { rest.append("[--config FILE]...") }
+        if !rest.isEmpty {
+            // A hanging indent: the continuation lines line up under the first option.
+            let label = indent + "options: "
+            out += label + wrapped(rest, indent: label.count, width: 100).dropFirst(label.count)
+        }
+        return out
+    }
+}
+
 func wrapped(_ words: [String], indent: Int, width: Int) -> String {
     let pad = String(repeating: " ", count: indent)
     var out = "", line = pad

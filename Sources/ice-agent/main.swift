@@ -6,44 +6,40 @@ import STUN
 let version = "0.1.0"
 
 /// A command as typed after `ice-agent` ("stun decode" is two words), its generated help and
-/// how it runs.
+/// overview entry, and how it runs.
 struct Command {
     let words: [String]
     let help: () -> String
+    let overview: () -> String
     let run: ([String]) throws(UsageError) -> Int32
+
+    init<T>(_ spec: CommandSpec<T>, run: @escaping ([String]) throws(UsageError) -> Int32) {
+        words = spec.name.split(separator: " ").map(String.init)
+        help = { spec.helpText }
+        overview = { spec.overviewEntry }
+        self.run = run
+    }
 }
 
 /// Every command, in `--help` order.
 func allCommands() -> [Command] { [
-    Command(words: ["call"], help: { CallCommand.spec(role: .controlling).helpText }) { a throws(UsageError) in
-        try CallCommand(role: .controlling, arguments: a).run()
-    },
-    Command(words: ["answer"], help: { CallCommand.spec(role: .controlled).helpText }) { a throws(UsageError) in
-        try CallCommand(role: .controlled, arguments: a).run()
-    },
-    Command(words: ["status"], help: { StatusCommand.spec.helpText }) { a throws(UsageError) in try StatusCommand(arguments: a).run() },
-    Command(words: ["demo"], help: { DemoCommand.spec.helpText }) { a throws(UsageError) in try DemoCommand(arguments: a).run() },
-    Command(words: ["rtp", "send"], help: { RTPCommand.spec(.send).helpText }) { a throws(UsageError) in
-        try RTPCommand(mode: .send, arguments: a).run()
-    },
-    Command(words: ["rtp", "receive"], help: { RTPCommand.spec(.receive).helpText }) { a throws(UsageError) in
-        try RTPCommand(mode: .receive, arguments: a).run()
-    },
-    Command(words: ["turn", "allocate"], help: { TurnCommand.spec.helpText }) { a throws(UsageError) in try TurnCommand(arguments: a).run() },
-    Command(words: ["stun", "decode"], help: { StunDecode.spec.helpText }) { a throws(UsageError) in try StunDecode(arguments: a).run() },
-    Command(words: ["stun", "server"], help: { StunServerCommand.spec.helpText }) { a throws(UsageError) in
-        try StunServerCommand(arguments: a).run()
-    },
-    Command(words: ["stun", "client"], help: { StunClientCommand.spec.helpText }) { a throws(UsageError) in
-        try StunClientCommand(arguments: a).run()
-    },
+    Command(CallCommand.spec(role: .controlling)) { a throws(UsageError) in try CallCommand(role: .controlling, arguments: a).run() },
+    Command(CallCommand.spec(role: .controlled)) { a throws(UsageError) in try CallCommand(role: .controlled, arguments: a).run() },
+    Command(StatusCommand.spec) { a throws(UsageError) in try StatusCommand(arguments: a).run() },
+    Command(DemoCommand.spec) { a throws(UsageError) in try DemoCommand(arguments: a).run() },
+    Command(RTPCommand.spec(.send)) { a throws(UsageError) in try RTPCommand(mode: .send, arguments: a).run() },
+    Command(RTPCommand.spec(.receive)) { a throws(UsageError) in try RTPCommand(mode: .receive, arguments: a).run() },
+    Command(TurnCommand.spec) { a throws(UsageError) in try TurnCommand(arguments: a).run() },
+    Command(StunDecode.spec) { a throws(UsageError) in try StunDecode(arguments: a).run() },
+    Command(StunServerCommand.spec) { a throws(UsageError) in try StunServerCommand(arguments: a).run() },
+    Command(StunClientCommand.spec) { a throws(UsageError) in try StunClientCommand(arguments: a).run() },
 ] }
 
 func run(_ args: [String]) -> Int32 {
     guard let first = args.first else { return usageMistake("ice-agent", "missing command", hint: "ice-agent --help") }
     switch first {
     case "--help", "-h", "help":
-        writeStdout(usageText + "\n")
+        writeStdout(usageText(allCommands()))
         return 0
     case "--version":
         print("ice-agent " + version)

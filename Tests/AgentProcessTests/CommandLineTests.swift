@@ -52,6 +52,24 @@ import Testing
         for c in Self.commands { #expect(r.stdout.contains(c.0.joined(separator: " ") + " "), "\(c.0)") }
     }
 
+    /// The overview is generated from the tables `COMMAND --help` prints: each command's entry
+    /// in `ice-agent --help` names every option of that command.
+    @Test func overviewEntryNamesEveryOptionOfItsCommand() throws {
+        let agent = try iceAgentPath()
+        let overview = try run(agent, ["--help"]).stdout
+        for (words, _) in Self.commands {
+            let heading = "\n  ice-agent " + words.joined(separator: " ") + " "
+            let start = try #require(overview.range(of: heading), "\(words): \(overview)")
+            let entry = overview[start.upperBound...].components(separatedBy: "\n  ice-agent ")[0]
+            let help = try run(agent, words + ["--help"]).stdout
+            let options = help.split(separator: "\n").filter { $0.hasPrefix("  --") }.map { String($0.dropFirst(2).split(separator: " ")[0]) }
+            #expect(options.count >= 2, "\(words): \(help)")
+            for option in options where option != "--help" {
+                #expect(entry.contains(option + " ") || entry.contains(option + "]"), "\(words) \(option): \(entry)")
+            }
+        }
+    }
+
     /// The config file applies first and the command line after it: a config value is used
     /// unless the command line gives the option again.
     @Test func commandLineOverridesTheConfigFile() throws {
