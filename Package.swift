@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "TURN", dependencies: ["Common", "STUN"], path: "Sources/TURN"),
         .target(name: "SDP", dependencies: ["Common", "ICE"], path: "Sources/SDP"),
         .target(name: "RTP", dependencies: ["Common"], path: "Sources/RTP"),
-        .target(name: "HTTP", path: "Sources/HTTP"),
+        .target(name: "HTTP", dependencies: ["Common"], path: "Sources/HTTP"),
         // The configuration file's `key = value` syntax (the keys are ice-agent's business).
         .target(name: "Config", path: "Sources/Config"),
         // Drives two agents over an allocation-free in-memory link (self-test, benchmarks).

@@ -45,37 +45,3 @@ public struct HTTPMessage: Sendable {
         return Array(head.utf8) + body
     }
 }
-
-/// "http://host:port/path" split into its parts (no TLS in this build).
-public struct HTTPURL: Sendable {
-    public var host: String
-    public var port: UInt16
-    public var path: String
-
-    public init?(_ text: String) {
-        guard text.hasPrefix("http://") else { return nil }
-        let rest = text.dropFirst("http://".count)
-        let slash = rest.firstIndex(of: "/") ?? rest.endIndex
-        let authority = rest[..<slash]
-        path = slash == rest.endIndex ? "/" : String(rest[slash...])
-        if authority.hasPrefix("[") {
-            guard let close = authority.firstIndex(of: "]") else { return nil }
-            host = String(authority[authority.index(after: authority.startIndex)..<close])
-            let after = authority[authority.index(after: close)...]
-            if after.isEmpty { port = 80 } else {
-                guard after.hasPrefix(":"), let p = UInt16(after.dropFirst()) else { return nil }
-                port = p
-            }
-        } else if let colon = authority.lastIndex(of: ":") {
-            host = String(authority[..<colon])
-            guard let p = UInt16(authority[authority.index(after: colon)...]) else { return nil }
-            port = p
-        } else {
-            host = String(authority)
-            port = 80
-        }
-        if host.isEmpty { return nil }
-    }
-
-    public var hostAndPort: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
-}

@@ -52,15 +52,6 @@ import Testing
         #expect(m.status == 201 && m.reason == "Created" && m.header("location") == "/session/1")
         #expect(m.body == Array("v=0\r\n".utf8))
     }
-
-    @Test func urls() {
-        let u = HTTPURL("http://192.0.2.1:8080/whip")
-        #expect(u?.host == "192.0.2.1" && u?.port == 8080 && u?.path == "/whip")
-        #expect(HTTPURL("http://home.local/")?.port == 80)
-        #expect(HTTPURL("http://[2001:db8::1]:9/x")?.hostAndPort == "[2001:db8::1]:9")
-        #expect(HTTPURL("https://x/") == nil)
-        #expect(HTTPURL("http://:80/") == nil)
-    }
 }
 
 /// A peer can split a request as finely as it likes: the parser's work must stay linear in

@@ -14,10 +14,14 @@
 //     serializing adds content-length and connection);
 //   - a request body read as a token file gives a token within bounds that accepts its own
 //     `Authorization: Bearer` value and nothing absent;
-//   - a parsed URL's `hostAndPort` and path parse back to the same host, port and path (hosts
-//     holding a bracket or a non-ASCII byte excepted: see `url`).
+//   - a parsed URL is ASCII only (any byte >= 0x80 in the text refuses it), its host is an
+//     IPv6 address (bracketed in `hostAndPort`), a dotted quad or a name without ":" or
+//     brackets, its port is not 0 and its path starts with "/"; its canonical form
+//     (`description`) parses back to the same URL, and `HTTPURL(_:)` agrees with
+//     `HTTPURL(parsing:)`.
 // Nothing is printed.
 
+import Common
 import HTTP
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -90,16 +94,28 @@ func bearer(_ m: HTTPMessage) {
 
 func url(_ target: String) {
     let text = target.hasPrefix("http://") ? target : "http://" + target
-    guard let u = HTTPURL(text) else { return }
-    require(!u.host.isEmpty && u.path.hasPrefix("/"), "a URL without host or path")
-    guard let again = HTTPURL("http://" + u.hostAndPort + u.path) else {
-        // Known: a bracketed host that is not an IPv6 literal ("http://[[x]/" gives host "[x",
-        // written back unbracketed) does not parse back. The connect fails on it later.
-        if u.host.contains("[") || u.host.contains("]") { return }
-        fail("hostAndPort + path does not parse")
+    let u: HTTPURL
+    do throws(HTTPURLError) {
+        u = try HTTPURL(parsing: text)
+    } catch {
+        require(HTTPURL(text) == nil, "HTTPURL(_:) accepts what HTTPURL(parsing:) refuses")
+        sink(error.description)
+        return
     }
-    // Known: HTTPURL splits on Characters, and a non-ASCII prepend mark (U+0600-U+0605) fuses
-    // with the ":" after it into one grapheme, so the port is not found. Command-line input only.
-    if u.host.utf8.contains(where: { $0 >= 0x80 }) { return }
-    require(again.host == u.host && again.port == u.port && again.path == u.path, "URL round trip changed it")
+    require(HTTPURL(text) == u, "HTTPURL(_:) and HTTPURL(parsing:) disagree")
+    require(!text.utf8.contains(where: { $0 >= 0x80 }), "a URL with a non-ASCII byte")
+    require(!u.host.isEmpty && u.port != 0 && u.path.hasPrefix("/"), "a URL without host, port or path")
+    require(!u.host.utf8.contains(where: { $0 == 0x5B || $0 == 0x5D }), "a host holding a bracket")
+    let ip = IPAddress(u.host)
+    switch u.hostKind {
+    case .ipv6:
+        require(ip?.isIPv6 == true, "an IPv6 host that is not an IPv6 address")
+        require(u.hostAndPort.hasPrefix("[" + u.host + "]:"), "an IPv6 host written without brackets")
+    case .ipv4:
+        require(ip?.isIPv4 == true, "an IPv4 host that is not a dotted quad")
+    case .name:
+        require(ip == nil && !u.host.utf8.contains(0x3A), "a host name that is an address or holds a colon")
+    }
+    guard let again = HTTPURL(u.description) else { fail("a URL's canonical form does not parse") }
+    require(again == u, "URL round trip changed it")
 }
