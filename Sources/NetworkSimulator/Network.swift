@@ -97,159 +97,6 @@ public protocol SimulatedEndpoint: AnyObject {
     var nextDeadline: Instant? { get }
 }
 
-/// Parses a textual IP address, trapping on typos (test topologies are literals).
-public func ip(_ text: String) -> IPAddress {
-    guard let a = IPAddress(text) else { preconditionFailure("not an IP address: \(text)") }
-    return a
-}
-
-/// Parses "ip:port" or "[v6]:port", trapping on typos.
-public func addr(_ text: String) -> TransportAddress {
-    guard let a = TransportAddress(text) else { preconditionFailure("not a transport address: \(text)") }
-    return a
-}
-
-/// Why a datagram did not arrive.
-public enum DropKind: Hashable, Sendable, CustomStringConvertible {
-    case loss, natFiltering, noRoute, noListener, blocked
-
-    public var description: String {
-        switch self {
-        case .loss: return "lost"
-        case .natFiltering: return "NAT-filtered"
-        case .noRoute: return "no route"
-        case .noListener: return "no listener"
-        case .blocked: return "blocked"
-        }
-    }
-}
-
-public struct NetworkCounters: Equatable, Sendable, CustomStringConvertible {
-    public var sent = 0
-    public var delivered = 0
-    public var droppedLoss = 0
-    public var droppedNATFiltering = 0
-    public var droppedNoRoute = 0
-    public var droppedNoListener = 0
-    public var droppedBlocked = 0
-
-    public init(sent: Int = 0, delivered: Int = 0, droppedLoss: Int = 0, droppedNATFiltering: Int = 0,
-                droppedNoRoute: Int = 0, droppedNoListener: Int = 0, droppedBlocked: Int = 0) {
-        self.sent = sent
-        self.delivered = delivered
-        self.droppedLoss = droppedLoss
-        self.droppedNATFiltering = droppedNATFiltering
-        self.droppedNoRoute = droppedNoRoute
-        self.droppedNoListener = droppedNoListener
-        self.droppedBlocked = droppedBlocked
-    }
-
-    var dropped: Int { droppedLoss + droppedNATFiltering + droppedNoRoute + droppedNoListener + droppedBlocked }
-    /// Datagrams still on their way.
-    var inFlight: Int { sent - delivered - dropped }
-
-    public var description: String {
-        "sent \(sent), delivered \(delivered), lost \(droppedLoss), NAT-filtered \(droppedNATFiltering), "
-            + "no route \(droppedNoRoute), no listener \(droppedNoListener), blocked \(droppedBlocked)"
-    }
-}
-
-/// A machine with one or more interface addresses, on the public internet or behind a NAT.
-public final class Host {
-    let name: String
-    let addresses: [IPAddress]
-    /// The NAT whose private realm this host is in, nil on the public internet.
-    public let nat: NAT?
-    public var uplink: LinkConditions
-    var downlink: LinkConditions
-    /// Both directions at once (reads the uplink).
-    public var link: LinkConditions {
-        get { uplink }
-        set { uplink = newValue; downlink = newValue }
-    }
-
-    /// Endpoints bound to exact transport addresses, and the one taking everything else.
-    var bound: [TransportAddress: Int] = [:]
-    var wildcard: Int?
-
-    init(name: String, addresses: [IPAddress], nat: NAT?, link: LinkConditions) {
-        self.name = name
-        self.addresses = addresses
-        self.nat = nat
-        self.uplink = link
-        self.downlink = link
-    }
-
-    /// The first interface address.
-    public var address: IPAddress { addresses[0] }
-
-    /// A transport address on interface `interface` (index into `addresses`).
-    public func transportAddress(port: UInt16, interface: Int = 0) -> TransportAddress {
-        TransportAddress(addresses[interface], port)
-    }
-}
-
-/// One routing domain: the public internet (`gateway == nil`) or a NAT's private side.
-final class Realm {
-    enum Owner {
-        case host(Host)
-        case nat(NAT)
-    }
-
-    let gateway: NAT?
-    var owners: [IPAddress: Owner] = [:]
-    init(gateway: NAT?) { self.gateway = gateway }
-    var name: String { gateway.map { "inside \($0.name)" } ?? "public internet" }
-}
-
-/// What became of one datagram (one record per datagram when tracing).
-public struct DatagramRecord: Equatable {
-    public enum Outcome: Equatable {
-        case delivered(endpoint: String)
-        case dropped(DropKind, reason: String)
-    }
-
-    public var id: Int
-    public var sentAt: Instant
-    /// When it was delivered or dropped.
-    var time: Instant
-    var sender: String
-    /// As sent.
-    var from: TransportAddress
-    var to: TransportAddress
-    /// As last seen (after NAT translations).
-    public var finalFrom: TransportAddress
-    var finalTo: TransportAddress
-    var size: Int
-    var summary: String
-    /// NAT translations on the way, in order.
-    public var notes: [String]
-    public var outcome: Outcome
-
-    var delivered: Bool { if case .delivered = outcome { return true } else { return false } }
-
-    var line: String {
-        var s = "\(formatTime(time)) #\(id) \(sender) \(from) -> \(to) \(summary)"
-        for n in notes { s += " | \(n)" }
-        switch outcome {
-        case .delivered(let endpoint):
-            s += " | delivered to \(endpoint)"
-            if finalFrom != from || finalTo != to { s += " as \(finalFrom) -> \(finalTo)" }
-        case .dropped(let kind, let reason):
-            s += " | DROPPED \(kind): \(reason)"
-        }
-        if sentAt != time { s += " (sent \(formatTime(sentAt)))" }
-        return s
-    }
-}
-
-/// "12.345ms" from the origin of the virtual clock.
-func formatTime(_ t: Instant) -> String {
-    let micros = t.nanoseconds / 1_000
-    let frac = String(micros % 1_000)
-    return "\(micros / 1_000).\(String(repeating: "0", count: 3 - frac.count))\(frac)ms"
-}
-
 public final class Network {
     /// The virtual clock; starts at zero and only moves inside `run`.
     public private(set) var now: Instant = .zero
@@ -257,10 +104,10 @@ public final class Network {
     var random: SeededRandom
     /// The access link given to hosts added from now on.
     public var defaultHostLink = LinkConditions.default
-    public private(set) var counters = NetworkCounters()
+    public internal(set) var counters = NetworkCounters()
 
     var isTracing = true
-    public private(set) var records: [DatagramRecord] = []
+    public internal(set) var records: [DatagramRecord] = []
     /// Short description of a payload for the trace.
     var describePayload: ([UInt8]) -> String = describeDatagram
     /// Datagrams for which this returns true are dropped as they are sent.
@@ -270,122 +117,18 @@ public final class Network {
     var maxStepsPerInstant = 200_000
     var maxTransmitsPerPoll = 100_000
 
-    private(set) var hosts: [Host] = []
-    private(set) var nats: [NAT] = []
-    private let publicRealm = Realm(gateway: nil)
-    private var innerRealms: [ObjectIdentifier: Realm] = [:]
+    var hosts: [Host] = []
+    var nats: [NAT] = []
+    let publicRealm = Realm(gateway: nil)
+    var innerRealms: [ObjectIdentifier: Realm] = [:]
 
-    private struct Attached {
-        var endpoint: any SimulatedEndpoint
-        var host: Host
-        var name: String
-        var addresses: [TransportAddress]?
-    }
-    private var endpoints: [Attached] = []
+    var endpoints: [Attached] = []
 
-    private struct Datagram {
-        var id: Int
-        var bytes: [UInt8]
-        var sentAt: Instant
-        var sender: String
-        var originalFrom: TransportAddress
-        var originalTo: TransportAddress
-        var from: TransportAddress
-        var to: TransportAddress
-        var notes: [String] = []
-    }
-
-    private enum Hop {
-        /// Reaches the routing point of a realm (after the sender's or a NAT's uplink).
-        case realm(Realm)
-        /// Reaches a NAT's public side (after its downlink).
-        case natInbound(NAT)
-        /// Reaches a host (after its downlink).
-        case host(Host)
-    }
-
-    private struct Event {
-        var datagram: Datagram
-        var hop: Hop
-    }
-
-    private var events = EventQueue<Event>()
-    private var nextDatagramID = 0
+    var events = EventQueue<Event>()
+    var nextDatagramID = 0
 
     public init(seed: UInt64 = 1) {
         random = SeededRandom(seed: seed)
-    }
-
-    // MARK: Topology
-
-    private func realm(inside nat: NAT?) -> Realm {
-        guard let nat else { return publicRealm }
-        return innerRealms[ObjectIdentifier(nat)]!
-    }
-
-    private func claim(_ address: IPAddress, in realm: Realm, for owner: Realm.Owner, _ what: String) {
-        if realm.owners[address] != nil {
-            preconditionFailure("Network: \(address) is already used \(realm.name) (adding \(what))")
-        }
-        realm.owners[address] = owner
-    }
-
-    @discardableResult
-    public func addNAT(name: String, publicAddress: IPAddress, mapping: NATBehavior, filtering: NATBehavior,
-                bindingTimeout: Interval = .seconds(120), behind outer: NAT? = nil) -> NAT {
-        addNAT(name: name, publicAddress: publicAddress, type: NATType(mapping: mapping, filtering: filtering),
-               bindingTimeout: bindingTimeout, behind: outer)
-    }
-
-    @discardableResult
-    public func addNAT(name: String, publicAddress: IPAddress, type: NATType,
-                bindingTimeout: Interval = .seconds(120), behind outer: NAT? = nil) -> NAT {
-        let nat = NAT(name: name, publicAddress: publicAddress, type: type, bindingTimeout: bindingTimeout, behind: outer)
-        claim(publicAddress, in: realm(inside: outer), for: .nat(nat), "NAT \(name)")
-        innerRealms[ObjectIdentifier(nat)] = Realm(gateway: nat)
-        nats.append(nat)
-        return nat
-    }
-
-    @discardableResult
-    public func addHost(name: String, addresses: [IPAddress], behind nat: NAT? = nil) -> Host {
-        precondition(!addresses.isEmpty, "Network: host \(name) needs at least one address")
-        let host = Host(name: name, addresses: addresses, nat: nat, link: defaultHostLink)
-        for a in addresses { claim(a, in: realm(inside: nat), for: .host(host), "host \(name)") }
-        hosts.append(host)
-        return host
-    }
-
-    /// A host at `placement`: on the public internet at `publicAddress`, or at
-    /// `privateAddress` behind a new NAT named "\(name)-nat" whose public address is
-    /// `publicAddress`.
-    @discardableResult
-    public func addSite(name: String, placement: NATPlacement, publicAddress: IPAddress, privateAddress: IPAddress,
-                 bindingTimeout: Interval = .seconds(120)) -> Host {
-        guard let type = placement.natType else { return addHost(name: name, addresses: [publicAddress]) }
-        let nat = addNAT(name: "\(name)-nat", publicAddress: publicAddress, type: type, bindingTimeout: bindingTimeout)
-        return addHost(name: name, addresses: [privateAddress], behind: nat)
-    }
-
-    /// Puts `endpoint` on `host`. With `addresses`, it receives only datagrams to those exact
-    /// transport addresses and may only send from them; without, it owns every port of the
-    /// host's addresses that no other endpoint bound (one such endpoint per host).
-    public func attach(_ endpoint: some SimulatedEndpoint, to host: Host, addresses: [TransportAddress]? = nil,
-                name: String? = nil) {
-        precondition(!endpoints.contains { $0.endpoint === endpoint }, "Network: endpoint attached twice")
-        let index = endpoints.count
-        let label = name ?? (host.bound.isEmpty && host.wildcard == nil ? host.name : "\(host.name)#\(index)")
-        if let addresses {
-            for a in addresses {
-                precondition(host.addresses.contains(a.ip), "Network: \(a) is not an address of host \(host.name)")
-                precondition(host.bound[a] == nil, "Network: \(a) is already bound on host \(host.name)")
-                host.bound[a] = index
-            }
-        } else {
-            precondition(host.wildcard == nil, "Network: host \(host.name) already has an endpoint for all ports")
-            host.wildcard = index
-        }
-        endpoints.append(Attached(endpoint: endpoint, host: host, name: label, addresses: addresses))
     }
 
     // MARK: Driving
@@ -413,7 +156,7 @@ public final class Network {
         loop(until: now + timeout, stop: condition)
     }
 
-    private func loop(until deadline: Instant, stop: () -> Bool) -> Bool {
+    func loop(until deadline: Instant, stop: () -> Bool) -> Bool {
         precondition(deadline >= now, "Network: cannot run until \(formatTime(deadline)), it is already \(formatTime(now))")
         var steps = 0
         while true {
@@ -453,7 +196,7 @@ public final class Network {
         }
     }
 
-    private func flushTransmits() {
+    func flushTransmits() {
         for i in endpoints.indices {
             var n = 0
             while let t = endpoints[i].endpoint.pollTransmit() {
@@ -466,110 +209,4 @@ public final class Network {
             }
         }
     }
-
-    // MARK: Datagrams
-
-    private func send(_ bytes: [UInt8], from: TransportAddress, to: TransportAddress, by e: Attached) {
-        let host = e.host
-        precondition(host.addresses.contains(from.ip),
-                     "Network: endpoint \(e.name) sent from \(from), which is not an address of host \(host.name)")
-        precondition(from.port != 0 && to.port != 0, "Network: endpoint \(e.name) sent \(from) -> \(to) with port 0")
-        if let own = e.addresses {
-            precondition(own.contains(from), "Network: endpoint \(e.name) sent from \(from), not one of its addresses")
-        } else {
-            precondition(host.bound[from] == nil,
-                         "Network: endpoint \(e.name) sent from \(from), which another endpoint of \(host.name) bound")
-        }
-        counters.sent += 1
-        let d = Datagram(id: nextDatagramID, bytes: bytes, sentAt: now, sender: e.name,
-                         originalFrom: from, originalTo: to, from: from, to: to)
-        nextDatagramID += 1
-        if let blocked, blocked(from, to, bytes) {
-            finish(d, .dropped(.blocked, reason: "blocked by rule"))
-            return
-        }
-        cross(host.uplink, "\(host.name) uplink", d, .realm(realm(inside: host.nat)))
-    }
-
-    private func cross(_ link: LinkConditions, _ name: String, _ d: Datagram, _ hop: Hop) {
-        guard let delay = link.sample(&random) else {
-            finish(d, .dropped(.loss, reason: "lost on \(name)"))
-            return
-        }
-        events.push(Event(datagram: d, hop: hop), at: now + delay)
-    }
-
-    private func process(_ event: Event) {
-        var d = event.datagram
-        switch event.hop {
-        case .realm(let realm):
-            route(d, in: realm)
-        case .natInbound(let nat):
-            switch nat.inbound(from: d.from, to: d.to, now: now) {
-            case .translated(let inside, let note):
-                d.to = inside
-                d.notes.append(note)
-                route(d, in: self.realm(inside: nat))
-            case .dropped(let kind, let reason):
-                finish(d, .dropped(kind, reason: reason))
-            }
-        case .host(let host):
-            guard let index = host.bound[d.to] ?? host.wildcard else {
-                finish(d, .dropped(.noListener, reason: "nothing listens on \(d.to) at \(host.name)"))
-                return
-            }
-            let e = endpoints[index]
-            finish(d, .delivered(endpoint: e.name))
-            e.endpoint.receive(d.bytes, from: d.from, to: d.to, now: now)
-        }
-    }
-
-    private func route(_ d: Datagram, in realm: Realm) {
-        var d = d
-        switch realm.owners[d.to.ip] {
-        case .host(let host):
-            cross(host.downlink, "\(host.name) downlink", d, .host(host))
-        case .nat(let nat):
-            cross(nat.downlink, "\(nat.name) downlink", d, .natInbound(nat))
-        case nil:
-            guard let nat = realm.gateway else {
-                finish(d, .dropped(.noRoute, reason: "nobody owns \(d.to.ip) on the \(realm.name)"))
-                return
-            }
-            switch nat.outbound(from: d.from, to: d.to, now: now) {
-            case .translated(let outside, let note):
-                d.from = outside
-                d.notes.append(note)
-                cross(nat.uplink, "\(nat.name) uplink", d, .realm(self.realm(inside: nat.outerNAT)))
-            case .dropped(let kind, let reason):
-                finish(d, .dropped(kind, reason: reason))
-            }
-        }
-    }
-
-    private func finish(_ d: Datagram, _ outcome: DatagramRecord.Outcome) {
-        switch outcome {
-        case .delivered: counters.delivered += 1
-        case .dropped(let kind, _):
-            switch kind {
-            case .loss: counters.droppedLoss += 1
-            case .natFiltering: counters.droppedNATFiltering += 1
-            case .noRoute: counters.droppedNoRoute += 1
-            case .noListener: counters.droppedNoListener += 1
-            case .blocked: counters.droppedBlocked += 1
-            }
-        }
-        guard isTracing else { return }
-        records.append(DatagramRecord(id: d.id, sentAt: d.sentAt, time: now, sender: d.sender,
-                                      from: d.originalFrom, to: d.originalTo, finalFrom: d.from, finalTo: d.to,
-                                      size: d.bytes.count, summary: describePayload(d.bytes), notes: d.notes,
-                                      outcome: outcome))
-    }
-
-    // MARK: Tracing
-
-    /// One line per datagram whose fate is known, in the order they were delivered or dropped.
-    public var trace: String { records.map(\.line).joined(separator: "\n") }
-
-    func clearTrace() { records.removeAll() }
 }
