@@ -95,7 +95,7 @@ public struct TURNServerURI: Equatable, Sendable {
     /// as that scheme.
     public static func parse(_ text: String, defaultScheme: Scheme? = nil) throws(TURNURIError) -> TURNServerURI {
         var rest = Substring(text)
-        var scheme: Scheme
+        let scheme: Scheme
         if let colon = rest.firstIndex(of: ":"), let s = schemeNamed(rest[..<colon]) {
             scheme = s
             rest = rest[rest.index(after: colon)...]
@@ -109,23 +109,35 @@ public struct TURNServerURI: Equatable, Sendable {
 
         var transport: TURNTransport = scheme.isSecure ? .tls : .udp
         if let q = rest.firstIndex(of: "?") {
-            let query = rest[rest.index(after: q)...]
+            transport = try parseTransport(query: rest[rest.index(after: q)...], scheme: scheme)
             rest = rest[..<q]
-            guard scheme == .turn || scheme == .turns else { throw .badQuery }
-            let prefix = "transport="
-            guard asciiLowercased(query).hasPrefix(prefix) else { throw .badQuery }
-            let value = asciiLowercased(query.dropFirst(prefix.count))
-            switch value {
-            case "udp":
-                if scheme == .turns { throw .dtlsNotSupported }
-                transport = .udp
-            case "tcp":
-                transport = scheme == .turns ? .tls : .tcp
-            default:
-                throw .unknownTransport(String(query.dropFirst(prefix.count)))
-            }
         }
+        let (host, portText, literal) = try splitHostAndPort(rest)
+        var port = scheme.defaultPort
+        if let portText { port = try parsePort(portText) }
+        return TURNServerURI(scheme: scheme, host: String(host), port: port, transport: transport, hostIsIPLiteral: literal)
+    }
 
+    /// RFC 7065 §3: `?transport=udp|tcp`, turn: and turns: only; turns: over UDP would be DTLS.
+    static func parseTransport(query: Substring, scheme: Scheme) throws(TURNURIError) -> TURNTransport {
+        guard scheme == .turn || scheme == .turns else { throw .badQuery }
+        let prefix = "transport="
+        guard asciiLowercased(query).hasPrefix(prefix) else { throw .badQuery }
+        let value = asciiLowercased(query.dropFirst(prefix.count))
+        switch value {
+        case "udp":
+            if scheme == .turns { throw .dtlsNotSupported }
+            return .udp
+        case "tcp":
+            return scheme == .turns ? .tls : .tcp
+        default:
+            throw .unknownTransport(String(query.dropFirst(prefix.count)))
+        }
+    }
+
+    /// RFC 7064 §3.1 host (IP-literal in brackets, IPv4address or reg-name) and the optional
+    /// port text after its ":"; `literal` when the host is an IP address.
+    static func splitHostAndPort(_ rest: Substring) throws(TURNURIError) -> (host: Substring, port: Substring?, literal: Bool) {
         var host: Substring
         var portText: Substring? = nil
         var literal = false
@@ -160,13 +172,14 @@ public struct TURNServerURI: Equatable, Sendable {
             literal = IPAddress(String(host)) != nil
         }
         guard !host.isEmpty else { throw .emptyHost }
-        var port = scheme.defaultPort
-        if let portText {
-            guard !portText.isEmpty, portText.utf8.count <= 5, let p = UInt16(portText), p > 0 else { throw .badPort }
-            for ch in portText.utf8 where ch < 0x30 || ch > 0x39 { throw .badPort }
-            port = p
-        }
-        return TURNServerURI(scheme: scheme, host: String(host), port: port, transport: transport, hostIsIPLiteral: literal)
+        return (host, portText, literal)
+    }
+
+    /// 1-65535 in at most five decimal digits.
+    static func parsePort(_ portText: Substring) throws(TURNURIError) -> UInt16 {
+        guard !portText.isEmpty, portText.utf8.count <= 5, let p = UInt16(portText), p > 0 else { throw .badPort }
+        for ch in portText.utf8 where ch < 0x30 || ch > 0x39 { throw .badPort }
+        return p
     }
 
     static func schemeNamed(_ s: Substring) -> Scheme? {
