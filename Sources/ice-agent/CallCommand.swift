@@ -64,7 +64,11 @@ struct CallCommand {
                 throw UsageError("board file " + boardPath + ": " + error.description)
             }
         }
-        // rtpmap/fmtp values are given without the payload type; the SDP lines carry it.
+        prefixPayloadType()
+    }
+
+    /// rtpmap/fmtp values are given without the payload type; the SDP lines carry it.
+    mutating func prefixPayloadType() {
         if !media.rtpmap.hasPrefix(media.payloadType + " ") {
             let encoding = media.rtpmap.split(separator: " ").last.map(String.init) ?? media.rtpmap
             media.rtpmap = media.payloadType + " " + encoding
@@ -77,20 +81,21 @@ struct CallCommand {
     }
 
     func run() -> Int32 {
-        let loop: EventLoop
-        do throws(EventLoop.Failure) { loop = try EventLoop() } catch {
-            Log.error("cannot create the event loop")
-            return 1
-        }
+        guard let loop = openEventLoop() else { return 1 }
         let addresses = interfaceAddresses(filter).map { $0.address }
         if let listen { return serve(listen: listen, loop: loop, addresses: addresses) }
         if onButton { return runDoorbell(loop: loop) }
+        return runCall(loop: loop, addresses: addresses)
+    }
+}
+
+extension CallCommand {
+    /// One call: `call` or `answer` with one session, signaling over stdio or to the URL.
+    func runCall(loop: EventLoop, addresses: [IPAddress]) -> Int32 {
         let session: Session
         do throws(CallSetupError) {
-            let turn: [TURNServerConfig]
-            do throws(SessionError) { turn = try turnConfigs() } catch { throw .session(error) }
             session = try makeSession(name: role == .controlling ? "doorbell" : "home", role: role, loop: loop, addresses: addresses,
-                                      turn: turn, attachMedia: true, pcap: try openPcap())
+                                      turn: try turnConfigs(), attachMedia: true, pcap: try openPcap())
         } catch {
             Log.error(error.description)
             return 1
@@ -104,18 +109,19 @@ struct CallCommand {
             // Checks failed or consent expired (RFC 7675 §5.1): the call is over.
             if state == .failed { loop.stop() }
         }
-        var http: HTTPSignalingClient? = nil
-        if let url {
-            guard let server = resolve(hostAndPort: url.hostAndPort) else {
-                Log.error("cannot resolve \(url.hostAndPort)")
-                return 1
-            }
-            let client = HTTPSignalingClient(url: url, server: server, session: session, loop: loop, token: token)
-            client.onFatal = { loop.stop() }
-            session.signaling = client
-            http = client
-            session.start(now: monotonicNow())
-        } else {
+        let http: HTTPSignalingClient?
+        do throws(CallSetupError) { http = try startSignaling(session, loop: loop) } catch {
+            Log.error(error.description)
+            return 1
+        }
+        guard runLoop(loop) else { return 1 }
+        return endCall(session, http: http)
+    }
+
+    /// Gives the session its signaling and starts it: the HTTP client POSTing to the URL
+    /// (returned), or SDP lines on stdin/stdout.
+    func startSignaling(_ session: Session, loop: EventLoop) throws(CallSetupError) -> HTTPSignalingClient? {
+        guard let url else {
             let signaling = StdioSignaling(session: session)
             signaling.endWithoutPeer = duration == nil
             session.signaling = signaling
@@ -126,12 +132,19 @@ struct CallCommand {
                 // epoll refuses regular files (stdin redirected from a file): read it all now.
                 while !signaling.eof { signaling.readable(now: monotonicNow()) }
             }
+            return nil
         }
-        let limit = duration.map { monotonicNow() + .seconds($0) }
-        do throws(EventLoop.Failure) { try loop.run(until: limit) } catch {
-            Log.error("event loop failed")
-            return 1
-        }
+        guard let server = resolve(hostAndPort: url.hostAndPort) else { throw .unresolved(url.hostAndPort) }
+        let client = HTTPSignalingClient(url: url, server: server, session: session, loop: loop, token: token)
+        client.onFatal = { loop.stop() }
+        session.signaling = client
+        session.start(now: monotonicNow())
+        return client
+    }
+
+    /// Ends the call and gives its exit status: 1 when the signaling failed, 3 when ICE never
+    /// connected or failed later, else 0.
+    func endCall(_ session: Session, http: HTTPSignalingClient?) -> Int32 {
         Log.info("media: sent \(session.toPeer.packets) RTP packets, received \(session.fromPeer.packets) (gaps \(session.fromPeer.sequenceGaps))")
         if http?.failed == true {
             session.close()
@@ -142,31 +155,22 @@ struct CallCommand {
         session.close()
         return session.everConnected && !failed ? 0 : 3
     }
-}
 
-extension CallCommand {
     /// `answer --listen`: an HTTP signaling server; each POSTed offer gets its own session,
     /// one call at a time, and the connected call gets the media ports.
     func serve(listen: TransportAddress, loop: EventLoop, addresses: [IPAddress]) -> Int32 {
         let turn: [TURNServerConfig]
         let pcap: PcapWriter?
         do throws(CallSetupError) {
-            do throws(SessionError) { turn = try turnConfigs() } catch { throw .session(error) }
+            turn = try turnConfigs()
             pcap = try openPcap()
         } catch {
             Log.error(error.description)
             return 1
         }
-        var policy = HTTPSignalingPolicy()
-        policy.token = token
-        policy.rtpIn = rtpIn
-        policy.rtpOut = rtpOut
-        policy.gatherWait = .milliseconds(gatherWaitMilliseconds)
-        policy.setupTimeout = .seconds(setupSeconds)
-        policy.maxSessionLength = maxSessionSeconds > 0 ? .seconds(maxSessionSeconds) : nil
         let server: HTTPSignalingServer
         do throws(SocketError) {
-            server = try HTTPSignalingServer(listen: listen, loop: loop, policy: policy) {
+            server = try HTTPSignalingServer(listen: listen, loop: loop, policy: signalingPolicy) {
                 do throws(CallSetupError) {
                     return try self.makeSession(name: "home", role: .controlled, loop: loop, addresses: addresses, turn: turn,
                                                 attachMedia: false, pcap: pcap)
@@ -188,13 +192,22 @@ extension CallCommand {
         server.onStateChange = { _, state in leds?.set(boardStatus(state), now: monotonicNow()) }
         let status = statusSocket.flatMap { StatusServer(path: $0, loop: loop) { server.sessions.map { $0.statusJSON } } }
         _ = status
-        let limit = duration.map { monotonicNow() + .seconds($0) }
-        do throws(EventLoop.Failure) { try loop.run(until: limit) } catch {
-            Log.error("event loop failed")
-            return 1
-        }
+        guard runLoop(loop) else { return 1 }
         server.closeAll()
         return 0
+    }
+
+    /// What `answer --listen` allows a caller (`--token-file`, `--gather-wait`, `--setup-seconds`,
+    /// `--max-session-seconds`) and where the connected call's media goes.
+    var signalingPolicy: HTTPSignalingPolicy {
+        var policy = HTTPSignalingPolicy()
+        policy.token = token
+        policy.rtpIn = rtpIn
+        policy.rtpOut = rtpOut
+        policy.gatherWait = .milliseconds(gatherWaitMilliseconds)
+        policy.setupTimeout = .seconds(setupSeconds)
+        policy.maxSessionLength = maxSessionSeconds > 0 ? .seconds(maxSessionSeconds) : nil
+        return policy
     }
 }
 

@@ -10,11 +10,14 @@ import TURN
 enum CallSetupError: Error {
     case pcap(String)
     case session(SessionError)
+    /// The signaling URL's host.
+    case unresolved(String)
 
     var description: String {
         switch self {
         case .pcap(let path): return "cannot write " + path
         case .session(let e): return e.description
+        case .unresolved(let hostAndPort): return "cannot resolve " + hostAndPort
         }
     }
 }
@@ -54,4 +57,28 @@ extension CallCommand {
     func openLEDs(loop: EventLoop) -> StatusLEDs? {
         boardPath.flatMap { statusLEDs(path: $0, loop: loop) }
     }
+
+    /// Runs `loop` until SIGINT/SIGTERM, `stop()` or `--duration`; false (logged) when it fails.
+    func runLoop(_ loop: EventLoop) -> Bool {
+        runEventLoop(loop, seconds: duration)
+    }
+}
+
+/// A new event loop, or nil (logged) when the kernel refuses one.
+func openEventLoop() -> EventLoop? {
+    do throws(EventLoop.Failure) { return try EventLoop() } catch {
+        Log.error("cannot create the event loop")
+        return nil
+    }
+}
+
+/// Runs `loop` until SIGINT/SIGTERM, `stop()` or `seconds` (nil: no limit); false (logged)
+/// when it fails.
+func runEventLoop(_ loop: EventLoop, seconds: Int64?) -> Bool {
+    let limit = seconds.map { monotonicNow() + .seconds($0) }
+    do throws(EventLoop.Failure) { try loop.run(until: limit) } catch {
+        Log.error("event loop failed")
+        return false
+    }
+    return true
 }

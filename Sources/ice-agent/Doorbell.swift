@@ -55,8 +55,7 @@ final class Doorbell: TimerClient {
         Log.info("doorbell: press: placing call \(number) to http://\(url.hostAndPort)\(url.path)")
         let session: Session
         do throws(CallSetupError) {
-            let turn: [TURNServerConfig]
-            do throws(SessionError) { turn = try command.turnConfigs(skipUnresolved: true) } catch { throw .session(error) }
+            let turn = try command.turnConfigs(skipUnresolved: true)
             // The addresses of now, not of start-up: DHCP leases change and IPv6 temporary
             // addresses expire while a doorbell runs for months.
             session = try command.makeSession(name: "doorbell", role: .controlling, loop: loop,
@@ -153,7 +152,7 @@ extension CallCommand {
     /// `call URL --on-button`: see `Doorbell`.
     func runDoorbell(loop: EventLoop) -> Int32 {
         guard let url, let server = resolve(hostAndPort: url.hostAndPort) else {
-            Log.error("cannot resolve \(url?.hostAndPort ?? "")")
+            Log.error(CallSetupError.unresolved(url?.hostAndPort ?? "").description)
             return 1
         }
         let doorbell = Doorbell(command: self, url: url, server: server, loop: loop,
@@ -172,11 +171,7 @@ extension CallCommand {
         let status = statusSocket.flatMap { StatusServer(path: $0, loop: loop) { doorbell.statusLines } }
         _ = status
         Log.info("doorbell: waiting for the button" + (button == nil ? " (none: SIGUSR1 places a call)" : ""))
-        let limit = duration.map { monotonicNow() + .seconds($0) }
-        do throws(EventLoop.Failure) { try loop.run(until: limit) } catch {
-            Log.error("event loop failed")
-            return 1
-        }
+        guard runLoop(loop) else { return 1 }
         doorbell.shutdown()
         return doorbell.lastCallConnected == false ? 3 : 0
     }

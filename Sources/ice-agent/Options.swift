@@ -198,7 +198,7 @@ extension CommandSpec {
         let indent = String(repeating: " ", count: 6)
         var out = "  ice-agent " + name + " " + synopsis + "\n"
         for line in about.split(separator: "\n") { out += indent + line + "\n" }
-        let named = Set(synopsis.split { $0 == " " || $0 == "[" || $0 == "]" || $0 == "(" || $0 == ")" || $0 == "|" }.map(String.init))
+        let named = synopsis.split { $0 == " " || $0 == "[" || $0 == "]" || $0 == "(" || $0 == ")" || $0 == "|" }.map(String.init)
         var rest = options.filter { !named.contains($0.name) }.map { usage($0) }
         if acceptsConfig { rest.append("[--config FILE]...") }
         if !rest.isEmpty {

@@ -47,14 +47,8 @@ struct StunClientCommand {
         guard let socket = clientSocket(bind: bind, towards: server) else { return 1 }
         var random = SystemRandom()
         let id = TransactionID(random: &random)
-        var request = [UInt8](repeating: 0, count: 128)
-        let requestLength = request.withUnsafeMutableBytes { buf -> Int in
-            var b = try! MessageBuilder(into: buf, type: .bindingRequest, transactionID: id)
-            try! b.append(.software, text: "ice-agent 0.1.0")
-            try! b.appendFingerprint()
-            return b.count
-        }
-        if printHex { printError("request: " + request.withUnsafeBytes { hexString(UnsafeRawBufferPointer(rebasing: $0[0..<requestLength])) }) }
+        let request = bindingRequest(id)
+        if printHex { printError("request: " + request.withUnsafeBytes { hexString($0) }) }
         var timer = Retransmission(now: monotonicNow(), rto: rto, maxSends: retries)
         var response = [UInt8](repeating: 0, count: 2048)
         while true {
@@ -66,7 +60,7 @@ struct StunClientCommand {
             case .send:
                 let failure = request.withUnsafeBytes { bytes -> SocketError? in
                     do throws(SocketError) {
-                        try socket.send(UnsafeRawBufferPointer(rebasing: bytes[0..<requestLength]), to: server)
+                        try socket.send(bytes, to: server)
                         return nil
                     } catch { return error }
                 }
@@ -78,29 +72,48 @@ struct StunClientCommand {
             }
             let waitMs = Int32(max(1, (timer.deadline - now).nanoseconds / 1_000_000 + 1))
             let outcome: Int32? = response.withUnsafeMutableBytes { buf -> Int32? in
-                guard let got = try? socket.receive(into: buf, timeoutMilliseconds: waitMs) else { return nil }
-                guard let m = try? Message(parsing: UnsafeRawBufferPointer(rebasing: buf[0..<got.count])),
-                      m.transactionID == id, m.method == .binding,
-                      m.checkFingerprint() != .bad
-                else { return nil }  // not ours: keep waiting
-                if m.messageClass == .errorResponse {
-                    let code = (try? m.errorCode())?.map { "\($0.code) " + String(decoding: $0.reason, as: UTF8.self) } ?? "unknown"
-                    printError("ice-agent: error response: " + code)
-                    return 1
-                }
-                guard m.messageClass == .successResponse else { return nil }
-                if printHex { printError("response: " + hexString(m.bytes)) }
-                guard let mapped = try? m.mappedAddress() else {
-                    printError("ice-agent: success response without a usable mapped address")
-                    return 1
-                }
-                print(mapped.description)
-                if let other = try? m.address(.otherAddress) { printError("other-address: \(other)") }
-                if let origin = try? m.address(.responseOrigin) { printError("response-origin: \(origin)") }
-                return 0
+                guard let got = try? socket.receive(into: buf, timeoutMilliseconds: waitMs),
+                      let m = try? Message(parsing: UnsafeRawBufferPointer(rebasing: buf[0..<got.count])),
+                      m.transactionID == id
+                else { return nil }
+                return exitStatus(answering: m)
             }
             if let outcome { return outcome }
         }
+    }
+
+    /// The Binding request: SOFTWARE and FINGERPRINT.
+    func bindingRequest(_ id: TransactionID) -> [UInt8] {
+        var request = [UInt8](repeating: 0, count: 128)
+        let length = request.withUnsafeMutableBytes { buf -> Int in
+            var b = try! MessageBuilder(into: buf, type: .bindingRequest, transactionID: id)
+            try! b.append(.software, text: "ice-agent 0.1.0")
+            try! b.appendFingerprint()
+            return b.count
+        }
+        return Array(request[0..<length])
+    }
+
+    /// What a message with our transaction ID means: nil (keep waiting) unless it is a Binding
+    /// response with a FINGERPRINT that is not wrong; then the exit status, the mapped address
+    /// printed or the error said.
+    func exitStatus(answering m: Message) -> Int32? {
+        guard m.method == .binding, m.checkFingerprint() != .bad else { return nil }
+        if m.messageClass == .errorResponse {
+            let code = (try? m.errorCode())?.map { "\($0.code) " + String(decoding: $0.reason, as: UTF8.self) } ?? "unknown"
+            printError("ice-agent: error response: " + code)
+            return 1
+        }
+        guard m.messageClass == .successResponse else { return nil }
+        if printHex { printError("response: " + hexString(m.bytes)) }
+        guard let mapped = try? m.mappedAddress() else {
+            printError("ice-agent: success response without a usable mapped address")
+            return 1
+        }
+        print(mapped.description)
+        if let other = try? m.address(.otherAddress) { printError("other-address: \(other)") }
+        if let origin = try? m.address(.responseOrigin) { printError("response-origin: \(origin)") }
+        return 0
     }
 }
 

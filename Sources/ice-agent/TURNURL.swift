@@ -59,7 +59,7 @@ extension CallCommand {
     /// per server and transport (a repeated URI is used once).
     /// With `skipUnresolved` (the doorbell, resolving again for every call), a server whose
     /// name does not resolve now is logged and left out rather than failing the whole call.
-    func turnConfigs(skipUnresolved: Bool = false) throws(SessionError) -> [TURNServerConfig] {
+    func turnConfigs(skipUnresolved: Bool = false) throws(CallSetupError) -> [TURNServerConfig] {
         var out: [TURNServerConfig] = []
         for u in turnURLs {
             guard let uri = try? TURNURL.parse(u), let server = resolve(hostAndPort: uri.hostAndPort) else {
@@ -67,7 +67,7 @@ extension CallCommand {
                     Log.warning("TURN server \(u) does not resolve: this call goes without it")
                     continue
                 }
-                throw .turnServer(u)
+                throw .session(.turnServer(u))
             }
             if out.contains(where: { $0.server == server && $0.transport == uri.transport }) { continue }
             out.append(TURNServerConfig(server: server, username: turnUser?.0 ?? "", password: turnUser?.1 ?? "",
