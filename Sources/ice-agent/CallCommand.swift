@@ -265,33 +265,3 @@ struct StatusCommand {
         return 0
     }
 }
-
-/// The board's status LEDs, or nil (logged) when the chip or a line is missing: the agent
-/// runs without LEDs rather than not at all.
-func statusLEDs(path: String, loop: EventLoop) -> StatusLEDs? {
-    do throws(BoardFileError) {
-        let board = try BoardDefinition.load(path: path)
-        do throws(GPIOError) {
-            let chip = try GPIOChip(board.chip)
-            let leds = try StatusLEDs(board: board, chip: chip)
-            loop.addTimerClient(leds)
-            return leds
-        } catch {
-            Log.warning("board: \(error.description); running without status LEDs")
-            return nil
-        }
-    } catch {
-        Log.warning("board file \(path): \(error.description)")
-        return nil
-    }
-}
-
-/// What the LEDs show for an ICE state.
-func boardStatus(_ s: AgentState) -> AgentStatus {
-    switch s {
-    case .new: return .gathering
-    case .checking: return .checking
-    case .connected, .completed: return .connected
-    case .failed, .disconnected, .closed: return .failed
-    }
-}

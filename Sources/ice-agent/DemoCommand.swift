@@ -53,10 +53,7 @@ struct DemoCommand {
             return now >= start + .seconds(10)
         }
         demo.loop.addTimerClient(stopper)
-        do throws(EventLoop.Failure) { try demo.loop.run() } catch {
-            Log.error("demo: " + DemoTopology.Failure.loop.description)
-            return 1
-        }
+        guard runEventLoop(demo.loop, seconds: nil) else { return 1 }
         source.running = false
         let ok = report(demo, source: source)
         demo.close()

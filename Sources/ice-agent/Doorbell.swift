@@ -176,31 +176,3 @@ extension CallCommand {
         return doorbell.lastCallConnected == false ? 3 : 0
     }
 }
-
-/// The board's doorbell button on the loop, or nil (logged) when the board has none or its
-/// chip or line cannot be had: the daemon still answers SIGUSR1.
-func doorbellButton(path: String, loop: EventLoop, onPress: @escaping (Instant) -> Void) -> DoorbellButton? {
-    do throws(BoardFileError) {
-        let board = try BoardDefinition.load(path: path)
-        guard let definition = board.button else {
-            Log.warning("board file \(path) has no button line")
-            return nil
-        }
-        do throws(GPIOError) {
-            let chip = try GPIOChip(board.chip)
-            let button = try DoorbellButton(button: definition, chip: chip, now: monotonicNow()) { event in
-                if case .pressed(let at) = event { onPress(at) }
-            }
-            try? loop.register(fd: button.fd, button)
-            loop.addTimerClient(button)
-            Log.info("doorbell: button on \(board.chip) line \(definition.line.description)")
-            return button
-        } catch {
-            Log.warning("board: button: \(error.description); SIGUSR1 still places a call")
-            return nil
-        }
-    } catch {
-        Log.warning("board file \(path): \(error.description)")
-        return nil
-    }
-}

@@ -46,12 +46,7 @@ struct RTPCommand {
 
     func run() -> Int32 {
         guard let address else { return 2 }
-        let loop: EventLoop
-        do throws(EventLoop.Failure) { loop = try EventLoop() } catch {
-            Log.error("cannot create the event loop")
-            return 1
-        }
-        let limit = seconds.map { monotonicNow() + .seconds($0) }
+        guard let loop = openEventLoop() else { return 1 }
         switch mode {
         case .send:
             let source: RTPTestSource
@@ -60,7 +55,7 @@ struct RTPCommand {
                 return 1
             }
             source.running = true
-            do throws(EventLoop.Failure) { try loop.run(until: limit) } catch { return 1 }
+            guard runEventLoop(loop, seconds: seconds) else { return 1 }
             writeStdout("sent \(source.sent) RTP packets\n")
         case .receive:
             let sink: MediaSink
@@ -69,7 +64,7 @@ struct RTPCommand {
                 return 1
             }
             Log.info("rtp receive: listening on \(sink.socket.localAddress)")
-            do throws(EventLoop.Failure) { try loop.run(until: limit) } catch { return 1 }
+            guard runEventLoop(loop, seconds: seconds) else { return 1 }
             writeStdout("received \(sink.packets) RTP packets\n")
         }
         return 0

@@ -34,11 +34,7 @@ struct StunServerCommand {
     }
 
     func run() -> Int32 {
-        let loop: EventLoop
-        do throws(EventLoop.Failure) { loop = try EventLoop() } catch {
-            printError("ice-agent: cannot create the event loop")
-            return 1
-        }
+        guard let loop = openEventLoop() else { return 1 }
         let server: StunServer
         do throws(SocketError) {
             server = try StunServer(bind: listen, alternate: alternate, loop: loop)
@@ -47,11 +43,7 @@ struct StunServerCommand {
             return 1
         }
         printError("ice-agent: STUN server listening on " + server.sockets.map { $0.localAddress.description }.joined(separator: ", "))
-        do throws(EventLoop.Failure) { try loop.run() } catch {
-            printError("ice-agent: event loop failed")
-            return 1
-        }
-        return 0
+        return runEventLoop(loop, seconds: nil) ? 0 : 1
     }
 }
 
