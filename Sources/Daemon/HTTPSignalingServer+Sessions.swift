@@ -1,0 +1,95 @@
+import Common
+import ICE
+import Runtime
+
+/// What the server does as its sessions change state: media ports, ending and releasing.
+extension HTTPSignalingServer {
+    /// Called inside the session's event processing: ending is left to the timer, so a
+    /// session is never closed from its own callback.
+    func stateChanged(_ s: ServedSession, _ state: AgentState) {
+        switch state {
+        case .connected, .completed:
+            s.connected = true
+            giveMedia(to: s)
+        case .failed:
+            if s.endAt == nil {
+                s.endAt = monotonicNow()
+                s.endReason = "ended (ICE failed)"
+            }
+        default:
+            break
+        }
+        onStateChange?(s.session, state)
+    }
+
+    /// The media ports go to a connected call when no other holds them.
+    func giveMedia(to s: ServedSession) {
+        guard mediaOwner == nil, policy.rtpIn != nil || policy.rtpOut != nil, s.endAt == nil else { return }
+        do throws(SessionError) {
+            try s.session.attachMedia(rtpIn: policy.rtpIn, rtpOut: policy.rtpOut)
+            mediaOwner = s
+            Log.info("signaling: session \(s.number) has the media ports")
+        } catch {
+            Log.warning("signaling: session \(s.number): \(error.description)")
+        }
+    }
+
+    /// Releases everything the session held: sockets, TURN allocations, timers, the media
+    /// ports (then handed to another connected call, if any).
+    func end(_ s: ServedSession, _ reason: String) {
+        guard let i = served.firstIndex(where: { $0 === s }) else { return }
+        served.remove(at: i)
+        s.session.onStateChange = nil
+        s.session.close()
+        for c in connections where c.pendingAnswer === s {
+            c.pendingAnswer = nil
+            finish(c, busy(retryAfter: policy.retryAfterSeconds))
+        }
+        Log.info("signaling: session \(s.number) \(reason)")
+        if mediaOwner === s {
+            mediaOwner = nil
+            for other in served where other.connected {
+                giveMedia(to: other)
+                if mediaOwner != nil { break }
+            }
+        }
+    }
+
+    /// Ends every session (on the way out).
+    public func closeAll() {
+        for s in served { end(s, "ended (shutting down)") }
+    }
+
+    /// 128 bits from the system's random source, as hex: the session's path cannot be
+    /// guessed from another's.
+    func newSessionID() -> String {
+        var words: [UInt64] = [random.next(), random.next()]
+        return words.withUnsafeMutableBytes { hexString(UnsafeRawBufferPointer($0)) }
+    }
+}
+
+/// One session served over HTTP: its resource id, log number and lifetime.
+final class ServedSession {
+    let number: Int
+    let id: String
+    let session: Session
+    let created: Instant
+    /// The offer, or the last ICE restart: --setup-seconds count from here.
+    var setupStarted: Instant
+    var connected = false
+    /// End requested (from the session's own callback), done on the next timer turn.
+    var endAt: Instant? = nil
+    var endReason = ""
+
+    init(number: Int, id: String, session: Session, created: Instant) {
+        self.number = number
+        self.id = id
+        self.session = session
+        self.created = created
+        setupStarted = created
+    }
+
+    /// A strong entity-tag naming the current ICE session (RFC 9725 §4.3.1): the local ufrag,
+    /// which every restart changes.
+    var eTag: String { "\"" + session.agent.localCredentials.ufragText + "\"" }
+}
