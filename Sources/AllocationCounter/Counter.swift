@@ -56,11 +56,3 @@ public func counting_memalign(_ alignment: Int, _ size: Int) -> UnsafeMutableRaw
     allocatedBytes &+= size
     return __libc_memalign(alignment, size)
 }
-
-/// Allocations made while `body` runs.
-@inline(never)
-public func countAllocations(_ body: () -> Void) -> Int {
-    let before = allocationCount
-    body()
-    return allocationCount - before
-}

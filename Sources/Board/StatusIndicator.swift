@@ -45,18 +45,10 @@ public struct StatusIndicator {
         applied = [Bool](repeating: false, count: n)
     }
 
-    public var ledCount: Int { patterns.count }
-
     public func pattern(led: Int) -> LEDPattern { patterns[led] }
 
     /// The level the LED shows (as last computed), whether or not it has been polled.
     public func level(led: Int) -> Bool { level[led] }
-
-    /// Whether `pollChange` has something.
-    public var hasChanges: Bool {
-        for i in 0..<level.count where level[i] != applied[i] { return true }
-        return false
-    }
 
     /// Shows `status`. The same status again is a no-op.
     public mutating func set(_ status: AgentStatus, now: Instant) {

@@ -4,7 +4,6 @@ import CMbedTLS
 /// each message costs only the compression of its own bytes plus one outer block
 /// (RFC 2104 §4 notes this precomputation). No heap: mbedTLS's SHA-1 context is a plain struct.
 public struct HMACSHA1Key: Sendable {
-    public static let digestSize = 20
     var inner = mbedtls_sha1_context()
     var outer = mbedtls_sha1_context()
 
@@ -73,7 +72,6 @@ public struct HMACSHA1 {
 
 /// An HMAC-SHA256 key prepared once (see `HMACSHA1Key`).
 public struct HMACSHA256Key: Sendable {
-    public static let digestSize = 32
     var inner = mbedtls_sha256_context()
     var outer = mbedtls_sha256_context()
 

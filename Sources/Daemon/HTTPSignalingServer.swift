@@ -36,9 +36,6 @@ public final class HTTPSignalingServer: ReadableHandler, TimerClient {
     /// The sessions alive now.
     public var sessions: [Session] { served.map { $0.session } }
 
-    /// Connections open now (accepted, not yet answered).
-    public var openConnections: Int { connections.count }
-
     public func readable(now: Instant) {
         while let stream = listener.accept() {
             guard connections.count < policy.maxConnections,

@@ -41,11 +41,6 @@ public struct NATType: Hashable, Sendable, CustomStringConvertible {
     /// APDM/APDF.
     public static let symmetric = NATType(mapping: .addressAndPortDependent, filtering: .addressAndPortDependent)
 
-    /// All nine mapping x filtering combinations.
-    public static let allCombinations: [NATType] = NATBehavior.allCases.flatMap { m in
-        NATBehavior.allCases.map { f in NATType(mapping: m, filtering: f) }
-    }
-
     public var description: String {
         switch self {
         case .fullCone: return "full-cone"
@@ -245,7 +240,7 @@ public final class NAT {
 }
 
 /// Where a site sits, for NAT-matrix tests: on the public internet or behind one NAT type.
-/// `NATPlacement.matrix` lists the five classic cases; pairs of them give the 25 cells.
+/// `allCases` lists the five classic cases; pairs of them give the 25 cells.
 public enum NATPlacement: Hashable, Sendable, CaseIterable, CustomStringConvertible {
     case open
     case fullCone
@@ -263,19 +258,5 @@ public enum NATPlacement: Hashable, Sendable, CaseIterable, CustomStringConverti
         }
     }
 
-    public static let matrix: [NATPlacement] = allCases
-
     public var description: String { natType?.description ?? "open" }
-
-    /// Whether two ICE agents at these placements, using only host and server-reflexive
-    /// candidates (no TURN) and learning peer-reflexive candidates from incoming checks,
-    /// can form a direct pair. A symmetric NAT opens a fresh port for each peer, which only
-    /// gets through to a peer whose NAT does not filter on port: so symmetric against
-    /// port-restricted or symmetric needs a relay.
-    public static func directConnectivityExpected(_ a: NATPlacement, _ b: NATPlacement) -> Bool {
-        func bad(_ x: NATPlacement, _ y: NATPlacement) -> Bool {
-            x == .symmetric && (y == .symmetric || y == .portRestrictedCone)
-        }
-        return !bad(a, b) && !bad(b, a)
-    }
 }

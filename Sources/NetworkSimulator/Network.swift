@@ -81,9 +81,9 @@
 //   pollTransmit -> copy the agent's transmit into [UInt8] (the network copies nothing else and
 //   calls nothing on the endpoint in between), handleTimeout/nextDeadline forwarded. Attach it
 //   without `addresses` (it owns every port of its host) or with its host candidates' bases.
-//   NAT matrix: `for a in NATPlacement.matrix { for b in NATPlacement.matrix { ... } }` with
-//   `net.addSite(name:placement:publicAddress:privateAddress:)` per side (distinct public and
-//   private addresses) and `NATPlacement.directConnectivityExpected(a, b)` as the oracle.
+//   NAT matrix: `for a in NATPlacement.allCases { for b in NATPlacement.allCases { ... } }`
+//   with `net.addSite(name:placement:publicAddress:privateAddress:)` per side (distinct public
+//   and private addresses); ICETests holds the oracle (`directConnectivityExpected`).
 
 import Common
 

@@ -64,7 +64,6 @@ public struct Scenario {
     }
 
     public var bothCompleted: Bool { left.agent.state == .completed && right.agent.state == .completed }
-    public var bothFailed: Bool { left.agent.state == .failed && right.agent.state == .failed }
 
     /// Runs until both complete (or `timeout`); returns whether they did.
     public func connect(timeout: Interval = .seconds(15)) -> Bool {

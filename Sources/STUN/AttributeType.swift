@@ -24,11 +24,6 @@ public struct AttributeType: RawRepresentable, Hashable, Sendable {
     public static let software = AttributeType(0x8022)
     public static let alternateServer = AttributeType(0x8023)
     public static let fingerprint = AttributeType(0x8028)
-    // RFC 3489 (classic), recognised for decoding old peers
-    public static let responseAddress = AttributeType(0x0002)
-    public static let sourceAddress = AttributeType(0x0004)
-    public static let changedAddress = AttributeType(0x0005)
-    public static let reflectedFrom = AttributeType(0x000B)
     // RFC 8445 (ICE)
     public static let priority = AttributeType(0x0024)
     public static let useCandidate = AttributeType(0x0025)

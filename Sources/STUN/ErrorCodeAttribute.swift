@@ -16,13 +16,9 @@ public struct ErrorCode {
         reason = UnsafeRawBufferPointer(rebasing: v[4...])
     }
 
-    public static let tryAlternate = 300
     public static let badRequest = 400
     public static let unauthorized = 401
-    public static let unknownAttribute = 420
-    public static let staleNonce = 438
     public static let roleConflict = 487
-    public static let serverError = 500
 
     /// Reason phrases RFC 8489 §14.8 and RFC 8445 §7.3.1.1 recommend.
     public static func defaultReason(_ code: Int) -> StaticString {

@@ -111,9 +111,4 @@ public struct Message {
     }
 
     public func contains(_ type: AttributeType) -> Bool { attributes.first(type) != nil }
-
-    /// Cheap test for demultiplexing (RFC 7983 §7): first byte 0-3 and the magic cookie.
-    public static func looksLikeSTUN(_ data: UnsafeRawBufferPointer) -> Bool {
-        data.count >= headerSize && data[0] < 4 && data.loadBigEndianUInt32(at: 4) == magicCookie
-    }
 }
