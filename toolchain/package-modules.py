@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Prints, from Package.swift, the library modules that targets need and the libraries to link.
 
-    toolchain/package-modules.py [--package-path DIR] [--manifest FILE] [--modules] [--libs] --for TARGET...
+    toolchain/package-modules.py [--package-path DIR] [--manifest FILE] [--modules] [--libs] [--deps] --for TARGET...
 
 --modules (the default) prints one line: every library (`.target`) module that the named
 targets depend on, directly or not, the named ones included when they are libraries, in
@@ -11,6 +11,9 @@ Executables, test targets and system-library (module map) targets are not printe
 `linkerSettings: [.linkedLibrary(...)]` (Linux ones) and the system-library targets' module
 map `link` lines, ordered for a static link (a library after every module that uses it).
 With both, modules come on the first line and libraries on the second.
+--deps then prints one line per module of that closure, in the same order, `MODULE:` and the
+library modules it imports, directly or not, in dependency order (what a change in recompiles
+it).
 
 The manifest is read from `swift package dump-package` in DIR (default: this repository;
 SWIFT_BIN= picks the toolchain) or, with --manifest, from that command's saved JSON ("-" for
@@ -18,7 +21,7 @@ stdin); module maps are read from DIR. Exit status 2 for a usage error or a mani
 device and fuzz builds cannot follow (an unknown target, a dependency on another package, a
 library outside Sources/<name>/).
 
-Used by toolchain/build (the device build) and usable by fuzz/run, which compile the same
+Used by toolchain/build (the device build) and fuzz/run (the fuzz targets), which compile the same
 Sources/ folders with swiftc directly and so need the order SwiftPM works out for itself.
 """
 
@@ -152,6 +155,8 @@ def main():
                         help="targets whose dependency closure to print")
     parser.add_argument("--modules", action="store_true", help="print the library modules (default)")
     parser.add_argument("--libs", action="store_true", help="print the -l flags")
+    parser.add_argument("--deps", action="store_true",
+                        help="then one line per module: MODULE: the modules it imports, directly or not")
     parser.add_argument("--package-path", metavar="DIR", default=DEFAULT_ROOT,
                         help="the package (default: this repository)")
     parser.add_argument("--manifest", metavar="FILE",
@@ -164,10 +169,16 @@ def main():
             if name in targets and targets[name]["type"] == "test":
                 raise ManifestError("%s is a test target" % name)
         ordered = closure_in_order(targets, args.roots)
-        if args.modules or not args.libs:
-            print(" ".join(library_modules(targets, ordered)))
+        modules = library_modules(targets, ordered)
+        if args.modules or not (args.libs or args.deps):
+            print(" ".join(modules))
         if args.libs:
             print(" ".join("-l" + lib for lib in link_order(targets, ordered, args.package_path)))
+        if args.deps:
+            for name in modules:
+                # The module's own closure ends with the module itself.
+                below = library_modules(targets, closure_in_order(targets, [name]))[:-1]
+                print(" ".join([name + ":"] + below))
     except (ManifestError, OSError, ValueError, KeyError) as e:
         print("package-modules.py: error: %s" % e, file=sys.stderr)
         return 2
