@@ -25,6 +25,8 @@ let package = Package(
         .target(name: "ICE", dependencies: ["Common", "STUN"], path: "Sources/ICE"),
         .target(name: "TURN", dependencies: ["Common", "STUN"], path: "Sources/TURN"),
         .target(name: "SDP", dependencies: ["Common", "ICE"], path: "Sources/SDP"),
+        // The sans-IO composition of one call: the ICE agent and its TURN allocations.
+        .target(name: "Connectivity", dependencies: ["Common", "ICE", "TURN"], path: "Sources/Connectivity"),
         .target(name: "RTP", dependencies: ["Common"], path: "Sources/RTP"),
         .target(name: "HTTP", dependencies: ["Common"], path: "Sources/HTTP"),
         // The configuration file's `key = value` syntax (the keys are ice-agent's business).
@@ -33,7 +35,7 @@ let package = Package(
         .target(name: "ICEHarness", dependencies: ["Common", "ICE"], path: "Sources/ICEHarness"),
         // Deterministic network simulator (NATs, links, STUN and TURN servers, ICE agents with trickle
         // signaling) on a virtual clock: host-only, used by the tests and ice-bench.
-        .target(name: "NetworkSimulator", dependencies: ["Common", "STUN", "ICE", "TURN"], path: "Sources/NetworkSimulator"),
+        .target(name: "NetworkSimulator", dependencies: ["Common", "STUN", "ICE", "TURN", "Connectivity"], path: "Sources/NetworkSimulator"),
 
         // Known-answer vectors (RFC 5769, RFC 8489 B.1) shared by the unit tests and the
         // device self-test.
@@ -52,7 +54,7 @@ let package = Package(
         // The daemon's parts (sessions, signaling transports, media relay, status socket, the
         // demo's in-process helpers), shared by ice-agent and ice-bench.
         .target(
-            name: "Daemon", dependencies: ["Common", "STUN", "ICE", "TURN", "SDP", "RTP", "HTTP", "Runtime"], path: "Sources/Daemon"),
+            name: "Daemon", dependencies: ["Common", "STUN", "ICE", "TURN", "Connectivity", "SDP", "RTP", "HTTP", "Runtime"], path: "Sources/Daemon"),
         .executableTarget(
             name: "ice-agent", dependencies: ["Daemon", "Board", "Config", "STUN", "ICE", "TURN", "SDP", "RTP", "HTTP", "Runtime"], path: "Sources/ice-agent"),
         // Replaces malloc & co. in the benchmark process to count heap allocations.
@@ -81,6 +83,7 @@ let package = Package(
         .testTarget(name: "ConfigTests", dependencies: ["Config", "TestSupport"], path: "Tests/ConfigTests"),
         .testTarget(name: "STUNTests", dependencies: ["STUN", "STUNTestVectors"], path: "Tests/STUNTests"),
         .testTarget(name: "TURNTests", dependencies: ["Common", "STUN", "TURN"], path: "Tests/TURNTests"),
+        .testTarget(name: "ConnectivityTests", dependencies: ["Common", "ICE", "TURN", "Connectivity"], path: "Tests/ConnectivityTests"),
         // The built ice-agent and ice-bench as processes on loopback: no root, no third-party tool.
         .testTarget(
             name: "AgentProcessTests", dependencies: ["TestSupport", "STUNTestVectors", "ice-agent", "ice-bench"],

@@ -1,4 +1,5 @@
 import Common
+import Connectivity
 import ICE
 import Runtime
 import SDP
@@ -8,7 +9,7 @@ extension Session {
     /// the peer's new ones and candidates, a fresh check list. Media keeps the previously
     /// selected pair until a new one is selected.
     func restartICE(_ fragment: TrickleFragment, ufrag: String, pwd: String, now: Instant) {
-        agent.restart(now: now)
+        connection.restart(now: now)
         agent.setRemoteCredentials(ufrag: ufrag, password: pwd)
         receiveFragment(fragment, now: now)
     }

@@ -1,4 +1,5 @@
 import Common
+import Connectivity
 import ICE
 import RTP
 import Runtime
@@ -6,11 +7,14 @@ import SDP
 import STUN
 import TURN
 
-/// One ICE session on real sockets: the agent, its bases (one UDP socket per interface
-/// address), signaling, and the media relay between local RTP ports and the selected pair.
+/// One ICE session on real sockets: the I/O shell around a `Connection` (the agent and its
+/// TURN allocations). It owns the bases (one UDP socket per interface address), the relays'
+/// own sockets and stream connections, signaling, and the media relay between local RTP
+/// ports and the selected pair.
 public final class Session: TimerClient {
     public let name: String
-    public let agent: Agent<SystemRandom>
+    public let connection: Connection<SystemRandom>
+    public var agent: Agent<SystemRandom> { connection.agent }
     public let loop: EventLoop
     var sockets: [UDPSocket] = []
     // Strong references: Embedded Swift has no weak; sessions live as long as the process.
@@ -28,12 +32,8 @@ public final class Session: TimerClient {
     /// Local media that arrived before a pair was selected (nowhere to send it yet).
     public internal(set) var droppedNoPair = 0
     public internal(set) var everConnected = false
-    let turnServers: [TURNServerConfig]
-    let relayOnly: Bool
-    var relays: [Relay] = []
-    var agentGatheringDone = false
-    var endOfCandidatesPending = false
-    var gatheringDone = false
+    /// The I/O side of each of the connection's relays, by the same index.
+    var links: [RelayLink] = []
     var descriptionSent = false
     var remoteDescriptionReceived = false
     var receiveBuffer = [UInt8](repeating: 0, count: 2048)
@@ -42,30 +42,31 @@ public final class Session: TimerClient {
     public var pcap: PcapWriter?
 
     public init(name: String, role: Role, stunServers: [TransportAddress], addresses: [IPAddress], loop: EventLoop,
-         media: MediaConfig = MediaConfig(), turnServers: [TURNServerConfig] = [], relayOnly: Bool = false) throws(SessionError) {
+                media: MediaConfig = MediaConfig(), turnServers: [TURNServerConfig] = [], relayOnly: Bool = false) throws(SessionError) {
         self.name = name
         self.loop = loop
         self.media = media
-        self.turnServers = turnServers
-        self.relayOnly = relayOnly
         var config = AgentConfiguration()
         config.role = role
         config.stunServers = stunServers
         // Loopback peers only when the user let this agent use loopback itself.
         config.allowLoopback = addresses.contains { $0.isLoopback }
-        agent = Agent(configuration: config, random: SystemRandom())
+        let random = SystemRandom()
+        connection = Connection(agent: Agent(configuration: config, random: random.split()), random: random,
+                                relayOnly: relayOnly)
         for ip in addresses {
             do throws(SocketError) {
                 let s = try UDPSocket(bind: TransportAddress(ip, 0))
                 sockets.append(s)
                 // Relay-only: the sockets still carry TURN, but no host candidate is offered.
-                if !relayOnly { try? agent.addHostCandidate(base: s.localAddress) }
+                if !relayOnly { _ = try? agent.addHostCandidate(base: s.localAddress) }
                 try? loop.register(fd: s.descriptor, SocketReader(session: self, socket: s))
             } catch {
                 Log.warning("\(name): cannot bind \(ip): \(error.description)")
             }
         }
         guard !sockets.isEmpty else { throw .noUsableAddress }
+        addRelays(turnServers)
         loop.addTimerClient(self)
     }
 
@@ -91,10 +92,12 @@ public final class Session: TimerClient {
     }
 
     public func start(now: Instant) {
-        if !relayOnly { agent.startGathering(now: now) } else { agentGatheringDone = true }
-        startRelays(now: now)
-        flush(now: now)
+        connection.start(now: now)
+        pump(now: now)
     }
+
+    /// Every kind of gathering ended (end-of-candidates is signaled, or in the description).
+    public var gatheringDone: Bool { connection.gatheringDone }
 
     // MARK: Signaling in
 
@@ -107,35 +110,37 @@ public final class Session: TimerClient {
         remoteDescriptionReceived = true
         for m in d.media.prefix(1) {
             for c in m.candidates { addRemoteCandidate(c, now: now) }
-            if m.endOfCandidates { agent.setRemoteEndOfCandidates(now: now) }
+            if m.endOfCandidates { connection.setRemoteEndOfCandidates(now: now) }
         }
-        flush(now: now)
+        pump(now: now)
     }
 
     /// A trickle fragment's candidates and end-of-candidates (RFC 8840).
     func receiveFragment(_ f: TrickleFragment, now: Instant) {
         logSkipped(f.skippedCandidates)
         for c in f.candidates { addRemoteCandidate(c, now: now) }
-        if f.endOfCandidates { agent.setRemoteEndOfCandidates(now: now) }
-        flush(now: now)
+        if f.endOfCandidates { connection.setRemoteEndOfCandidates(now: now) }
+        pump(now: now)
     }
 
     func receiveCandidate(_ c: Candidate, now: Instant) {
         addRemoteCandidate(c, now: now)
-        flush(now: now)
+        pump(now: now)
     }
 
-    /// A remote candidate for the agent (and a permission on each relay, RFC 8656 §9); one the
-    /// agent cannot use is logged and ignored (RFC 8839 §5.1).
+    func receiveEndOfCandidates(now: Instant) {
+        connection.setRemoteEndOfCandidates(now: now)
+        pump(now: now)
+    }
+
+    /// A remote candidate for the connection; one the agent cannot use is logged and ignored
+    /// (RFC 8839 §5.1).
     func addRemoteCandidate(_ c: Candidate, now: Instant) {
         guard c.component == 1, c.transport == .udp else {
             Log.info("\(name): candidate \(c.address) ignored (component \(c.component), \(c.transport == .udp ? "UDP" : "TCP"))")
             return
         }
-        do throws(ICEError) {
-            try agent.addRemoteCandidate(c, now: now)
-            permitOnRelays(c.address, now: now)
-        } catch {
+        do throws(ICEError) { try connection.addRemoteCandidate(c, now: now) } catch {
             Log.info("\(name): candidate \(c.address) ignored (\(error.reasonText))")
         }
     }
@@ -146,75 +151,21 @@ public final class Session: TimerClient {
         }
     }
 
-    func receiveEndOfCandidates(now: Instant) {
-        agent.setRemoteEndOfCandidates(now: now)
-        flush(now: now)
-    }
-
     // MARK: Event loop
 
-    public var nextDeadline: Instant? {
-        var d = agent.nextDeadline
-        for r in relays {
-            if let t = r.client.nextDeadline, d == nil || t < d! { d = t }
-        }
-        return d
-    }
+    public var nextDeadline: Instant? { connection.nextDeadline }
 
     public func handleTimeout(now: Instant) {
-        // Relay events handled in `flush` can give the agent work due at once (a relayed
-        // candidate to pair): settle it here, boundedly, so no deadline is left at `now`.
-        for _ in 0..<4 {
-            if let d = agent.nextDeadline, d <= now { agent.handleTimeout(now: now) }
-            for r in relays {
-                if let t = r.client.nextDeadline, t <= now { r.client.handleTimeout(now: now) }
-            }
-            flush(now: now)
-            guard let d = nextDeadline, d <= now else { break }
-        }
+        connection.handleTimeout(now: now)
+        pump(now: now)
     }
 
-    /// Sends what the agent queued and acts on its events.
-    func flush(now: Instant) {
-        while let t = agent.pollTransmit() {
-            send(t.bytes, from: t.source, to: t.destination, now: now)
-        }
-        flushRelays(now: now)
-        while let t = agent.pollTransmit() {  // relay events may have made the agent send
-            send(t.bytes, from: t.source, to: t.destination, now: now)
-        }
-        flushRelays(now: now)
-        while let e = agent.pollEvent() {
-            switch e {
-            case .localCandidate(let c):
-                Log.debug("\(name): local candidate " + CandidateLine.format(c))
-                if descriptionSent && gatheringDone && !endOfCandidatesPending {
-                    // A relay re-allocated after end-of-candidates went out: RFC 8838 allows no
-                    // new candidates after it without a restart. Its checks still reach the peer,
-                    // which learns it as peer-reflexive (RFC 8445 §7.3.1.3).
-                    Log.info("\(name): \(c.address) not signaled (after end-of-candidates)")
-                } else if descriptionSent {
-                    signaling?.sendCandidate(c)
-                }
-            case .gatheringComplete:
-                agentGatheringDone = true
-                checkGatheringDone()
-            case .stateChanged(let s):
-                Log.info("\(name): ICE \(s.name.description)")
-                if s == .connected || s == .completed { everConnected = true }
-                onStateChange?(s)
-            case .selectedPair(_, let l, let r, let nominated):
-                if l.type == .relayed { bindChannel(relayed: l.address, peer: r.address, now: now) }
-                Log.info("\(name): selected \(l.address) -> \(r.address) (\(l.type.sdpName.description)/\(r.type.sdpName.description))\(nominated ? " nominated" : "")")
-            case .roleChanged(let role):
-                Log.info("\(name): role \(role.name.description)")
-            case .tableFull(let t):
-                Log.warning("\(name): table full: \(t.name.description)")
-            }
-        }
-        sendEndOfCandidatesIfPending()
-        // Trickle: the description goes out at once with the host candidates (RFC 8838 §4).
-        if !descriptionSent { sendDescription() }
+    /// A datagram on a base socket (or a relay's own socket).
+    func received(_ bytes: UnsafeRawBufferPointer, from: TransportAddress, on socket: UDPSocket, now: Instant) {
+        pcap?.record(bytes, from: from, to: socket.localAddress)
+        let inbound = connection.handle(datagram: bytes, from: from, to: socket.localAddress, now: now)
+        mediaFromPeer(inbound, bytes, now: now)
+        pump(now: now)
     }
 
     func sendDescription() {
@@ -226,70 +177,11 @@ public final class Session: TimerClient {
         makeDescription(agent: agent, media: media, lite: agent.configuration.lite, endOfCandidates: gatheringDone)
     }
 
-    // MARK: Media
-
-    /// A datagram on a base socket.
-    func received(_ bytes: UnsafeRawBufferPointer, from: TransportAddress, on socket: UDPSocket, now: Instant) {
-        pcap?.record(bytes, from: from, to: socket.localAddress)
-        if receivedFromRelay(bytes, from: from, on: socket, now: now) { return }
-        let d = agent.handle(packet: bytes, from: from, to: socket.localAddress, now: now)
-        if d == .notSTUN { relayFromPeer(bytes, from: from, on: socket.localAddress, now: now) }
-        flush(now: now)
-    }
-
-    func relayFromPeer(_ bytes: UnsafeRawBufferPointer, from: TransportAddress, on local: TransportAddress, now: Instant) {
-        // Media only from the remote end of a proven pair (the selected one first: the cheap
-        // common case); anything else is dropped and counted.
-        let selected = agent.selectedPair()
-        guard (selected?.remote.address == from && selected?.local.base == local) || agent.acceptsMedia(from: from, on: local) else {
-            droppedUnknownSource += 1
-            return
-        }
-        switch PacketKind.classify(bytes) {
-        case .rtp:
-            guard let h = try? RTPHeader(parsing: bytes) else {
-                fromPeer.recordInvalid()
-                return
-            }
-            fromPeer.recordRTP(h, size: bytes.count, now: now)
-        case .rtcp:
-            fromPeer.recordRTCP(size: bytes.count, now: now)
-        default:
-            droppedNotRTP += 1
-            return
-        }
-        if let rtpOut, let outSocket { try? outSocket.send(bytes, to: rtpOut) }
-    }
-
-    /// RTP from the local pipeline: forward over the selected pair.
-    func relayToPeer(_ bytes: UnsafeRawBufferPointer, now: Instant) {
-        switch PacketKind.classify(bytes) {
-        case .rtp:
-            guard let h = try? RTPHeader(parsing: bytes) else {
-                toPeer.recordInvalid()
-                return
-            }
-            guard let pair = agent.selectedPair() else {
-                droppedNoPair += 1
-                return
-            }
-            toPeer.recordRTP(h, size: bytes.count, now: now)
-            send(bytes, from: pair.local.base, to: pair.remote.address, now: now)
-        case .rtcp:
-            guard let pair = agent.selectedPair() else {
-                droppedNoPair += 1
-                return
-            }
-            toPeer.recordRTCP(size: bytes.count, now: now)
-            send(bytes, from: pair.local.base, to: pair.remote.address, now: now)
-        default:
-            toPeer.recordInvalid()
-        }
-    }
-
     public func close() {
-        closeRelays(now: monotonicNow())
-        agent.close()
+        let now = monotonicNow()
+        connection.close(now: now)
+        sendTransmits()
+        closeRelayLinks()
         loop.removeTimerClient(self)
         for s in sockets { loop.unregister(fd: s.descriptor) }
         if let rtpIn { loop.unregister(fd: rtpIn.descriptor) }
@@ -297,7 +189,6 @@ public final class Session: TimerClient {
         // the same media ports at once.
         rtpIn = nil
         outSocket = nil
-        relays.removeAll()
         sockets.removeAll()
     }
 }
@@ -335,53 +226,6 @@ final class SocketReader: ReadableHandler {
                 session.received(UnsafeRawBufferPointer(rebasing: buf[0..<n]), from: from, on: socket, now: now)
             }
         }
-    }
-}
-
-/// Reads the RTP ingress port until it would block.
-final class IngressReader: ReadableHandler {
-    let session: Session
-    let socket: UDPSocket
-    var buffer = [UInt8](repeating: 0, count: 2048)
-    init(session: Session, socket: UDPSocket) {
-        self.session = session
-        self.socket = socket
-    }
-
-    func readable(now: Instant) {
-        buffer.withUnsafeMutableBytes { buf in
-            var budget = readBudget
-            while budget > 0, let (n, _) = (try? socket.tryReceive(into: buf)) ?? nil {
-                budget -= 1
-                session.relayToPeer(UnsafeRawBufferPointer(rebasing: buf[0..<n]), now: now)
-            }
-        }
-    }
-}
-
-extension Session {
-    /// One JSON object: what `ice-agent status` shows.
-    public var statusJSON: String {
-        var out = "{\"name\":\"\(name)\",\"role\":\"\(agent.role.name.description)\",\"state\":\"\(agent.state.name.description)\""
-        if let p = agent.selectedPair() {
-            out += ",\"selected\":{\"local\":\"\(p.local.address)\",\"remote\":\"\(p.remote.address)\","
-            out += "\"types\":\"\(p.local.type.sdpName.description)/\(p.remote.type.sdpName.description)\",\"nominated\":\(p.nominated)}"
-        }
-        out += ",\"media\":{\"sent_packets\":\(toPeer.packets),\"sent_bytes\":\(toPeer.bytes),\"received_packets\":\(fromPeer.packets)"
-        out += ",\"received_bytes\":\(fromPeer.bytes),\"sequence_gaps\":\(fromPeer.sequenceGaps),\"invalid\":\(fromPeer.invalid)"
-        out += ",\"dropped_unknown_source\":\(droppedUnknownSource),\"dropped_no_pair\":\(droppedNoPair)}"
-        let c = agent.counters
-        out += ",\"stun\":{\"checks_sent\":\(c.checksSent),\"responses_sent\":\(c.responsesSent),\"malformed\":\(c.malformed)"
-        out += ",\"unauthenticated\":\(c.unauthenticated),\"role_conflicts\":\(c.roleConflicts)}"
-        // TURN allocations: which server, over what, and whether a relayed address is held now.
-        out += ",\"relays\":["
-        for (i, r) in relays.enumerated() {
-            out += (i > 0 ? "," : "") + "{\"server\":\"\(r.label)\",\"state\":\"\(r.client.state.name.description)\""
-            if let a = r.client.relayedAddress, r.client.state == .allocated { out += ",\"relayed\":\"\(a)\"" }
-            out += ",\"failures\":\(r.failures)}"
-        }
-        out += "]}"
-        return out
     }
 }
 

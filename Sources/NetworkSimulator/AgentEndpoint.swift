@@ -1,4 +1,5 @@
 import Common
+import Connectivity
 import ICE
 import TURN
 
@@ -16,8 +17,9 @@ public struct MediaDatagram: Equatable {
 
 /// An ICE agent living on a simulated host, with an in-simulation signaling channel to its
 /// peer: local candidates, end-of-candidates and credentials reach the peer after
-/// `signalingDelay` on the virtual clock (trickle ICE, RFC 8838). With `relay` set before
-/// `start`, it also allocates a relayed candidate on that TURN server (`AgentRelay`).
+/// `signalingDelay` on the virtual clock (trickle ICE, RFC 8838). It drives the same
+/// `Connection` as the daemon: with `relay` set before `start`, that connection also
+/// allocates a relayed candidate on the TURN server.
 public final class AgentEndpoint: SimulatedEndpoint {
     public enum Signal {
         case credentials(ufrag: String, password: String)
@@ -27,7 +29,8 @@ public final class AgentEndpoint: SimulatedEndpoint {
     }
 
     let name: String
-    public let agent: SimulatedAgent
+    public let connection: Connection<SeededRandom>
+    public var agent: SimulatedAgent { connection.agent }
     public var peer: AgentEndpoint?
     public var signalingDelay = Interval.milliseconds(50)
     /// While true, trickled candidates and end-of-candidates are held back (delivered when
@@ -43,20 +46,16 @@ public final class AgentEndpoint: SimulatedEndpoint {
 
     /// The TURN server to allocate a relayed candidate on; read by `start`.
     public var relay: RelayConfiguration?
-    var turn: AgentRelay?
-    /// The agent's own gathering ended; end-of-candidates also waits for the relay, since it
-    /// promises that every candidate, the relayed one included, has been sent (RFC 8838 §13).
-    var endOfCandidatesPending = false
     /// Media sent on a direct selected pair, waiting for the network to poll it.
     var mediaOutbox = Outbox()
     public private(set) var mediaReceived: [MediaDatagram] = []
-    /// The last instant the network handed us: `pollTransmit` has no `now`, but a datagram
-    /// the agent sends from its relayed candidate starts TURN transactions that need one.
-    var clock = Instant.zero
+    /// Media from a source no pair vouches for, dropped.
+    public private(set) var mediaDropped = 0
 
     public init(_ name: String, _ agent: SimulatedAgent) {
         self.name = name
-        self.agent = agent
+        // Seeded from the agent's own seeded draws, so a scenario's seed fixes everything.
+        connection = Connection(agent: agent, random: SeededRandom(seed: agent.tieBreaker))
     }
 
     public func send(_ s: Signal, now: Instant) {
@@ -79,89 +78,74 @@ public final class AgentEndpoint: SimulatedEndpoint {
     /// Signals credentials (and ICE-lite) and starts gathering, and the TURN allocation if
     /// `relay` is set.
     public func start(now: Instant) {
-        clock = now
         send(.credentials(ufrag: agent.localCredentials.ufragText, password: agent.localCredentials.passwordText), now: now)
         if agent.configuration.lite { send(.lite, now: now) }
-        agent.startGathering(now: now)
-        if let relay { startRelay(relay, now: now) }
+        if let relay { addRelay(relay) }
+        connection.start(now: now)
         drainEvents(now: now)
     }
 
     public func drainEvents(now: Instant) {
-        clock = now
-        if let turn { drainRelayEvents(turn, now: now) }
-        while let e = agent.pollEvent() {
-            log.append((now, e))
+        while let e = connection.pollEvent() {
             switch e {
-            case .localCandidate(let c): send(.candidate(c), now: now)
-            case .gatheringComplete: endOfCandidatesPending = true
-            case .selectedPair(_, let local, let remote, _):
-                if let turn, turn.owns(local.base) { turn.bindChannel(peer: remote.address, now: now) }
+            case .localCandidate(let c):
+                log.append((now, .localCandidate(c)))
+                send(.candidate(c), now: now)
+            case .endOfCandidates:
+                log.append((now, .gatheringComplete))
+                send(.endOfCandidates, now: now)
+            case .stateChanged(let s): log.append((now, .stateChanged(s)))
+            case .selectedPair(let component, let local, let remote, let nominated):
+                log.append((now, .selectedPair(component: component, local: local, remote: remote, nominated: nominated)))
+            case .roleChanged(let r): log.append((now, .roleChanged(r)))
+            case .tableFull(let t): log.append((now, .tableFull(t)))
             default: break
             }
-        }
-        if endOfCandidatesPending && (turn?.settled ?? true) {
-            endOfCandidatesPending = false
-            send(.endOfCandidates, now: now)
         }
     }
 
     public func receive(_ bytes: [UInt8], from: TransportAddress, to: TransportAddress, now: Instant) {
         guard !deaf else { return }
-        clock = now
         bytes.withUnsafeBytes { packet in
-            if let turn, to == turn.base, from == turn.server {
-                receiveFromRelay(turn, packet, now: now)
-            } else {
-                deliver(packet, from: from, to: to, now: now)
+            switch connection.handle(datagram: packet, from: from, to: to, now: now) {
+            case .media(let source, let local, let range):
+                mediaReceived.append(MediaDatagram(at: now, from: source, to: local, bytes: Array(packet[range])))
+            case .unknownSource:
+                mediaDropped += 1
+            case .consumed:
+                break
             }
         }
         drainEvents(now: now)
     }
 
-    /// STUN to the agent, anything else (RFC 7983) is media.
-    func deliver(_ packet: UnsafeRawBufferPointer, from: TransportAddress, to: TransportAddress, now: Instant) {
-        if agent.handle(packet: packet, from: from, to: to, now: now) == .notSTUN {
-            mediaReceived.append(MediaDatagram(at: now, from: from, to: to, bytes: Array(packet)))
-        }
-    }
-
     public func pollTransmit() -> (from: TransportAddress, to: TransportAddress, bytes: [UInt8])? {
-        while true {
-            if let t = turn?.pollTransmit() { return t }
-            guard let t = agent.pollTransmit() else { break }
-            if let turn, turn.owns(t.source) {
-                turn.send(t.bytes, to: t.destination, now: clock)
-                continue
-            }
-            return (t.source, t.destination, Array(t.bytes))
+        while let t = connection.pollTransmit() {
+            guard case .socket(let local) = t.route else { continue }  // no stream relays here
+            return (local, t.destination, Array(t.bytes))
         }
         return mediaOutbox.pop()
     }
 
     public func handleTimeout(now: Instant) {
-        clock = now
         while let i = inbox.firstIndex(where: { $0.at <= now }) {
             let s = inbox.remove(at: i).signal
             switch s {
             case .credentials(let u, let p): agent.setRemoteCredentials(ufrag: u, password: p)
             case .candidate(let c):
-                try? agent.addRemoteCandidate(c, now: now)
-                turn?.permit(c.address, now: now)
+                try? connection.addRemoteCandidate(c, now: now)
                 lastRemoteCandidateAt = now
-            case .endOfCandidates: agent.setRemoteEndOfCandidates(now: now)
+            case .endOfCandidates: connection.setRemoteEndOfCandidates(now: now)
             case .lite: agent.remoteIsLite = true
             }
         }
-        if let d = agent.nextDeadline, d <= now { agent.handleTimeout(now: now) }
-        if let turn, let d = turn.client.nextDeadline, d <= now { turn.client.handleTimeout(now: now) }
+        if let d = connection.nextDeadline, d <= now { connection.handleTimeout(now: now) }
         drainEvents(now: now)
     }
 
     public var nextDeadline: Instant? {
-        var d = agent.nextDeadline
+        var d = connection.nextDeadline
         for item in inbox where d == nil || item.at < d! { d = item.at }
-        if let t = turn?.client.nextDeadline, d == nil || t < d! { d = t }
         return d
     }
 
@@ -181,12 +165,14 @@ public final class AgentEndpoint: SimulatedEndpoint {
     /// candidate is the relayed one. False when there is no pair yet (or the relay refused).
     @discardableResult
     public func sendMedia(_ bytes: [UInt8], now: Instant) -> Bool {
-        guard let pair = agent.selectedPair() else { return false }
-        clock = now
-        if let turn, turn.owns(pair.local.base) {
-            return bytes.withUnsafeBytes { turn.send($0, to: pair.remote.address, now: now) }
+        bytes.withUnsafeBytes { raw in
+            switch connection.sendMedia(raw, now: now) {
+            case .direct(let source, let destination):
+                mediaOutbox.append(from: source, to: destination, bytes: bytes)
+                return true
+            case .relayed: return true
+            case .noPair, .refused: return false
+            }
         }
-        mediaOutbox.append(from: pair.local.base, to: pair.remote.address, bytes: bytes)
-        return true
     }
 }

@@ -11,6 +11,7 @@ public func monotonicNow() -> Instant {
 /// getrandom(2): the kernel CSPRNG, for credentials, tie-breakers and transaction ids.
 public struct SystemRandom: RandomSource {
     public init() {}
+    public func split() -> SystemRandom { SystemRandom() }
     public mutating func next() -> UInt64 {
         var v: UInt64 = 0
         while true {

@@ -50,7 +50,7 @@ import Testing
         s.network.run(for: .seconds(10))
         let oldRemoteUfrag = s.right.agent.localCredentials.ufragText
         for e in [s.left, s.right] {
-            e.agent.restart(now: s.network.now)
+            e.connection.restart(now: s.network.now)
             e.send(.credentials(ufrag: e.agent.localCredentials.ufragText, password: e.agent.localCredentials.passwordText),
                    now: s.network.now)
             e.drainEvents(now: s.network.now)
