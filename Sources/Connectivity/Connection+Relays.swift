@@ -148,9 +148,10 @@ extension Connection {
         case .tableFull(let t):
             emit(.relayTableFull(relay: relay.index, t))
         case .deallocated:
+            emit(.relay(relay: relay.index, e))
             if relay.isStream { emit(.closeStream(relay: relay.index)) }
-        default:
-            break
+        case .refreshed, .permissionCreated, .permissionFailed, .channelBound, .channelBindFailed:
+            emit(.relay(relay: relay.index, e))
         }
     }
 

@@ -128,7 +128,9 @@ public final class Connection<R: RandomSource> {
         if let s = agent.selectedPair(), s.remote.address == from, s.local.base == local {
             return .media(source: from, local: local, range: offset..<offset + bytes.count)
         }
-        guard agent.acceptsMedia(from: from, on: local) else { return .unknownSource }
+        guard agent.acceptsMedia(from: from, on: local) else {
+            return .unknownSource(source: from, local: local, range: offset..<offset + bytes.count)
+        }
         return .media(source: from, local: local, range: offset..<offset + bytes.count)
     }
 

@@ -31,6 +31,9 @@ public enum ConnectionEvent {
     /// The relayed candidate left the agent: its allocation is gone.
     case relayCandidateWithdrawn(relay: Int, TransportAddress)
     case relayTableFull(relay: Int, TURNTable)
+    /// What else the relay's client reported (refreshes, permissions, channels, the end of a
+    /// deallocation), for logs and tools.
+    case relay(relay: Int, TURNEvent)
 
     // What the owner must do for a relay: I/O the connection cannot do itself.
     /// Open a TCP or TLS connection to `server` (certificate name `serverName`) and report it
@@ -66,8 +69,10 @@ public enum Inbound: Equatable {
     /// Media (RFC 7983: not STUN) from a proven peer: `bytes[range]` of the input, received on
     /// the local base `local` (the relayed address for data that came through a relay).
     case media(source: TransportAddress, local: TransportAddress, range: Range<Int>)
-    /// Media from an address no valid pair or received check vouches for: dropped.
-    case unknownSource
+    /// Not STUN, from an address no valid pair or received check vouches for: not media of
+    /// this call (drop it), but data a relay delivered all the same (`ice-agent turn allocate`
+    /// echoes through it).
+    case unknownSource(source: TransportAddress, local: TransportAddress, range: Range<Int>)
 }
 
 /// Where media for the peer went.
