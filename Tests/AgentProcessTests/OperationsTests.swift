@@ -18,7 +18,7 @@ import Testing
         let home = try Background(agent, ["answer", "--config", conf, "--listen", "127.0.0.1:\(port)"])
         defer { home.stop() }
         #expect(waitUntil { home.output.contains("listening on http://") }, "\(home.output)")
-        let call = try Background(agent, ["call", "http://127.0.0.1:\(port)/", "--allow-loopback", "--interface", "lo", "--duration", "3"])
+        let call = try Background(agent, ["call", "http://127.0.0.1:\(port)/", "--allow-loopback", "--interface", "lo", "--duration", "4"])
         defer { call.stop() }
         #expect(waitUntil { home.output.contains("home: ICE completed") }, "\(home.output)")
         let status = try run(agent, ["status", "--socket", sock])
@@ -26,6 +26,16 @@ import Testing
         let json = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.split(separator: "\n").first!.utf8)) as? [String: Any])
         #expect(json["state"] as? String == "completed" && json["role"] as? String == "controlled")
         #expect((json["selected"] as? [String: Any])?["nominated"] as? Bool == true)
+        #expect((json["sockets"] as? [String: Any])?["truncated_datagrams"] as? Int == 0)
+        // A datagram longer than the receive buffer is dropped whole and counted in the status.
+        let local = try #require((json["selected"] as? [String: Any])?["local"] as? String)
+        #expect(sendLoopback([UInt8](repeating: 0x80, count: 3000), to: local) == 3000)
+        #expect(waitUntil {
+            guard let r = try? run(agent, ["status", "--socket", sock]),
+                  let j = try? JSONSerialization.jsonObject(with: Data(r.stdout.split(separator: "\n").first.map { Array($0.utf8) } ?? [])) as? [String: Any]
+            else { return false }
+            return (j["sockets"] as? [String: Any])?["truncated_datagrams"] as? Int == 1
+        }, "\((try? run(agent, ["status", "--socket", sock]))?.stdout ?? "") \(local)")
         // The pcap starts with the classic magic and LINKTYPE_RAW, and holds STUN traffic.
         let data = try Data(contentsOf: URL(fileURLWithPath: pcap))
         #expect(data.count > 24 + 16 + 28 + 20)

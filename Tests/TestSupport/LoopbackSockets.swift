@@ -41,3 +41,25 @@ public func sendLoopback(_ fd: Int32, _ bytes: [UInt8], to port: UInt16) -> Int 
             sendto(fd, b.baseAddress, b.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
     }
 }
+
+/// Sends one datagram from a fresh socket to a loopback address as the daemon prints it
+/// ("127.0.0.1:port" or "[::1]:port"); the bytes sent, or -1.
+@discardableResult
+public func sendLoopback(_ bytes: [UInt8], to text: String) -> Int {
+    guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else { return -1 }
+    guard text.hasPrefix("[") else {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(fd) }
+        return sendLoopback(fd, bytes, to: port)
+    }
+    let fd = socket(AF_INET6, Int32(SOCK_DGRAM.rawValue), 0)
+    defer { close(fd) }
+    var to = sockaddr_in6()
+    to.sin6_family = sa_family_t(AF_INET6)
+    to.sin6_addr = in6addr_loopback
+    to.sin6_port = port.bigEndian
+    return bytes.withUnsafeBytes { b in
+        withUnsafePointer(to: &to) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            sendto(fd, b.baseAddress, b.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
+    }
+}
