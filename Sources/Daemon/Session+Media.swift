@@ -4,55 +4,27 @@ import RTP
 import Runtime
 
 extension Session {
-    /// Media the connection accepted from the peer goes to `--rtp-out`; the rest is counted.
-    func mediaFromPeer(_ inbound: Inbound, _ bytes: UnsafeRawBufferPointer, now: Instant) {
-        switch inbound {
-        case .consumed:
-            return
-        case .unknownSource:
-            droppedUnknownSource += 1
-        case .media(_, _, let range):
-            relayFromPeer(UnsafeRawBufferPointer(rebasing: bytes[range]), now: now)
-        }
+    public var rtpIn: UDPSocket? { mediaRelay.rtpIn }
+    public var toPeer: StreamCounters { mediaRelay.toPeer }
+    public var fromPeer: StreamCounters { mediaRelay.fromPeer }
+    public var droppedUnknownSource: Int { mediaRelay.droppedUnknownSource }
+    public var droppedNotRTP: Int { mediaRelay.droppedNotRTP }
+    public var droppedNoPair: Int { mediaRelay.droppedNoPair }
+
+    /// Binds the media ports and reads `--rtp-in` on the loop.
+    public func attachMedia(rtpIn inAddress: TransportAddress?, rtpOut out: TransportAddress?) throws(SessionError) {
+        try mediaRelay.attach(rtpIn: inAddress, rtpOut: out)
+        if let s = mediaRelay.rtpIn { try? loop.register(fd: s.descriptor, IngressReader(session: self, socket: s)) }
     }
 
-    func relayFromPeer(_ bytes: UnsafeRawBufferPointer, now: Instant) {
-        switch PacketKind.classify(bytes) {
-        case .rtp:
-            guard let h = try? RTPHeader(parsing: bytes) else {
-                fromPeer.recordInvalid()
-                return
-            }
-            fromPeer.recordRTP(h, size: bytes.count, now: now)
-        case .rtcp:
-            fromPeer.recordRTCP(size: bytes.count, now: now)
-        default:
-            droppedNotRTP += 1
-            return
-        }
-        if let rtpOut, let outSocket { try? outSocket.send(bytes, to: rtpOut) }
-    }
-
-    /// RTP from the local pipeline: forward over the selected pair.
+    /// RTP from the local pipeline: over the selected pair, from its base socket or through
+    /// its relay (`Connection.sendMedia`).
     func relayToPeer(_ bytes: UnsafeRawBufferPointer, now: Instant) {
-        let kind = PacketKind.classify(bytes)
-        var header: RTPHeader? = nil
-        switch kind {
-        case .rtp:
-            guard let h = try? RTPHeader(parsing: bytes) else {
-                toPeer.recordInvalid()
-                return
-            }
-            header = h
-        case .rtcp:
-            break
-        default:
-            toPeer.recordInvalid()
-            return
-        }
+        let (send, header) = mediaRelay.outgoing(bytes)
+        guard send else { return }
         switch connection.sendMedia(bytes, now: now) {
         case .noPair:
-            droppedNoPair += 1
+            mediaRelay.noPair()
             return
         case .refused:
             Log.debug("\(name): relay refused media")
@@ -66,7 +38,7 @@ extension Session {
         case .relayed:
             sendTransmits()
         }
-        if let header { toPeer.recordRTP(header, size: bytes.count, now: now) } else { toPeer.recordRTCP(size: bytes.count, now: now) }
+        mediaRelay.sent(header, size: bytes.count, now: now)
     }
 }
 

@@ -143,7 +143,7 @@ extension Session {
         guard let c = link.stream else { return }
         c.readable(now: now) { frame in
             let inbound = self.connection.handle(streamFrame: frame, relay: link.index, now: now)
-            self.mediaFromPeer(inbound, frame, now: now)
+            self.mediaRelay.fromPeer(inbound, frame, now: now)
         }
         serviceStream(link, c, now: now)
         pump(now: now)

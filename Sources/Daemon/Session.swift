@@ -20,17 +20,8 @@ public final class Session: TimerClient {
     // Strong references: Embedded Swift has no weak; sessions live as long as the process.
     public var signaling: (any SignalingSink)?
     let media: MediaConfig
-    /// RTP from the local camera pipeline arrives here and goes to the peer.
-    public internal(set) var rtpIn: UDPSocket?
-    /// RTP from the peer goes here (intercom speaker, recorder).
-    var rtpOut: TransportAddress?
-    var outSocket: UDPSocket?
-    public internal(set) var toPeer = StreamCounters()
-    public internal(set) var fromPeer = StreamCounters()
-    public internal(set) var droppedUnknownSource = 0
-    public internal(set) var droppedNotRTP = 0
-    /// Local media that arrived before a pair was selected (nowhere to send it yet).
-    public internal(set) var droppedNoPair = 0
+    /// RTP to and from the local pipeline, checked and counted.
+    public let mediaRelay = MediaRelay()
     public internal(set) var everConnected = false
     /// The I/O side of each of the connection's relays, by the same index.
     var links: [RelayLink] = []
@@ -68,27 +59,6 @@ public final class Session: TimerClient {
         guard !sockets.isEmpty else { throw .noUsableAddress }
         addRelays(turnServers)
         loop.addTimerClient(self)
-    }
-
-    /// Binds the media ports.
-    public func attachMedia(rtpIn inAddress: TransportAddress?, rtpOut out: TransportAddress?) throws(SessionError) {
-        if let inAddress {
-            do throws(SocketError) {
-                let s = try UDPSocket(bind: inAddress)
-                rtpIn = s
-                try? loop.register(fd: s.descriptor, IngressReader(session: self, socket: s))
-            } catch {
-                throw .mediaBind(inAddress, error.description)
-            }
-        }
-        if let out {
-            rtpOut = out
-            do throws(SocketError) {
-                outSocket = try UDPSocket(bind: TransportAddress(out.ip.isIPv4 ? .v4Any : .v6(0, 0), 0))
-            } catch {
-                throw .mediaBind(out, error.description)
-            }
-        }
     }
 
     public func start(now: Instant) {
@@ -164,7 +134,7 @@ public final class Session: TimerClient {
     func received(_ bytes: UnsafeRawBufferPointer, from: TransportAddress, on socket: UDPSocket, now: Instant) {
         pcap?.record(bytes, from: from, to: socket.localAddress)
         let inbound = connection.handle(datagram: bytes, from: from, to: socket.localAddress, now: now)
-        mediaFromPeer(inbound, bytes, now: now)
+        mediaRelay.fromPeer(inbound, bytes, now: now)
         pump(now: now)
     }
 
@@ -184,11 +154,8 @@ public final class Session: TimerClient {
         closeRelayLinks()
         loop.removeTimerClient(self)
         for s in sockets { loop.unregister(fd: s.descriptor) }
-        if let rtpIn { loop.unregister(fd: rtpIn.descriptor) }
-        // The descriptors close now, not when the last reference goes: the next call binds
-        // the same media ports at once.
-        rtpIn = nil
-        outSocket = nil
+        if let rtpIn = mediaRelay.rtpIn { loop.unregister(fd: rtpIn.descriptor) }
+        mediaRelay.detach()
         sockets.removeAll()
     }
 }

@@ -106,47 +106,14 @@ extension TurnServerEndpoint {
             }
             return
         }
-        // Step 3: UDP (17) is the only transport relayed.
-        guard let transport = m.value(.requestedTransport).flatMap({ try? decodeUInt8($0) }) else {
-            reject(m, client, 400, key: key, now: now)
+        let even: Bool, additionalFamily: Bool
+        switch allocateParameters(m) {
+        case .refused(let code):
+            reject(m, client, code, key: key, now: now)
             return
-        }
-        guard transport == 17 else {
-            reject(m, client, 442, key: key, now: now)
-            return
-        }
-        let requested = m.value(.requestedAddressFamily).flatMap { try? decodeUInt8($0) }
-        let additional = m.value(.additionalAddressFamily).flatMap { try? decodeUInt8($0) }
-        if (m.contains(.requestedAddressFamily) && requested == nil) || (m.contains(.additionalAddressFamily) && additional == nil)
-            || (requested != nil && additional != nil) || (additional != nil && additional != 0x02)
-        {
-            reject(m, client, 400, key: key, now: now)  // steps 6 and 9
-            return
-        }
-        // Step 5: we never hand out RESERVATION-TOKENs, so none can be valid.
-        if m.contains(.reservationToken) {
-            let conflicting = m.contains(.evenPort) || requested != nil || additional != nil
-            reject(m, client, conflicting ? 400 : 508, key: key, now: now)
-            return
-        }
-        // Step 7: the server relays on its own address's family only.
-        let family: UInt8 = address.ip.isIPv4 ? 0x01 : 0x02
-        guard (requested ?? 0x01) == family else {
-            reject(m, client, 440, key: key, now: now)
-            return
-        }
-        // Step 8: an even port is easy; reserving the next one (R bit) is not offered.
-        var even = false
-        if let v = m.value(.evenPort) {
-            guard v.count == 1 else {
-                reject(m, client, 400, key: key, now: now)
-                return
-            }
-            guard v[0] & 0x80 == 0 else {
-                reject(m, client, 508, key: key, now: now)
-                return
-            }
-            even = true
+        case .accepted(let e, let a):
+            even = e
+            additionalFamily = a
         }
         guard allocations.count(where: { $0.username == username }) < allocationQuota else {
             reject(m, client, 486, key: key, now: now)
@@ -164,7 +131,43 @@ extension TurnServerEndpoint {
                                         key: key, transactionID: m.transactionID, expiresAt: now + lifetime)
         allocations.append(allocation)
         counters.allocationsCreated += 1
-        allocateSuccess(m, allocation, additionalFamilyRefused: additional != nil, now: now)
+        allocateSuccess(m, allocation, additionalFamilyRefused: additionalFamily, now: now)
+    }
+
+    enum AllocateParameters {
+        case refused(Int)
+        case accepted(even: Bool, additionalFamily: Bool)
+    }
+
+    /// RFC 8656 §7.2 steps 3 to 9, on the request alone: the error code to answer, or the
+    /// EVEN-PORT and ADDITIONAL-ADDRESS-FAMILY it asks for.
+    func allocateParameters(_ m: Message) -> AllocateParameters {
+        // Step 3: UDP (17) is the only transport relayed.
+        guard let transport = m.value(.requestedTransport).flatMap({ try? decodeUInt8($0) }) else { return .refused(400) }
+        guard transport == 17 else { return .refused(442) }
+        let requested = m.value(.requestedAddressFamily).flatMap { try? decodeUInt8($0) }
+        let additional = m.value(.additionalAddressFamily).flatMap { try? decodeUInt8($0) }
+        if (m.contains(.requestedAddressFamily) && requested == nil) || (m.contains(.additionalAddressFamily) && additional == nil)
+            || (requested != nil && additional != nil) || (additional != nil && additional != 0x02)
+        {
+            return .refused(400)  // steps 6 and 9
+        }
+        // Step 5: we never hand out RESERVATION-TOKENs, so none can be valid.
+        if m.contains(.reservationToken) {
+            let conflicting = m.contains(.evenPort) || requested != nil || additional != nil
+            return .refused(conflicting ? 400 : 508)
+        }
+        // Step 7: the server relays on its own address's family only.
+        let family: UInt8 = address.ip.isIPv4 ? 0x01 : 0x02
+        guard (requested ?? 0x01) == family else { return .refused(440) }
+        // Step 8: an even port is easy; reserving the next one (R bit) is not offered.
+        var even = false
+        if let v = m.value(.evenPort) {
+            guard v.count == 1 else { return .refused(400) }
+            guard v[0] & 0x80 == 0 else { return .refused(508) }
+            even = true
+        }
+        return .accepted(even: even, additionalFamily: additional != nil)
     }
 
     /// RFC 8656 §7.2: XOR-RELAYED-ADDRESS, LIFETIME (time left) and XOR-MAPPED-ADDRESS (the

@@ -130,23 +130,6 @@ public final class TCPStream {
     }
 }
 
-/// Waits up to `timeoutMilliseconds` for `descriptor` to become readable (errors and hang-ups
-/// count as readable: the read reports them) or, with `write`, writable. For the one-shot
-/// commands that drive a single connection without an event loop.
-public func pollDescriptor(_ descriptor: Int32, write: Bool, timeoutMilliseconds: Int32) throws(SocketError) -> (readable: Bool, writable: Bool) {
-    var pfd = pollfd(fd: descriptor, events: Int16(ice_POLLIN) | (write ? Int16(ice_POLLOUT) : 0), revents: 0)
-    while true {
-        let r = poll(&pfd, 1, timeoutMilliseconds)
-        if r < 0 {
-            if ice_errno() == ice_EINTR { continue }
-            throw .poll(ice_errno())
-        }
-        if r == 0 { return (false, false) }
-        let out = pfd.revents & Int16(ice_POLLOUT) != 0
-        return (pfd.revents & ~Int16(ice_POLLOUT) != 0, out)
-    }
-}
-
 /// strerror's text for `errno` ("Connection refused").
 public func errnoText(_ code: Int32) -> String {
     guard let s = strerror(code) else { return "errno \(code)" }

@@ -1,0 +1,103 @@
+import Common
+import Connectivity
+import RTP
+import Runtime
+
+/// The media of one session: RTP and RTCP from the local pipeline (`--rtp-in`) go to the
+/// peer, and what the peer sends goes to `--rtp-out` (intercom speaker, recorder), each
+/// checked (RFC 7983 first byte, RFC 3550 header) and counted. Where media to the peer goes
+/// (a base socket or a relay) is the session's business; this part only decides whether a
+/// packet is media at all.
+public final class MediaRelay {
+    /// RTP from the local camera pipeline arrives here.
+    public internal(set) var rtpIn: UDPSocket?
+    /// RTP from the peer goes here.
+    var rtpOut: TransportAddress?
+    var outSocket: UDPSocket?
+    public internal(set) var toPeer = StreamCounters()
+    public internal(set) var fromPeer = StreamCounters()
+    /// Not STUN, from an address no pair vouches for.
+    public internal(set) var droppedUnknownSource = 0
+    /// From the peer's address, but neither RTP nor RTCP.
+    public internal(set) var droppedNotRTP = 0
+    /// Local media that arrived while no pair was selected (nowhere to send it).
+    public internal(set) var droppedNoPair = 0
+
+    init() {}
+
+    /// Binds the media ports.
+    func attach(rtpIn inAddress: TransportAddress?, rtpOut out: TransportAddress?) throws(SessionError) {
+        if let inAddress {
+            do throws(SocketError) { rtpIn = try UDPSocket(bind: inAddress) } catch {
+                throw .mediaBind(inAddress, error.description)
+            }
+        }
+        if let out {
+            rtpOut = out
+            do throws(SocketError) {
+                outSocket = try UDPSocket(bind: TransportAddress(out.ip.isIPv4 ? .v4Any : .v6(0, 0), 0))
+            } catch {
+                throw .mediaBind(out, error.description)
+            }
+        }
+    }
+
+    /// Closes the ports now, not when the last reference goes: the next call binds them at once.
+    func detach() {
+        rtpIn = nil
+        outSocket = nil
+    }
+
+    /// What the connection made of a datagram: media goes to `--rtp-out`, the rest is counted.
+    func fromPeer(_ inbound: Inbound, _ bytes: UnsafeRawBufferPointer, now: Instant) {
+        switch inbound {
+        case .consumed:
+            return
+        case .unknownSource:
+            droppedUnknownSource += 1
+        case .media(_, _, let range):
+            forward(UnsafeRawBufferPointer(rebasing: bytes[range]), now: now)
+        }
+    }
+
+    func forward(_ bytes: UnsafeRawBufferPointer, now: Instant) {
+        switch PacketKind.classify(bytes) {
+        case .rtp:
+            guard let h = try? RTPHeader(parsing: bytes) else {
+                fromPeer.recordInvalid()
+                return
+            }
+            fromPeer.recordRTP(h, size: bytes.count, now: now)
+        case .rtcp:
+            fromPeer.recordRTCP(size: bytes.count, now: now)
+        default:
+            droppedNotRTP += 1
+            return
+        }
+        if let rtpOut, let outSocket { try? outSocket.send(bytes, to: rtpOut) }
+    }
+
+    /// Whether a packet from the local pipeline is RTP or RTCP worth sending; its header, for
+    /// counting once it went (nil for RTCP). Anything else is counted as invalid.
+    func outgoing(_ bytes: UnsafeRawBufferPointer) -> (send: Bool, header: RTPHeader?) {
+        switch PacketKind.classify(bytes) {
+        case .rtp:
+            guard let h = try? RTPHeader(parsing: bytes) else {
+                toPeer.recordInvalid()
+                return (false, nil)
+            }
+            return (true, h)
+        case .rtcp:
+            return (true, nil)
+        default:
+            toPeer.recordInvalid()
+            return (false, nil)
+        }
+    }
+
+    func sent(_ header: RTPHeader?, size: Int, now: Instant) {
+        if let header { toPeer.recordRTP(header, size: size, now: now) } else { toPeer.recordRTCP(size: size, now: now) }
+    }
+
+    func noPair() { droppedNoPair += 1 }
+}
