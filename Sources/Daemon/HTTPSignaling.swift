@@ -23,8 +23,9 @@ public final class HTTPSignalingClient: SignalingSink, TimerClient {
     /// The ICE session's entity-tag from the 201 (RFC 9725 §4.3.1), sent as If-Match.
     var eTag: String? = nil
     public internal(set) var failed = false
-    /// Called when the offer fails (no answer, refused): the call cannot proceed.
-    public var onFatal: (() -> Void)? = nil
+    /// Since when the offer has failed (no answer, refused) and the owner has not yet
+    /// taken it (`takeFatal`): the call cannot proceed.
+    public private(set) var fatalDeadline: Instant? = nil
     static let timeoutMilliseconds: Int32 = 5000
     static let timeout = Interval.milliseconds(5000)
     /// A busy home (503) is asked again after its Retry-After (RFC 9110 §10.2.3), this many
@@ -138,7 +139,7 @@ public final class HTTPSignalingClient: SignalingSink, TimerClient {
             guard let r = response, r.status == 201, let loc = r.header("location") else {
                 Log.error("signaling: offer not accepted by \(url.hostAndPort): " + (response.map(Self.explain) ?? error))
                 failed = true
-                onFatal?()
+                fatalDeadline = now
                 return
             }
             location = loc
@@ -148,7 +149,7 @@ public final class HTTPSignalingClient: SignalingSink, TimerClient {
             } catch {
                 Log.error("signaling: answer rejected: \(error.description)")
                 failed = true
-                onFatal?()
+                fatalDeadline = now
                 return
             }
         case .trickle:
@@ -170,6 +171,12 @@ public final class HTTPSignalingClient: SignalingSink, TimerClient {
         case 503: return "HTTP 503: the home is busy" + (r.header("retry-after").map { " (retry after \($0) s)" } ?? "")
         default: return "HTTP \(r.status)"
         }
+    }
+
+    /// Whether the offer failed since the last call: the owner ends the call.
+    public func takeFatal() -> Bool {
+        defer { fatalDeadline = nil }
+        return fatalDeadline != nil
     }
 
     // MARK: TimerClient (request timeout)

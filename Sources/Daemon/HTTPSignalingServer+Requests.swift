@@ -69,7 +69,6 @@ extension HTTPSignalingServer {
         sessionsCreated += 1
         let s = ServedSession(number: sessionsCreated, id: newSessionID(), session: session, created: now)
         served.append(s)
-        session.onStateChange = { state in self.stateChanged(s, state) }
         Log.info("signaling: session \(s.number) from \(c.stream.peer)")
         session.start(now: now)
         c.pendingAnswer = s

@@ -4,22 +4,22 @@ import Runtime
 
 /// What the server does as its sessions change state: media ports, ending and releasing.
 extension HTTPSignalingServer {
-    /// Called inside the session's event processing: ending is left to the timer, so a
-    /// session is never closed from its own callback.
-    func stateChanged(_ s: ServedSession, _ state: AgentState) {
+    /// From the server's timer, which polls its sessions' events: ending is left to the
+    /// timer's next turn (`endAt`).
+    func stateChanged(_ s: ServedSession, _ state: AgentState, now: Instant) {
         switch state {
         case .connected, .completed:
             s.connected = true
             giveMedia(to: s)
         case .failed:
             if s.endAt == nil {
-                s.endAt = monotonicNow()
+                s.endAt = now
                 s.endReason = "ended (ICE failed)"
             }
         default:
             break
         }
-        onStateChange?(s.session, state)
+        stateChanges.push(state, now: now)
     }
 
     /// The media ports go to a connected call when no other holds them.
@@ -39,7 +39,6 @@ extension HTTPSignalingServer {
     func end(_ s: ServedSession, _ reason: String) {
         guard let i = served.firstIndex(where: { $0 === s }) else { return }
         served.remove(at: i)
-        s.session.onStateChange = nil
         s.session.close()
         for c in connections where c.pendingAnswer === s {
             c.pendingAnswer = nil
@@ -54,6 +53,23 @@ extension HTTPSignalingServer {
             }
         }
     }
+
+    /// The sessions' events, drained on the server's timer.
+    func pollSessions(now: Instant) {
+        for s in served {
+            while let e = s.session.pollEvent() {
+                switch e {
+                case .stateChanged(let state): stateChanged(s, state, now: now)
+                }
+            }
+        }
+    }
+
+    /// When the owner must poll `pollStateChange`.
+    public var stateChangeDeadline: Instant? { stateChanges.deadline }
+
+    /// The next state change of any session (oldest first).
+    public func pollStateChange() -> AgentState? { stateChanges.pop() }
 
     /// Ends every session (on the way out).
     public func closeAll() {

@@ -21,7 +21,8 @@ public final class HTTPSignalingServer: ReadableHandler, TimerClient {
     /// The session holding the media ports, if any.
     var mediaOwner: ServedSession? = nil
     /// Every ICE state change of every session (the daemon's status LEDs).
-    public var onStateChange: ((Session, AgentState) -> Void)? = nil
+    /// Its sessions' state changes, for the owner (the LEDs), polled on the loop.
+    var stateChanges = OwnerEvents<AgentState>()
 
     public init(listen: TransportAddress, loop: EventLoop, policy: HTTPSignalingPolicy,
                 makeSession: @escaping () -> Session?) throws(SocketError) {
@@ -66,6 +67,7 @@ public final class HTTPSignalingServer: ReadableHandler, TimerClient {
             }
         }
         for s in served {
+            consider(s.session.eventDeadline)
             consider(s.endAt)
             if !s.connected { consider(s.setupStarted + policy.setupTimeout) }
             if let m = policy.maxSessionLength { consider(s.created + m) }
@@ -74,6 +76,7 @@ public final class HTTPSignalingServer: ReadableHandler, TimerClient {
     }
 
     public func handleTimeout(now: Instant) {
+        pollSessions(now: now)
         for c in connections {
             if let s = c.pendingAnswer {
                 if s.session.gatheringDone || now >= c.answerDue { sendAnswer(c, s) }

@@ -28,7 +28,8 @@ public final class Session: TimerClient {
     var descriptionSent = false
     var remoteDescriptionReceived = false
     var receiveBuffer = [UInt8](repeating: 0, count: 2048)
-    public var onStateChange: ((AgentState) -> Void)?
+    /// For the owner, polled on the loop (`eventDeadline`, `pollEvent`).
+    var events = OwnerEvents<SessionEvent>()
     /// Every datagram on the base sockets, for Wireshark (`--pcap`).
     public var pcap: PcapWriter?
 
@@ -124,6 +125,11 @@ public final class Session: TimerClient {
     // MARK: Event loop
 
     public var nextDeadline: Instant? { connection.nextDeadline }
+
+    /// When the owner must poll: an event has waited since then (nil: none waits).
+    public var eventDeadline: Instant? { events.deadline }
+
+    public func pollEvent() -> SessionEvent? { events.pop() }
 
     public func handleTimeout(now: Instant) {
         connection.handleTimeout(now: now)

@@ -104,16 +104,13 @@ extension CallCommand {
         _ = status
         let leds = openLEDs(loop: loop)
         leds?.set(.gathering, now: monotonicNow())
-        session.onStateChange = { state in
-            leds?.set(boardStatus(state), now: monotonicNow())
-            // Checks failed or consent expired (RFC 7675 §5.1): the call is over.
-            if state == .failed { loop.stop() }
-        }
+        let watcher = CallWatcher(loop: loop, leds: leds, session: session)
         let http: HTTPSignalingClient?
         do throws(CallSetupError) { http = try startSignaling(session, loop: loop) } catch {
             Log.error(error.description)
             return 1
         }
+        watcher.http = http
         guard runLoop(loop) else { return 1 }
         return endCall(session, http: http)
     }
@@ -136,7 +133,6 @@ extension CallCommand {
         }
         guard let server = resolve(hostAndPort: url.hostAndPort) else { throw .unresolved(url.hostAndPort) }
         let client = HTTPSignalingClient(url: url, server: server, session: session, loop: loop, token: token)
-        client.onFatal = { loop.stop() }
         session.signaling = client
         session.start(now: monotonicNow())
         return client
@@ -189,7 +185,7 @@ extension CallCommand {
         Log.info("signaling: listening on http://\(server.listener.localAddress)/")
         let leds = openLEDs(loop: loop)
         leds?.set(.idle, now: monotonicNow())
-        server.onStateChange = { _, state in leds?.set(boardStatus(state), now: monotonicNow()) }
+        _ = CallWatcher(loop: loop, leds: leds, server: server)
         let status = statusSocket.flatMap { StatusServer(path: $0, loop: loop) { server.sessions.map { $0.statusJSON } } }
         _ = status
         guard runLoop(loop) else { return 1 }

@@ -67,22 +67,31 @@ final class Doorbell: TimerClient {
             return
         }
         let signaling = HTTPSignalingClient(url: url, server: server, session: session, loop: loop, token: command.token)
-        signaling.onFatal = { self.requestEnd("the home did not take the call") }
         session.signaling = signaling
-        session.onStateChange = { state in
-            self.leds?.set(boardStatus(state), now: monotonicNow())
-            if state == .failed { self.requestEnd("ICE failed") }
-        }
         call = (session, signaling, now + callLength)
         idleAt = nil
         leds?.set(.gathering, now: now)
         session.start(now: now)
     }
 
-    func requestEnd(_ reason: String) {
+    /// What the call's session and signaling reported: the LEDs follow ICE; a failure (or a
+    /// lost consent, RFC 7675 §5.1) or a refused offer ends the call.
+    func pollCall(now: Instant) {
+        guard let c = call else { return }
+        while let e = c.session.pollEvent() {
+            switch e {
+            case .stateChanged(let state):
+                leds?.set(boardStatus(state), now: now)
+                if state == .failed { requestEnd("ICE failed", now: now) }
+            }
+        }
+        if c.signaling.takeFatal() { requestEnd("the home did not take the call", now: now) }
+    }
+
+    func requestEnd(_ reason: String, now: Instant) {
         guard call != nil, endAt == nil else { return }
         endReason = reason
-        endAt = monotonicNow()
+        endAt = now
     }
 
     /// Releases everything the call held: its sockets, relays, timers and signaling resource.
@@ -97,7 +106,6 @@ final class Doorbell: TimerClient {
         // The DELETE runs on the loop (5 s timeout) and then leaves it: a home that vanished
         // must not freeze the LEDs and the button.
         c.signaling.deleteOnLoop()
-        c.session.onStateChange = nil
         c.session.signaling = nil
         // The DELETE keeps the session alive until it is answered (up to 5 s): its --rtp-in
         // socket is closed here, so the next press can bind that port at once.
@@ -126,13 +134,14 @@ final class Doorbell: TimerClient {
 
     var nextDeadline: Instant? {
         var d = idleAt
-        for t in [endAt, call?.ends] {
+        for t in [endAt, call?.ends, call?.session.eventDeadline, call?.signaling.fatalDeadline] {
             if let t, d == nil || t < d! { d = t }
         }
         return d
     }
 
     func handleTimeout(now: Instant) {
+        pollCall(now: now)
         if let c = call {
             if let e = endAt, e <= now {
                 finish(now: now)
