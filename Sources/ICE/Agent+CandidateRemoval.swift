@@ -10,81 +10,55 @@ extension Agent {
     /// succeed any more (RFC 8445 §8.1.2). Returns whether anything was removed.
     @discardableResult
     public func removeLocalCandidate(_ address: TransportAddress, now: Instant) -> Bool {
-        var deadLocal = [Bool](repeating: false, count: locals.count)
-        for l in locals.indices where locals[l].address == address || locals[l].base == address { deadLocal[l] = true }
-        guard deadLocal.contains(true) else { return false }
+        func dead(_ c: Candidate) -> Bool { c.address == address || c.base == address }
+        guard locals.contains(where: dead) else { return false }
 
-        // A valid pair learned from a check on a dead pair goes with it.
-        var deadPair = [Bool](repeating: false, count: pairs.count)
-        for p in pairs.indices where deadLocal[pairs[p].local] { deadPair[p] = true }
-        for p in pairs.indices where !deadPair[p] {
-            if let d = pairs[p].discoveredFrom, d < pairs.count, deadPair[d] { deadPair[p] = true }
+        // Pairs refer to candidates and to each other by id, so what stays keeps its names.
+        // A valid pair learned from a check on a dead pair goes with it: it comes later in the
+        // table, by when the pair it names is gone.
+        var p = 0
+        while p < pairs.count {
+            let from = pairs[p].discoveredFrom
+            if dead(local(ofPair: p)) || (from != nil && pairs.index(of: from!) == nil) {
+                _ = pairs.remove(at: p)
+            } else {
+                p += 1
+            }
         }
-        var newPair = [Int?](repeating: nil, count: pairs.count)
-        var next = 0
-        for p in pairs.indices where !deadPair[p] {
-            newPair[p] = next
-            next += 1
-        }
-        var newLocal = [Int](repeating: -1, count: locals.count)
-        next = 0
-        for l in locals.indices where !deadLocal[l] {
-            newLocal[l] = next
-            next += 1
-        }
-        func remap(_ p: Int) -> Int? { p < newPair.count ? newPair[p] : nil }
-
         var i = 0
         while i < transactions.count {
-            var keep = true
-            if case .check(let p, let useCandidate) = transactions[i].kind {
-                if let q = remap(p) { transactions[i].kind = .check(pair: q, useCandidate: useCandidate) } else { keep = false }
-            } else if case .consent(let c, let p) = transactions[i].kind {
-                if let q = remap(p) { transactions[i].kind = .consent(component: c, pair: q) } else { keep = false }
+            switch transactions[i].kind {
+            case .check(let pair, _), .consent(_, let pair):
+                if pairs.index(of: pair) == nil {
+                    _ = transactions.remove(at: i)
+                    continue
+                }
+            case .gather:
+                break
             }
-            if keep { i += 1 } else { _ = transactions.remove(at: i) }
+            i += 1
         }
-        var queued: [Int] = []
-        while let p = triggered.pop() { queued.append(p) }
-        for p in queued { if let q = remap(p) { _ = triggered.push(q) } }
-
-        var lostSelection: [Int] = []
-        for ci in components.indices {
-            guard let s = components[ci].selected else { continue }
-            if let q = remap(s) {
-                components[ci].selected = q
-            } else {
-                components[ci].selected = nil
-                components[ci].announcedNominated = false
-                lostSelection.append(ci)
-            }
+        for _ in 0..<triggered.count {
+            if let id = triggered.pop(), pairs.index(of: id) != nil { _ = triggered.push(id) }
         }
         for ci in previousSelection.indices {
-            if let prev = previousSelection[ci], prev.local.address == address || prev.local.base == address {
+            if let prev = previousSelection[ci], dead(prev.local) {
                 previousSelection[ci] = nil
                 previousSelectionExpiry[ci] = nil
             }
         }
-
-        var p = pairs.count - 1
-        while p >= 0 {
-            if deadPair[p] { _ = pairs.remove(at: p) }
-            p -= 1
-        }
-        for q in pairs.indices {
-            pairs[q].local = newLocal[pairs[q].local]
-            if let d = pairs[q].discoveredFrom { pairs[q].discoveredFrom = remap(d) }
-        }
-        var l = locals.count - 1
-        while l >= 0 {
-            if deadLocal[l] { _ = locals.remove(at: l) }
-            l -= 1
+        var l = 0
+        while l < locals.count {
+            if dead(locals[l]) { _ = locals.remove(at: l) } else { l += 1 }
         }
 
-        for ci in lostSelection {
+        for ci in components.indices {
+            guard let s = components[ci].selected, pairs.index(of: s) == nil else { continue }
+            components[ci].selected = nil
+            components[ci].announcedNominated = false
             let component = UInt8(ci + 1)
             updateSelection(component: component, now: now)
-            if let s = components[ci].selected {
+            if let s = selectedIndex(ci) {
                 // Another valid pair carries media now; until it is nominated the agent is
                 // connected, not completed.
                 if !pairs[s].nominated && state == .completed { setState(.connected) }

@@ -15,30 +15,38 @@ extension Agent {
                                     : CandidatePair.priority(controlling: rp, controlled: lp)
     }
 
-    /// Adds a pair if compatible (same component and address family) and not already there.
-    /// New check-list pairs start Frozen, or Waiting if first of their foundation (§6.1.2.6).
+    /// Adds a pair if compatible (same component and address family) and not already there;
+    /// returns its index. New check-list pairs start Frozen, or Waiting if first of their
+    /// foundation (§6.1.2.6).
     @discardableResult
     func addPair(local l: Int, remote r: Int, initial: Bool) -> Int? {
         let lc = locals[l], rc = remotes[r]
         guard lc.component == rc.component, lc.address.ip.isIPv4 == rc.address.ip.isIPv4 else { return nil }
-        if let existing = pairs.firstIndex(where: { $0.local == l && $0.remote == r }) { return existing }
-        var p = CandidatePair(local: l, remote: r, component: lc.component, priority: pairPriority(local: l, remote: r))
+        for q in pairs.indices where pairs[q].local == lc.id && pairs[q].remote == rc.id { return q }
+        var victim: Int? = nil
+        if pairs.isFull {
+            // RFC 8445 §6.1.2.5: keep the highest-priority pairs; replace a lower Frozen one.
+            // It goes and the new pair is appended, which keeps the table in id order.
+            guard let v = lowestFrozenPair(below: pairPriority(local: l, remote: r)) else {
+                tableFull(.pairs)
+                return nil
+            }
+            victim = v
+        }
+        var p = PairEntry(id: PairID(rawValue: pairIDs.take()), local: lc.id, remote: rc.id, component: lc.component,
+                          priority: pairPriority(local: l, remote: r))
         if initial {
-            let sameFoundationActive = pairs.contains { q in
-                q.discoveredFrom == nil && q.state != .frozen && q.state != .failed
-                    && locals[q.local].foundation == lc.foundation && remotes[q.remote].foundation == rc.foundation
+            var sameFoundationActive = false
+            for q in pairs.indices where pairs[q].discoveredFrom == nil && pairs[q].state != .frozen && pairs[q].state != .failed {
+                if local(ofPair: q).foundation == lc.foundation && remote(ofPair: q).foundation == rc.foundation {
+                    sameFoundationActive = true
+                    break
+                }
             }
             p.state = sameFoundationActive ? .frozen : .waiting
         }
-        guard pairs.append(p) else {
-            // RFC 8445 §6.1.2.5: keep the highest-priority pairs; replace a lower Frozen one.
-            if let victim = lowestFrozenPair(below: p.priority) {
-                pairs[victim] = p
-                return victim
-            }
-            tableFull(.pairs)
-            return nil
-        }
+        if let victim { _ = pairs.remove(at: victim) }
+        pairs.append(p)
         return pairs.count - 1
     }
 
@@ -65,13 +73,19 @@ extension Agent {
 
     /// The check the pacer would send next (RFC 8445 §6.1.4.2).
     enum PacedCheck {
-        case triggered(Int)
+        case triggered(PairID)
         case waiting(Int)
         /// A Frozen pair to unfreeze and check.
         case frozen(Int)
     }
 
-    func triggeredCheckUsable(_ p: Int) -> Bool { p < pairs.count && pairs[p].state != .succeeded }
+    /// The pair a triggered-check entry names, if it is still there and still needs a check.
+    func usableTriggeredPair(_ id: PairID) -> Int? {
+        guard let p = pairs.index(of: id), pairs[p].state != .succeeded else { return nil }
+        return p
+    }
+
+    func triggeredCheckUsable(_ id: PairID) -> Bool { usableTriggeredPair(id) != nil }
 
     /// RFC 8445 §6.1.4.2: a triggered check first, else the highest-priority Waiting pair, else
     /// the best Frozen pair whose foundation has nothing Waiting or In-Progress. Nil when
@@ -82,12 +96,15 @@ extension Agent {
         if let p = bestPair(in: .waiting) { return .waiting(p) }
         var candidate: Int? = nil
         for i in pairs.indices where pairs[i].state == .frozen && pairs[i].discoveredFrom == nil && !componentDone(pairs[i].component) {
-            let lf = locals[pairs[i].local].foundation, rf = remotes[pairs[i].remote].foundation
+            let lf = local(ofPair: i).foundation, rf = remote(ofPair: i).foundation
             // Pairs of a nominated component are never checked again (RFC 8445 §8.1.2), so
             // they do not hold their foundation.
-            let busy = pairs.contains { q in
-                (q.state == .waiting || q.state == .inProgress) && !componentDone(q.component)
-                    && locals[q.local].foundation == lf && remotes[q.remote].foundation == rf
+            var busy = false
+            for q in pairs.indices where (pairs[q].state == .waiting || pairs[q].state == .inProgress) && !componentDone(pairs[q].component) {
+                if local(ofPair: q).foundation == lf && remote(ofPair: q).foundation == rf {
+                    busy = true
+                    break
+                }
             }
             if !busy && (candidate == nil || pairs[i].priority > pairs[candidate!].priority) { candidate = i }
         }
@@ -107,8 +124,8 @@ extension Agent {
         switch next {
         case .triggered:
             // Stale entries ahead of the usable one go; the usable one is sent.
-            while let p = triggered.pop() {
-                guard triggeredCheckUsable(p) else { continue }
+            while let id = triggered.pop() {
+                guard let p = usableTriggeredPair(id) else { continue }
                 return startCheck(pair: p, useCandidate: pairs[p].nominating, now: now)
             }
             return false
@@ -130,7 +147,7 @@ extension Agent {
 
     /// RFC 8445 §8.1.2: once a component is nominated, its other pairs are not checked.
     func componentDone(_ c: UInt8) -> Bool {
-        guard let s = components[Int(c) - 1].selected else { return false }
+        guard let s = selectedIndex(Int(c) - 1) else { return false }
         return pairs[s].nominated
     }
 
@@ -148,7 +165,7 @@ extension Agent {
             if components[ci].selected != nil { continue }
             let c = UInt8(ci + 1)
             let alive = pairs.contains { $0.component == c && $0.state != .failed }
-            if !alive && !triggered.contains(where: { pairs[$0].component == c }) {
+            if !alive && !triggered.contains(where: { id in pairs.index(of: id).map { pairs[$0].component == c } ?? false }) {
                 setState(.failed)
                 return
             }

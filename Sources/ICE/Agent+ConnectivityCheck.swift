@@ -9,7 +9,7 @@ extension Agent {
         var active: Int64 = 0
         for q in pairs.indices where pairs[q].state == .waiting || pairs[q].state == .inProgress { active += 1 }
         let rto = max(Timing.minimumCheckRTO, configuration.ta * active)
-        let t = Transaction(id: TransactionID(random: &random), kind: .check(pair: p, useCandidate: useCandidate),
+        let t = Transaction(id: TransactionID(random: &random), kind: .check(pair: pairs[p].id, useCandidate: useCandidate),
                             timer: Retransmission(now: now, rto: rto, maxSends: Timing.maxSends, lastWaitFactor: Timing.lastWaitFactor),
                             started: true, role: role, firstSent: now)
         guard transactions.append(t) else {
@@ -37,9 +37,11 @@ extension Agent {
                       (try? b.appendFingerprint()) != nil else { return 0 }
                 return b.count
             }
-        case .check(let p, let useCandidate):
+        case .check(let pair, let useCandidate):
+            guard let p = pairs.index(of: pair) else { return }
             sendBindingRequest(pair: p, id: t.id, useCandidate: useCandidate, role: t.role)
-        case .consent(_, let p):
+        case .consent(_, let pair):
+            guard let p = pairs.index(of: pair) else { return }
             sendBindingRequest(pair: p, id: t.id, useCandidate: false, role: t.role)
         }
     }
@@ -64,8 +66,8 @@ extension Agent {
     /// MESSAGE-INTEGRITY with the remote password, FINGERPRINT.
     func sendBindingRequest(pair p: Int, id: TransactionID, useCandidate: Bool, role sentRole: Role) {
         guard let remoteCredentials else { return }
-        let local = locals[pairs[p].local]
-        let remote = remotes[pairs[p].remote]
+        let local = self.local(ofPair: p)
+        let remote = self.remote(ofPair: p)
         let localUfrag = localCredentials.ufrag
         let tieBreaker = tieBreaker
         queue(from: local.base, to: remote.address) { buf in
@@ -108,6 +110,7 @@ extension Agent {
                 let rtt = now - tx.firstSent
                 if measuredRTT == nil || rtt < measuredRTT! { measuredRTT = rtt }
             }
+            guard let p = pairs.index(of: p) else { return .stun }
             handleCheckResponse(m, pair: p, useCandidate: useCandidate, sentRole: tx.role, from: source, to: local, now: now)
             return .stun
         case .consent(let component, let p):
@@ -116,6 +119,7 @@ extension Agent {
                 return .dropped
             }
             _ = transactions.remove(at: t)
+            guard let p = pairs.index(of: p) else { return .stun }
             handleConsentResponse(m, component: component, pair: p, from: source, now: now)
             return .stun
         }
@@ -123,7 +127,6 @@ extension Agent {
 
     func handleCheckResponse(_ m: Message, pair p: Int, useCandidate: Bool, sentRole: Role,
                              from source: TransportAddress, to localBase: TransportAddress, now: Instant) {
-        guard p < pairs.count else { return }
         let component = pairs[p].component
         if m.messageClass == .errorResponse {
             let code = (try? m.errorCode())?.code
@@ -136,7 +139,7 @@ extension Agent {
             checkFailure(now: now)
             return
         }
-        let local = locals[pairs[p].local], remote = remotes[pairs[p].remote]
+        let local = self.local(ofPair: p), remote = self.remote(ofPair: p)
         // RFC 8445 §7.2.5.2.1: the response must come back on the same 5-tuple.
         guard source == remote.address, localBase == local.base else {
             pairs[p].state = .failed
@@ -160,14 +163,19 @@ extension Agent {
             }
         }
         pairs[p].state = .succeeded
+        var p = p
         var v = p
-        if let l, l != pairs[p].local {
+        if let l, locals[l].id != pairs[p].local {
             // RFC 8445 §7.2.5.3.2: the valid pair is (mapped local, remote), maybe a new pair.
-            if let existing = pairs.firstIndex(where: { $0.local == l && $0.remote == pairs[p].remote }) {
+            let checked = pairs[p].id, localID = locals[l].id, remoteID = pairs[p].remote
+            if let existing = pairs.firstIndex(where: { $0.local == localID && $0.remote == remoteID }) {
                 v = existing
-            } else if let added = addPair(local: l, remote: pairs[p].remote, initial: false) {
+            } else if let added = addPair(local: l, remote: remotes.index(of: remoteID)!, initial: false) {
+                // Adding may have replaced a Frozen pair (never the checked one, which
+                // succeeded), moving the pairs after it.
                 v = added
-                pairs[v].discoveredFrom = p
+                p = pairs.index(of: checked)!
+                pairs[v].discoveredFrom = checked
             }
             pairs[v].state = .succeeded
         }
@@ -175,7 +183,7 @@ extension Agent {
         // RFC 8445 §7.2.5.3.3: unfreeze pairs of the same foundation.
         let lf = local.foundation, rf = remote.foundation
         for q in pairs.indices where pairs[q].state == .frozen
-            && locals[pairs[q].local].foundation == lf && remotes[pairs[q].remote].foundation == rf {
+            && self.local(ofPair: q).foundation == lf && self.remote(ofPair: q).foundation == rf {
             pairs[q].state = .waiting
         }
         // RFC 8445 §7.2.5.3.4 / §7.3.1.5: nomination completes.
@@ -189,7 +197,8 @@ extension Agent {
     /// The valid pair produced by a successful check on pair `p` (itself or a discovered one).
     func validPair(checkedOn p: Int) -> Int? {
         if pairs[p].valid { return p }
-        return pairs.firstIndex { $0.discoveredFrom == p && $0.valid }
+        let id = pairs[p].id
+        return pairs.firstIndex { $0.discoveredFrom == id && $0.valid }
     }
 }
 

@@ -17,7 +17,7 @@ extension Agent {
         guard state != .failed else { return }  // consent is over; a restart starts it again
         let checkingConsent = configuration.consentFreshness && !configuration.lite
         for ci in components.indices {
-            guard let s = components[ci].selected else { continue }
+            guard let s = selectedIndex(ci) else { continue }
             if checkingConsent {
                 // RFC 7675 §5.1: consent expired on any component ends the session.
                 if let last = components[ci].lastConsent, now >= last + Timing.consentTimeout {
@@ -26,7 +26,7 @@ extension Agent {
                 }
                 if let next = components[ci].nextConsent, now >= next {
                     components[ci].nextConsent = now + consentInterval()
-                    let t = Transaction(id: TransactionID(random: &random), kind: .consent(component: UInt8(ci + 1), pair: s),
+                    let t = Transaction(id: TransactionID(random: &random), kind: .consent(component: UInt8(ci + 1), pair: pairs[s].id),
                                         timer: Retransmission(now: now, rto: Timing.consentBase, maxSends: 1, lastWaitFactor: 1),
                                         started: true, role: role)
                     if transactions.append(t) {
@@ -58,7 +58,7 @@ extension Agent {
 
     /// RFC 8445 §11: a Binding indication with FINGERPRINT keeps NAT bindings open.
     func sendKeepalive(pair p: Int) {
-        let local = locals[pairs[p].local], remote = remotes[pairs[p].remote]
+        let local = self.local(ofPair: p), remote = self.remote(ofPair: p)
         let id = TransactionID(random: &random)
         queue(from: local.base, to: remote.address) { buf in
             guard var b = try? MessageBuilder(into: buf, type: .bindingIndication, transactionID: id),
@@ -70,7 +70,7 @@ extension Agent {
     /// RFC 7675 §5.1: an authenticated success response from the pair's remote address renews
     /// consent.
     func handleConsentResponse(_ m: Message, component: UInt8, pair p: Int, from source: TransportAddress, now: Instant) {
-        guard m.messageClass == .successResponse, source == remotes[pairs[p].remote].address else { return }
+        guard m.messageClass == .successResponse, source == remote(ofPair: p).address else { return }
         components[Int(component) - 1].lastConsent = now
         if state == .disconnected && !consentStale(now: now) { updateState() }
     }

@@ -79,7 +79,7 @@ extension Agent {
             let priority = (try? m.priority()) ?? Candidate.priority(type: .peerReflexive, localPreference: 0, component: component)
             let prflx = Candidate(type: .peerReflexive, component: component, priority: priority,
                                   foundation: Foundation(number: 100_000 + remotes.count), address: source)
-            guard remotes.append(prflx) else {
+            guard insert(prflx, into: &remotes) != nil else {
                 tableFull(.remoteCandidates)
                 return .stun
             }
@@ -105,7 +105,8 @@ extension Agent {
             break
         case .frozen, .waiting, .failed, .inProgress:
             if pairs[p].state != .inProgress { pairs[p].state = .waiting }
-            if !triggered.contains(where: { $0 == p }) && !triggered.push(p) { tableFull(.triggeredQueue) }
+            let id = pairs[p].id
+            if !triggered.contains(where: { $0 == id }) && !triggered.push(id) { tableFull(.triggeredQueue) }
         }
         // RFC 8445 §7.3.1.5: nomination by the controlling peer.
         if useCandidate {

@@ -64,11 +64,11 @@ extension Agent {
         let foundation = try foundationFor(key)
         let c = Candidate(type: type, component: component, priority: Candidate.priority(type: type, localPreference: localPreference, component: component),
                           foundation: foundation, address: address, base: base, relatedAddress: related)
-        guard locals.append(c) else {
+        guard let stored = insert(c, into: &locals) else {
             tableFull(.localCandidates)
             throw .tableFull(.localCandidates)
         }
-        return c
+        return stored
     }
 
     /// RFC 8445 §5.1.1.3: two candidates share a foundation when they have the same type,

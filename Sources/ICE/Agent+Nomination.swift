@@ -14,9 +14,16 @@ extension Agent {
         guard role == .controlling, !configuration.lite, state != .failed else { return }
         for ci in components.indices {
             guard let due = nominationDue(component: ci, now: now), due <= now,
-                  let best = components[ci].selected else { continue }
-            pairs[pairs[best].discoveredFrom ?? best].nominating = true
+                  let best = selectedIndex(ci), let checked = checkedPair(of: best) else { continue }
+            pairs[checked].nominating = true
         }
+    }
+
+    /// The pair whose check made pair `v` valid: itself, or the pair it was discovered from
+    /// (nil if that one is gone).
+    func checkedPair(of v: Int) -> Int? {
+        guard let from = pairs[v].discoveredFrom else { return v }
+        return pairs.index(of: from)
     }
 
     var patience: Interval {
@@ -25,8 +32,8 @@ extension Agent {
 
     /// When component `ci`'s best valid pair should be nominated (nil: nothing to nominate).
     func nominationDue(component ci: Int, now: Instant) -> Instant? {
-        guard let best = components[ci].selected, !pairs[best].nominated,
-              !pairs[pairs[best].discoveredFrom ?? best].nominating,
+        guard let best = selectedIndex(ci), !pairs[best].nominated,
+              let checked = checkedPair(of: best), !pairs[checked].nominating,
               let firstValid = components[ci].firstValidAt else { return nil }
         let c = UInt8(ci + 1)
         let cap = firstValid + configuration.nominationDelay
@@ -58,8 +65,9 @@ extension Agent {
 
     func sendPendingNominations(now: Instant) {
         for p in pairs.indices where pairs[p].nominating && pairs[p].state == .succeeded {
+            let id = pairs[p].id
             let outstanding = transactions.contains { t in
-                if case .check(let q, true) = t.kind { return q == p }
+                if case .check(let q, true) = t.kind { return q == id }
                 return false
             }
             if !outstanding { _ = startCheck(pair: p, useCandidate: true, now: now) }

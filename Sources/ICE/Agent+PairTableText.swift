@@ -7,8 +7,8 @@ extension Agent {
     public var pairTable: String {
         func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
         var out = pad("local", 24) + pad("remote", 24) + pad("types", 12) + pad("priority", 21) + pad("state", 12) + "R W N  base\n"
-        for p in pairs {
-            let l = locals[p.local], r = remotes[p.remote]
+        for i in pairs.indices {
+            let p = pairs[i], l = local(ofPair: i), r = remote(ofPair: i)
             out += pad(l.address.description, 24) + pad(r.address.description, 24)
             out += pad(l.type.sdpName.description + "/" + r.type.sdpName.description, 12)
             out += pad(String(p.priority), 21) + pad(p.state.name.description, 12)

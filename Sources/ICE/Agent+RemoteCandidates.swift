@@ -19,14 +19,17 @@ extension Agent {
         // (RFC 8445 §7.3.1.3 note): keep the pairs, refresh their priorities.
         if let i = remotes.firstIndex(where: { $0.address == candidate.address && $0.component == candidate.component }) {
             if remotes[i].type == .peerReflexive {
+                // The same candidate, learned better: it keeps its id, and so its pairs.
+                let id = remotes[i].id
                 remotes[i] = candidate
-                for p in pairs.indices where pairs[p].remote == i {
-                    pairs[p].priority = pairPriority(local: pairs[p].local, remote: i)
+                remotes[i].id = id
+                for p in pairs.indices where pairs[p].remote == id {
+                    pairs[p].priority = pairPriority(local: locals.index(of: pairs[p].local)!, remote: i)
                 }
             }
             return
         }
-        guard remotes.append(candidate) else {
+        guard insert(candidate, into: &remotes) != nil else {
             tableFull(.remoteCandidates)
             throw .tableFull(.remoteCandidates)
         }

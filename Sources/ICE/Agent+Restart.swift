@@ -8,8 +8,8 @@ extension Agent {
     public func restart(now: Instant) {
         for c in components.indices {
             // Media goes on over the old pair only while it still has consent (RFC 7675 §5.1).
-            if let s = components[c].selected, state != .failed {
-                previousSelection[c] = (locals[pairs[s].local], remotes[pairs[s].remote])
+            if let s = selectedIndex(c), state != .failed {
+                previousSelection[c] = (local(ofPair: s), remote(ofPair: s))
                 previousSelectionExpiry[c] = (components[c].lastConsent ?? now) + Timing.consentTimeout
             } else if state == .failed {
                 previousSelection[c] = nil

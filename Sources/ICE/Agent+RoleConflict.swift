@@ -7,7 +7,9 @@ extension Agent {
         guard r != role else { return }
         role = r
         // Pair priorities depend on which side is controlling (RFC 8445 §6.1.2.3).
-        for i in pairs.indices { pairs[i].priority = pairPriority(local: pairs[i].local, remote: pairs[i].remote) }
+        for i in pairs.indices {
+            pairs[i].priority = pairPriority(local: locals.index(of: pairs[i].local)!, remote: remotes.index(of: pairs[i].remote)!)
+        }
         emit(.roleChanged(r))
     }
 
@@ -40,6 +42,6 @@ extension Agent {
         if sentRole == role { setRole(role == .controlling ? .controlled : .controlling) }
         pairs[p].state = .waiting
         pairs[p].nominating = false
-        if !triggered.push(p) { tableFull(.triggeredQueue) }
+        if !triggered.push(pairs[p].id) { tableFull(.triggeredQueue) }
     }
 }

@@ -10,8 +10,8 @@ extension Agent {
     /// agent is closed.
     public func selectedPair(component: UInt8 = 1) -> (local: Candidate, remote: Candidate, nominated: Bool)? {
         guard validComponent(component), state != .failed, state != .closed else { return nil }
-        if let i = components[Int(component) - 1].selected {
-            return (locals[pairs[i].local], remotes[pairs[i].remote], pairs[i].nominated)
+        if let i = selectedIndex(Int(component) - 1) {
+            return (local(ofPair: i), remote(ofPair: i), pairs[i].nominated)
         }
         if let prev = previousSelection[Int(component) - 1] { return (prev.local, prev.remote, true) }
         return nil
@@ -22,8 +22,8 @@ extension Agent {
     /// arrived). RFC 8445 §12.2: be prepared to receive on any candidate pair, since an
     /// RFC 5245 peer nominating aggressively may keep sending on a pair other than ours.
     public func acceptsMedia(from source: TransportAddress, on localBase: TransportAddress) -> Bool {
-        for p in pairs where remotes[p.remote].address == source && (p.valid || p.receivedCheck) {
-            if locals[p.local].base == localBase { return true }
+        for p in pairs.indices where pairs[p].valid || pairs[p].receivedCheck {
+            if remote(ofPair: p).address == source && local(ofPair: p).base == localBase { return true }
         }
         return false
     }
@@ -51,19 +51,20 @@ extension Agent {
             return
         }
         if components[ci].firstValidAt == nil { components[ci].firstValidAt = now }
-        if components[ci].selected != best || components[ci].announcedNominated != pairs[best].nominated {
-            if components[ci].selected != best {
+        let bestID = pairs[best].id
+        if components[ci].selected != bestID || components[ci].announcedNominated != pairs[best].nominated {
+            if components[ci].selected != bestID {
                 // RFC 7675 §5.1: the check that made the pair valid is its first consent; from
                 // now on consent is checked on the pair media uses, nominated or not, in
                 // either role (RFC 8445 §12.1 lets media use a valid pair before nomination).
                 components[ci].lastConsent = now
                 if components[ci].nextConsent == nil { components[ci].nextConsent = now + consentInterval() }
             }
-            components[ci].selected = best
+            components[ci].selected = bestID
             components[ci].announcedNominated = pairs[best].nominated
             previousSelection[ci] = nil
             previousSelectionExpiry[ci] = nil
-            emit(.selectedPair(component: component, local: locals[pairs[best].local], remote: remotes[pairs[best].remote],
+            emit(.selectedPair(component: component, local: local(ofPair: best), remote: remote(ofPair: best),
                                nominated: pairs[best].nominated))
         }
         updateState()
@@ -73,7 +74,7 @@ extension Agent {
         guard state != .closed else { return }
         var allValid = true, allNominated = true
         for c in components.indices {
-            guard let s = components[c].selected else {
+            guard let s = selectedIndex(c) else {
                 allValid = false
                 allNominated = false
                 continue

@@ -41,8 +41,8 @@ extension Agent {
         switch t.kind {
         case .gather:
             finishGatheringIfDone()
-        case .check(let p, let useCandidate):
-            guard p < pairs.count else { return }
+        case .check(let pair, let useCandidate):
+            guard let p = pairs.index(of: pair) else { return }
             if pairs[p].state == .inProgress { pairs[p].state = .failed }
             pairs[p].nominating = false
             if useCandidate {

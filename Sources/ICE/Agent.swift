@@ -35,11 +35,15 @@ public final class Agent<Random: RandomSource> {
         didSet { if remoteIsLite && !configuration.lite { setRole(.controlling) } }
     }
 
+    /// Candidate and pair tables, each in insertion order, so in increasing id order
+    /// (`TableIDs.swift`): everything that refers to an entry keeps its id, never its index.
     var locals: BoundedArray<Candidate>
     var foundationKeys: BoundedArray<FoundationKey>
     var remotes: BoundedArray<Candidate>
-    var pairs: BoundedArray<CandidatePair>
-    var triggered: Ring<Int>
+    var pairs: BoundedArray<PairEntry>
+    var candidateIDs = IDCounter()
+    var pairIDs = IDCounter()
+    var triggered: Ring<PairID>
     var transactions: BoundedArray<Transaction>
     let transmits: DatagramRing
     var events: Ring<Event>
@@ -61,7 +65,7 @@ public final class Agent<Random: RandomSource> {
     var gatheringComplete = false
 
     struct ComponentState {
-        var selected: Int? = nil
+        var selected: PairID? = nil
         /// Whether `selected` was nominated when last announced.
         var announcedNominated = false
         var firstValidAt: Instant? = nil
@@ -132,7 +136,24 @@ public final class Agent<Random: RandomSource> {
 
     public var localCandidates: BoundedArray<Candidate> { locals }
     public var remoteCandidates: BoundedArray<Candidate> { remotes }
-    public var candidatePairs: BoundedArray<CandidatePair> { pairs }
+    public var candidatePairs: CandidatePairList { CandidatePairList(entries: pairs, locals: locals, remotes: remotes) }
+
+    /// The local candidate of the pair at index `p` (a pair's candidates outlive it: removing
+    /// a candidate removes its pairs first).
+    func local(ofPair p: Int) -> Candidate { locals[locals.index(of: pairs[p].local)!] }
+    func remote(ofPair p: Int) -> Candidate { remotes[remotes.index(of: pairs[p].remote)!] }
+
+    /// Where the component's selected pair is in the pair table.
+    func selectedIndex(_ ci: Int) -> Int? { components[ci].selected.flatMap { pairs.index(of: $0) } }
+
+    /// Stores a candidate in `table` under a new id; false when the table is full.
+    func insert(_ c: Candidate, into table: inout BoundedArray<Candidate>) -> Candidate? {
+        guard !table.isFull else { return nil }
+        var c = c
+        c.id = CandidateID(rawValue: candidateIDs.take())
+        table.append(c)
+        return c
+    }
 
     func validComponent(_ c: UInt8) -> Bool { c >= 1 && Int(c) <= components.count }
 

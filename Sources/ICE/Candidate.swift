@@ -77,6 +77,8 @@ public struct Foundation: Hashable, Sendable, CustomStringConvertible {
 
 /// A local or remote candidate (RFC 8445 §5.1). Inline value: no heap.
 public struct Candidate: Sendable {
+    /// Assigned by the agent when it stores the candidate (`.unassigned` before).
+    public internal(set) var id: CandidateID = .unassigned
     public var type: CandidateType
     public var component: UInt8
     public var transport: TransportProtocol

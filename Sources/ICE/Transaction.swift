@@ -5,11 +5,11 @@ import STUN
 struct Transaction {
     enum Kind {
         /// A connectivity check on a pair (RFC 8445 §7.2.4), nominating if `useCandidate`.
-        case check(pair: Int, useCandidate: Bool)
+        case check(pair: PairID, useCandidate: Bool)
         /// Server-reflexive gathering from a host base to a STUN server (RFC 8445 §5.1.1.2).
         case gather(base: TransportAddress, server: TransportAddress)
         /// A consent freshness check on a component's selected pair (RFC 7675).
-        case consent(component: UInt8, pair: Int)
+        case consent(component: UInt8, pair: PairID)
     }
 
     var id: TransactionID

@@ -19,7 +19,8 @@
 //   3  a Binding indication (keepalive); 4  time passes (up to 65 s) and handleTimeout;
 //   5  time jumps to nextDeadline and handleTimeout; 6  a trickled remote candidate;
 //   7  remote end-of-candidates; 8  ICE restart; 9  close (operand 0x5A) or, for an odd
-//      operand, a relayed local candidate (a TURN allocation), which becomes a base.
+//      operand, a relayed local candidate (a TURN allocation), which becomes a base, or when
+//      there is one, its removal (the allocation lost), after which it is a base no more.
 // After every operation the transmits and events are drained; the requests among them are
 // kept (up to 16) for operation 2.
 //
@@ -31,7 +32,9 @@
 //     or consent request signed wrongly or not at all, are dropped and change neither the
 //     state, the role, the remote candidates nor the selected pair;
 //   - after handleTimeout(now), nextDeadline is nil or > now (FUZZ_DEADLINE_INVARIANT=0 turns
-//     this off).
+//     this off);
+//   - every candidate pair names a local and a remote candidate that are in the tables (by
+//     id and position), after a removal and at the end.
 // Nothing is printed.
 
 import Common
@@ -246,6 +249,15 @@ final class Scenario {
         }
     }
 
+    /// Every pair names candidates that are in the tables, by id and by position.
+    func requireConsistentTables() {
+        let locals = agent.localCandidates, remotes = agent.remoteCandidates
+        for p in agent.candidatePairs {
+            require(p.local >= 0 && p.local < locals.count && locals[p.local].id == p.localID, "a pair names a missing local candidate")
+            require(p.remote >= 0 && p.remote < remotes.count && remotes[p.remote].id == p.remoteID, "a pair names a missing remote candidate")
+        }
+    }
+
     func run(_ r: inout FuzzReader) {
         var ops = 0
         while !r.isEmpty && ops < 64 {
@@ -285,10 +297,17 @@ final class Scenario {
                     } catch {
                         sink(error)
                     }
+                } else if k & 1 == 1 {
+                    // The allocation is lost: nothing may go out from it any more (drain checks
+                    // every transmit's source against `bases`).
+                    agent.removeLocalCandidate(relayed, now: now)
+                    bases.removeAll { $0 == relayed }
+                    requireConsistentTables()
                 }
             }
             drain()
         }
+        requireConsistentTables()
         sink(agent.counters)
         sink(agent.selectedPair())
         sink(agent.acceptsMedia(from: remoteHosts[0], on: localV4))
