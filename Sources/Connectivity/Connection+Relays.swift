@@ -136,14 +136,18 @@ extension Connection {
             // connection to the new server, and one redirect is all that is followed.
             guard relay.isStream, !relay.closed else { break }
             relay.redirects += 1
-            emit(.closeStream(relay: relay.index))
+            let domain = relay.client.alternateDomain
+            // The client has already sent its Allocate to `to` on the connection that closes
+            // now: an idle one replaces it whether or not the redirect is followed, so nothing
+            // more goes out on that stream and no failure of it revives the relay.
+            relay.client = relay.configuration.makeClient(server: to, random: random.split())
             guard relay.redirects <= 1 else {
-                relayFailed(relay, .tooManyRedirects, permanent: true, now: now)
+                relayFailed(relay, .tooManyRedirects, permanent: true, now: now)  // closes the stream
                 break
             }
+            emit(.closeStream(relay: relay.index))
             relay.server = to
-            if let domain = relay.client.alternateDomain { relay.serverName = domain }
-            relay.client = relay.configuration.makeClient(server: to, random: random.split())
+            if let domain { relay.serverName = domain }
             startAttempt(relay, now: now)
         case .tableFull(let t):
             emit(.relayTableFull(relay: relay.index, t))
