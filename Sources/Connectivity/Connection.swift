@@ -54,8 +54,7 @@ public final class Connection<R: RandomSource> {
         clock = now
         if relayOnly { agentGatheringDone = true } else { agent.startGathering(now: now) }
         for relay in relays { startAttempt(relay, now: now) }
-        updateGatheringPending()
-        settle(now: now)
+        settle(now: now, timers: true)
     }
 
     // MARK: Signaling in
@@ -188,7 +187,7 @@ public final class Connection<R: RandomSource> {
         clock = now
         if let d = agent.nextDeadline, d <= now { agent.handleTimeout(now: now) }
         for relay in relays { relayTimeout(relay, now: now) }
-        settle(now: now)
+        settle(now: now, timers: true)
     }
 
     // MARK: Media
@@ -197,11 +196,14 @@ public final class Connection<R: RandomSource> {
     /// candidate is a relayed one; otherwise the owner sends it from the pair's base.
     public func sendMedia(_ bytes: UnsafeRawBufferPointer, now: Instant) -> MediaRoute {
         guard let pair = agent.selectedPair() else { return .noPair }
-        if pair.local.type == .relayed {
+        // The pair's base decides, not its type: a peer-reflexive candidate learned by a check
+        // sent through a relay has the relayed address as its base (RFC 8445 §7.2.5.3.1), and
+        // no socket is bound to that address.
+        if let relay = relayOwning(pair.local.base) {
             clock = now
-            guard let relay = relayOwning(pair.local.base) else { return .refused }
             return wrap(bytes, through: relay, to: pair.remote.address, now: now) ? .relayed : .refused
         }
+        if pair.local.type == .relayed || isRelayedAddress(pair.local.base) { return .refused }
         return .direct(source: pair.local.base, destination: pair.remote.address)
     }
 
@@ -223,24 +225,23 @@ public final class Connection<R: RandomSource> {
 
     /// Acts on what the relays and the agent reported until neither has anything more due
     /// now: relay events can hand the agent a candidate to pair, and agent events a channel
-    /// to bind. Bounded: each round either consumes queued events or runs due timers.
-    func settle(now: Instant) {
+    /// to bind. Bounded: each round consumes queued events or runs due timers. An input that
+    /// reported nothing (a media datagram) costs two empty polls: the timers it did not
+    /// touch are the owner's loop's business, as always; after `handleTimeout` (`timers`)
+    /// the first round runs them too, so no deadline is left in the past.
+    func settle(now: Instant, timers: Bool = false) {
+        var runTimers = timers
         for _ in 0..<8 {
             var progressed = drainRelayEvents(now: now)
             progressed = drainAgentEvents(now: now) || progressed
+            guard progressed || runTimers else { break }
+            runTimers = false
             // A relay settling ends the agent's wait for gathering: its failure check is due.
             checkGatheringDone()
-            if let d = agent.nextDeadline, d <= now {
-                agent.handleTimeout(now: now)
-                progressed = true
-            }
+            if let d = agent.nextDeadline, d <= now { agent.handleTimeout(now: now) }
             for relay in relays {
-                if let d = relay.client.nextDeadline, d <= now {
-                    relay.client.handleTimeout(now: now)
-                    progressed = true
-                }
+                if let d = relay.client.nextDeadline, d <= now { relay.client.handleTimeout(now: now) }
             }
-            if !progressed { break }
         }
     }
 
@@ -256,7 +257,9 @@ public final class Connection<R: RandomSource> {
             case .stateChanged(let s):
                 emit(.stateChanged(s))
             case .selectedPair(let component, let local, let remote, let nominated):
-                if local.type == .relayed { bindChannel(relayed: local.base, peer: remote.address, now: now) }
+                // A relayed base (a relayed candidate or a peer-reflexive one found through it):
+                // its relay binds a channel; any other base is no relay's and binds none.
+                bindChannel(relayed: local.base, peer: remote.address, now: now)
                 emit(.selectedPair(component: component, local: local, remote: remote, nominated: nominated))
             case .roleChanged(let role):
                 emit(.roleChanged(role))
