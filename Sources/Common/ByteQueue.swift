@@ -17,6 +17,8 @@ public final class ByteQueue {
     public var capacity: Int { storage.count }
     public var count: Int { end - start }
     public var isEmpty: Bool { start == end }
+    /// No byte more fits (`append` of anything non-empty refuses).
+    public var isFull: Bool { end - start == storage.count }
 
     /// The pending bytes, oldest first.
     public var pending: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: storage[start..<end]) }

@@ -25,21 +25,15 @@ extension Agent {
                 p += 1
             }
         }
-        var i = 0
-        while i < transactions.count {
-            switch transactions[i].kind {
-            case .check(let pair, _), .consent(_, let pair):
-                if pairs.index(of: pair) == nil {
-                    _ = transactions.remove(at: i)
-                    continue
+        do {
+            let pairs = pairs
+            transactions.removeAll { t in
+                switch t.kind {
+                case .check(let pair, _), .consent(_, let pair): return pairs.index(of: pair) == nil
+                case .gather: return false
                 }
-            case .gather:
-                break
             }
-            i += 1
-        }
-        for _ in 0..<triggered.count {
-            if let id = triggered.pop(), pairs.index(of: id) != nil { _ = triggered.push(id) }
+            triggered.removeAll { pairs.index(of: $0) == nil }
         }
         for ci in previousSelection.indices {
             if let prev = previousSelection[ci], dead(prev.local) {
@@ -47,10 +41,7 @@ extension Agent {
                 previousSelectionExpiry[ci] = nil
             }
         }
-        var l = 0
-        while l < locals.count {
-            if dead(locals[l]) { _ = locals.remove(at: l) } else { l += 1 }
-        }
+        locals.removeAll(where: dead)
 
         for ci in components.indices {
             guard let s = components[ci].selected, pairs.index(of: s) == nil else { continue }

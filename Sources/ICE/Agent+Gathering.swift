@@ -44,11 +44,7 @@ extension Agent {
 
     func finishGatheringIfDone() {
         guard gatheringStarted, !gatheringComplete else { return }
-        let pending = transactions.contains { t in
-            if case .gather = t.kind { return true }
-            return false
-        }
-        if !pending {
+        if !transactions.contains(where: { $0.isGathering }) {
             gatheringComplete = true
             failureCheckDue = true
             emit(.gatheringComplete)

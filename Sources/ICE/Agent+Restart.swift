@@ -23,15 +23,9 @@ extension Agent {
         pairs.removeAll()
         triggered.removeAll()
         // Gathering transactions survive; checks and consent belong to the old generation.
-        var i = 0
-        while i < transactions.count {
-            if case .gather = transactions[i].kind { i += 1 } else { _ = transactions.remove(at: i) }
-        }
+        transactions.removeAll { !$0.isGathering }
         // Peer-reflexive local candidates belong to the old checks too.
-        var j = 0
-        while j < locals.count {
-            if locals[j].type == .peerReflexive { _ = locals.remove(at: j) } else { j += 1 }
-        }
+        locals.removeAll { $0.type == .peerReflexive }
         remoteEndOfCandidates = false
         remoteCandidateWaitOver = false
         lastRemoteCandidateAt = nil

@@ -113,10 +113,7 @@ public final class Agent<Random: RandomSource> {
         state = s
         if s == .failed {
             // A failed agent sends nothing more (until new candidates or a restart revive it).
-            var i = 0
-            while i < transactions.count {
-                if case .gather = transactions[i].kind { i += 1 } else { _ = transactions.remove(at: i) }
-            }
+            transactions.removeAll { !$0.isGathering }
             triggered.removeAll()
             // RFC 7675 §5.1: no pair keeps consent past failure. Were new candidates to revive
             // checking, a pair must prove itself again before it is selected and carries media.

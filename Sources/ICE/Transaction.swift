@@ -21,4 +21,9 @@ struct Transaction {
     var role: Role
     /// First transmission, for round-trip measurement.
     var firstSent: Instant = .zero
+
+    var isGathering: Bool {
+        if case .gather = kind { return true }
+        return false
+    }
 }

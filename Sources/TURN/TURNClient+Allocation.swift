@@ -18,7 +18,7 @@ extension TURNClient {
     public func close(now: Instant) {
         switch state {
         case .allocated:
-            transactions.removeAll(keepingCapacity: true)
+            transactions.removeAll()
             state = .closing
             refreshAt = nil
             allocateRetryAt = nil
@@ -28,7 +28,7 @@ extension TURNClient {
                 finishClose()
             }
         case .idle, .allocating:
-            transactions.removeAll(keepingCapacity: true)
+            transactions.removeAll()
             allocateRetryAt = nil
             state = .closed
         case .closing, .closed, .failed:
@@ -54,17 +54,17 @@ extension TURNClient {
     }
 
     func finishClose() {
-        transactions.removeAll(keepingCapacity: true)
-        permissions.removeAll(keepingCapacity: true)
-        channels.removeAll(keepingCapacity: true)
+        transactions.removeAll()
+        permissions.removeAll()
+        channels.removeAll()
         state = .closed
         emit(.deallocated)
     }
 
     func fail(_ f: TURNFailure) {
-        transactions.removeAll(keepingCapacity: true)
-        permissions.removeAll(keepingCapacity: true)
-        channels.removeAll(keepingCapacity: true)
+        transactions.removeAll()
+        permissions.removeAll()
+        channels.removeAll()
         allocateRetryAt = nil
         refreshAt = nil
         state = .failed

@@ -224,9 +224,9 @@ extension TURNClient {
                 alternateDomain = String(decoding: d, as: UTF8.self)
             }
             // A new server: its own realm and nonce, so start unauthenticated again.
-            realm.clear()
-            nonce.clear()
-            passwordAlgorithms.clear()
+            realm.removeAll()
+            nonce.removeAll()
+            passwordAlgorithms.removeAll()
             key = nil
             passwordAlgorithm = .md5
             emit(.redirected(to: alt))
@@ -277,7 +277,7 @@ extension TURNClient {
                 transactionFailed(t.kind, .malformedResponse, now: now)
                 return
             }
-            passwordAlgorithms.clear()
+            passwordAlgorithms.removeAll()
         }
         guard realm.set(r), nonce.set(n) else {
             transactionFailed(t.kind, .malformedResponse, now: now)

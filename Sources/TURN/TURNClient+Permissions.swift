@@ -28,7 +28,7 @@ extension TURNClient {
         guard state == .allocated, let relayed = relayedAddress else { throw .notAllocated }
         guard peer.ip.isIPv4 == relayed.ip.isIPv4 else { throw .peerAddressFamilyMismatch }
         if permissionIndex(peer.ip) != nil { return }
-        guard permissions.count < configuration.capacities.permissions else {
+        guard !permissions.isFull else {
             counters.tableFull += 1
             throw .tableFull(.permissions)
         }
@@ -45,12 +45,12 @@ extension TURNClient {
         guard state == .allocated, let relayed = relayedAddress else { throw .notAllocated }
         guard peer.ip.isIPv4 == relayed.ip.isIPv4 else { throw .peerAddressFamilyMismatch }
         if let i = channelIndex(peer: peer) { return channels[i].number }
-        guard channels.count < configuration.capacities.channels else {
+        guard !channels.isFull else {
             counters.tableFull += 1
             throw .tableFull(.channels)
         }
         let needsPermission = permissionIndex(peer.ip) == nil
-        if needsPermission && permissions.count >= configuration.capacities.permissions {
+        if needsPermission && permissions.isFull {
             counters.tableFull += 1
             throw .tableFull(.permissions)
         }

@@ -36,7 +36,7 @@ extension TURNClient {
 
     /// Starts a new transaction (fresh id) and sends its first request.
     func startTransaction(_ kind: RequestKind, now: Instant, staleRetries: Int = 0) throws(TURNError) {
-        guard transactions.count < configuration.capacities.transactions else {
+        guard !transactions.isFull else {
             counters.tableFull += 1
             emit(.tableFull(.transactions))
             throw .tableFull(.transactions)

@@ -40,15 +40,15 @@ public final class TURNClient<R: RandomSource> {
     let password: String
 
     // Long-term credential state (RFC 8489 §9.2): filled by the first 401.
-    var realm = BoundedBytes(limit: 763)
-    var nonce = BoundedBytes(limit: 763)
+    var realm = BoundedBytes(capacity: 763)
+    var nonce = BoundedBytes(capacity: 763)
     /// PASSWORD-ALGORITHMS exactly as the server sent it, echoed in every request (§9.2.4).
-    var passwordAlgorithms = BoundedBytes(limit: 256)
+    var passwordAlgorithms = BoundedBytes(capacity: 256)
     var key: IntegrityKey? = nil
 
-    var transactions: [Transaction]
-    var permissions: [Permission]
-    var channels: [Channel]
+    var transactions: BoundedArray<Transaction>
+    var permissions: BoundedArray<Permission>
+    var channels: BoundedArray<Channel>
     let transmits: DatagramRing
     var events: Ring<TURNEvent>
     /// When something was last queued for the server (requests, data, keepalives): the
@@ -72,12 +72,9 @@ public final class TURNClient<R: RandomSource> {
         self.username = u.withUTF8 { Array($0) }
         self.password = password
         let caps = configuration.capacities
-        transactions = []
-        transactions.reserveCapacity(max(1, caps.transactions))
-        permissions = []
-        permissions.reserveCapacity(max(1, caps.permissions))
-        channels = []
-        channels.reserveCapacity(max(1, caps.channels))
+        transactions = BoundedArray(capacity: caps.transactions)
+        permissions = BoundedArray(capacity: caps.permissions)
+        channels = BoundedArray(capacity: caps.channels)
         transmits = DatagramRing(capacity: caps.transmitQueue, slotSize: caps.transmitSlotSize)
         events = Ring(capacity: caps.events)
     }
