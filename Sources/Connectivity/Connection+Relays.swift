@@ -132,23 +132,8 @@ extension Connection {
             emit(.relayRetrying(relay: relay.index, f, after: after))
         case .redirected(let to):
             emit(.relayRedirected(relay: relay.index, to: to))
-            // Over UDP the client follows the redirect itself; a stream needs a new
-            // connection to the new server, and one redirect is all that is followed.
-            guard relay.isStream, !relay.closed else { break }
-            relay.redirects += 1
-            let domain = relay.client.alternateDomain
-            // The client has already sent its Allocate to `to` on the connection that closes
-            // now: an idle one replaces it whether or not the redirect is followed, so nothing
-            // more goes out on that stream and no failure of it revives the relay.
-            relay.client = relay.configuration.makeClient(server: to, random: random.split())
-            guard relay.redirects <= 1 else {
-                relayFailed(relay, .tooManyRedirects, permanent: true, now: now)  // closes the stream
-                break
-            }
-            emit(.closeStream(relay: relay.index))
-            relay.server = to
-            if let domain { relay.serverName = domain }
-            startAttempt(relay, now: now)
+            // Over UDP the client follows the redirect itself; a stream needs a new connection.
+            if relay.isStream && !relay.closed { followRedirect(relay, to: to, now: now) }
         case .tableFull(let t):
             emit(.relayTableFull(relay: relay.index, t))
         case .deallocated:
@@ -157,6 +142,25 @@ extension Connection {
         case .refreshed, .permissionCreated, .permissionFailed, .channelBound, .channelBindFailed:
             emit(.relay(relay: relay.index, e))
         }
+    }
+
+    /// A 300 Try Alternate on a TCP or TLS relay (RFC 8489 §10, RFC 8656 §7.4): a new
+    /// connection to the alternate server, once; a second redirect is final.
+    func followRedirect(_ relay: RelayAllocation<R>, to: TransportAddress, now: Instant) {
+        relay.redirects += 1
+        let domain = relay.client.alternateDomain
+        // The client has already sent its Allocate to `to` on the connection that closes
+        // now: an idle one replaces it whether or not the redirect is followed, so nothing
+        // more goes out on that stream and no failure of it revives the relay.
+        relay.client = relay.configuration.makeClient(server: to, random: random.split())
+        guard relay.redirects <= 1 else {
+            relayFailed(relay, .tooManyRedirects, permanent: true, now: now)  // closes the stream
+            return
+        }
+        emit(.closeStream(relay: relay.index))
+        relay.server = to
+        if let domain { relay.serverName = domain }
+        startAttempt(relay, now: now)
     }
 
     /// The allocation behind the relay's candidate is gone (RFC 8656 §3.1: lost with its

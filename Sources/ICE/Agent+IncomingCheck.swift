@@ -45,25 +45,7 @@ extension Agent {
     }
 
     func handleRequest(_ m: Message, from source: TransportAddress, to localBase: TransportAddress, now: Instant) -> PacketDisposition {
-        guard m.method == .binding else {
-            respondError(400, m, from: localBase, to: source, authenticated: false)
-            return .dropped
-        }
-        guard let username = try? m.username(), m.integrityOffset != nil else {
-            counters.unauthenticated += 1
-            respondError(400, m, from: localBase, to: source, authenticated: false)
-            return .dropped
-        }
-        // RFC 8445 §7.3: USERNAME is "ourUfrag:theirUfrag"; MESSAGE-INTEGRITY uses our password.
-        guard usernameStarts(username, with: localCredentials.ufrag), m.checkIntegrity(localCredentials.key) == .ok else {
-            counters.unauthenticated += 1
-            respondError(401, m, from: localBase, to: source, authenticated: false)
-            return .dropped
-        }
-        if !m.unknownComprehensionRequired.isEmpty {
-            respondError(420, m, from: localBase, to: source, authenticated: true)
-            return .dropped
-        }
+        guard authenticated(m, from: source, to: localBase) else { return .dropped }
         guard let l = locals.firstIndex(where: { ($0.type == .host || $0.type == .relayed) && $0.base == localBase }) else {
             return .dropped  // not one of our bases
         }
@@ -72,24 +54,60 @@ extension Agent {
 
         respondSuccess(m, from: localBase, to: source)
 
-        // RFC 8445 §7.3.1.3: an unknown source is a peer-reflexive remote candidate.
         let component = locals[l].component
-        var r = remotes.firstIndex(where: { $0.address == source && $0.component == component })
-        if r == nil {
-            let priority = (try? m.priority()) ?? Candidate.priority(type: .peerReflexive, localPreference: 0, component: component)
-            let prflx = Candidate(type: .peerReflexive, component: component, priority: priority,
-                                  foundation: Foundation(number: 100_000 + remotes.count), address: source)
-            guard insert(prflx, into: &remotes) != nil else {
-                tableFull(.remoteCandidates)
-                return .stun
-            }
-            r = remotes.count - 1
-            if state == .new { setState(.checking) }
-        }
-        guard let r, let p = addPair(local: l, remote: r, initial: false) else { return .stun }
+        guard let r = remoteCandidate(checking: m, from: source, component: component),
+              let p = addPair(local: l, remote: r, initial: false)
+        else { return .stun }
         pairs[p].receivedCheck = true
+        checkReceived(on: p, useCandidate: m.contains(.useCandidate) && role == .controlled, component: component, now: now)
+        return .stun
+    }
 
-        let useCandidate = m.contains(.useCandidate) && role == .controlled
+    /// RFC 8445 §7.3 and RFC 8489 §9.1.3: a Binding request whose USERNAME starts with our
+    /// ufrag and whose MESSAGE-INTEGRITY uses our password, with no unknown
+    /// comprehension-required attribute; anything else is answered with an error (400, 401,
+    /// 420), counted and dropped.
+    func authenticated(_ m: Message, from source: TransportAddress, to localBase: TransportAddress) -> Bool {
+        guard m.method == .binding else {
+            respondError(400, m, from: localBase, to: source, authenticated: false)
+            return false
+        }
+        guard let username = try? m.username(), m.integrityOffset != nil else {
+            counters.unauthenticated += 1
+            respondError(400, m, from: localBase, to: source, authenticated: false)
+            return false
+        }
+        // RFC 8445 §7.3: USERNAME is "ourUfrag:theirUfrag"; MESSAGE-INTEGRITY uses our password.
+        guard usernameStarts(username, with: localCredentials.ufrag), m.checkIntegrity(localCredentials.key) == .ok else {
+            counters.unauthenticated += 1
+            respondError(401, m, from: localBase, to: source, authenticated: false)
+            return false
+        }
+        if !m.unknownComprehensionRequired.isEmpty {
+            respondError(420, m, from: localBase, to: source, authenticated: true)
+            return false
+        }
+        return true
+    }
+
+    /// The remote candidate a check came from; an unknown source is a peer-reflexive one,
+    /// learned with the check's PRIORITY (RFC 8445 §7.3.1.3). Nil when the table is full.
+    func remoteCandidate(checking m: Message, from source: TransportAddress, component: UInt8) -> Int? {
+        if let r = remotes.firstIndex(where: { $0.address == source && $0.component == component }) { return r }
+        let priority = (try? m.priority()) ?? Candidate.priority(type: .peerReflexive, localPreference: 0, component: component)
+        let prflx = Candidate(type: .peerReflexive, component: component, priority: priority,
+                              foundation: Foundation(number: 100_000 + remotes.count), address: source)
+        guard insert(prflx, into: &remotes) != nil else {
+            tableFull(.remoteCandidates)
+            return nil
+        }
+        if state == .new { setState(.checking) }
+        return remotes.count - 1
+    }
+
+    /// What a check received on pair `p` does: a triggered check (RFC 8445 §7.3.1.4) and,
+    /// with USE-CANDIDATE from the controlling peer, nomination (§7.3.1.5).
+    func checkReceived(on p: Int, useCandidate: Bool, component: UInt8, now: Instant) {
         if configuration.lite {
             // RFC 8445 §7.3.2 (lite): a request with USE-CANDIDATE nominates the pair; lite
             // agents do no checks of their own, so the pair is valid by the peer's check.
@@ -97,9 +115,8 @@ extension Agent {
             pairs[p].valid = true
             if useCandidate { pairs[p].nominated = true }
             updateSelection(component: component, now: now)
-            return .stun
+            return
         }
-        // RFC 8445 §7.3.1.4: triggered check.
         switch pairs[p].state {
         case .succeeded:
             break
@@ -108,18 +125,15 @@ extension Agent {
             let id = pairs[p].id
             if !triggered.contains(where: { $0 == id }) && !triggered.push(id) { tableFull(.triggeredQueue) }
         }
-        // RFC 8445 §7.3.1.5: nomination by the controlling peer.
-        if useCandidate {
-            if let v = validPair(checkedOn: p) {
-                if !pairs[v].nominated {
-                    pairs[v].nominated = true
-                    updateSelection(component: component, now: now)
-                }
-            } else {
-                pairs[p].nominateOnSuccess = true
+        guard useCandidate else { return }
+        if let v = validPair(checkedOn: p) {
+            if !pairs[v].nominated {
+                pairs[v].nominated = true
+                updateSelection(component: component, now: now)
             }
+        } else {
+            pairs[p].nominateOnSuccess = true
         }
-        return .stun
     }
 
     func usernameStarts(_ username: UnsafeRawBufferPointer, with ufrag: [UInt8]) -> Bool {
