@@ -7,6 +7,12 @@ public func writeStderr(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
     write(2, bytes.baseAddress, bytes.count)
 }
 
+/// One line of text to stderr: a command's diagnostics, apart from its output on stdout.
+public func printError(_ s: String) {
+    var line = s + "\n"
+    line.withUTF8 { _ = writeStderr($0) }
+}
+
 public func exit(_ status: Int32) -> Never {
     CLinux.exit(status)
 }

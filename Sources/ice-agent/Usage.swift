@@ -39,8 +39,3 @@ func usageText(_ commands: [Command]) -> String {
         """
     return out
 }
-
-func printError(_ s: String) {
-    var line = s + "\n"
-    line.withUTF8 { _ = writeStderr($0) }
-}

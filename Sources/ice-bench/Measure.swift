@@ -47,8 +47,3 @@ func format(_ v: Double) -> String {
     let tenths = Int(v * 10 + 0.5)
     return tenths % 10 == 0 ? String(tenths / 10) : "\(tenths / 10).\(tenths % 10)"
 }
-
-func printError(_ s: String) {
-    var line = s + "\n"
-    line.withUTF8 { _ = writeStderr($0) }
-}
