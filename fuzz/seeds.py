@@ -1,16 +1,17 @@
 #!/usr/bin/env python3
 """Regenerates the binary seed corpora under fuzz/corpus/ (standard library only): stun,
-turn-framing, turn-client and ice-agent. The text targets' seeds (sdp, http, config, board) are
+turn-framing, turn-client, ice-agent and connection. The text targets' seeds (sdp, http, config, board) are
 plain files committed as they are.
 
 The RFC 5769 / RFC 8489 vectors are taken byte for byte from Sources/STUNTestVectors/Vectors.swift;
 the other seeds are built here. Messages that carry MESSAGE-INTEGRITY(-SHA256) are signed with
 the short-term password "fuzz", the key the harness checks with, so the `.ok` paths are reached.
-The turn-client and ice-agent seeds are scenarios in their harness's input format (see the
-opcode list at the top of fuzz/targets/TURNClientFuzz.swift and AgentFuzz.swift): an allocation
-with a 401 challenge, permissions, channels and relayed data; an ICE agent connecting in either
-role, gathering from a STUN server, a role conflict.
-Usage: python3 fuzz/seeds.py   (rewrites those four folders in place)
+The turn-client, ice-agent and connection seeds are scenarios in their harness's input format
+(see the opcode list at the top of fuzz/targets/TURNClientFuzz.swift, AgentFuzz.swift and
+ConnectionFuzz.swift): an allocation with a 401 challenge, permissions, channels and relayed
+data; an ICE agent connecting in either role, gathering from a STUN server, a role conflict; a
+connection whose pair goes direct or through a UDP or TCP relay, a 437, a 300, a restart, close.
+Usage: python3 fuzz/seeds.py   (rewrites those five folders in place)
 """
 import hashlib, hmac, os, re, struct, zlib
 
@@ -203,6 +204,84 @@ def ice_agent_seeds(stun):
     }
 
 
+def connection_seeds():
+    """Scenarios for fuzz/targets/ConnectionFuzz.swift: config byte, then opcodes. Relay 0 is
+    the UDP one when both are configured; requests are picked by index from the latest."""
+    text = lambda t: B(len(t)) + t
+    ctid = lambda n: u32(n) + u64(n)
+    challenge = lambda pick=0: B(2, pick, u16(0x0007), 2) + text(b"example.org") + text(b"nonce-1")
+    # XOR-RELAYED-ADDRESS (choice 0: the UDP server's, 1: the TCP server's), XOR-MAPPED-ADDRESS, LIFETIME.
+    allocated = lambda relayed=0, pick=0: B(2, pick, u16(0x0038), relayed, 5, u32(0xCB000709), u16(51000), u32(600))
+    ok = lambda pick=0: B(2, pick, u16(0))
+    deadline = B(15)
+    # The peer answers the agent's latest request: on a host base (5), or through relay R in a
+    # Data indication (3) or ChannelData (4).
+    host_answer = B(5, 0, 2, 0, 0)
+    relay_answer = lambda r=0: B(3, r, 1, 2, 0, 0) + ctid(0x51)
+    channel_answer = lambda r=0: B(4, r, u16(0), 2, 0, 0)
+    # The peer's own check: controlling with USE-CANDIDATE (flags 0x0A) or controlled (0x04).
+    host_check = lambda flags, n: B(5, 0, 1, flags, 0) + ctid(n) + u32(1845501695) + u64(7)
+    relay_check = lambda flags, n, r=0: B(3, r, 1, 1, flags, 0) + ctid(n) + u32(1845501695) + u64(7) + ctid(0x60 + n)
+    media_host = B(5, 0, 0, 0, u16(12)) + b"\x80\x60" + bytes(10)
+    media_channel = lambda r=0: B(4, r, u16(0), 0, 0, u16(12)) + b"\x80\x60" + bytes(10)
+    send_media = B(10, u16(12)) + b"\x80\x60" + bytes(10)
+    udp_alloc = challenge() + allocated() + ok()
+    open_tcp = lambda r: B(12, 0, r)
+    s = {
+        # UDP relay, one remote: the host pair connects; media both ways on it.
+        "udp-relay-host-pair": B(0x42) + udp_alloc + deadline + host_answer + deadline * 3 + host_answer
+                               + host_check(0x04, 1) + media_host + send_media + B(14, u16(5000)),
+        # Only the relayed checks are answered: a relayed selected pair, its channel, media over it.
+        "udp-relay-relayed-pair": B(0x42) + udp_alloc + deadline * 2 + relay_answer() + deadline * 4 + relay_answer()
+                                  + ok() + relay_check(0x04, 2) + media_channel() + send_media + channel_answer()
+                                  + B(14, u16(20000)),
+        # Controlled: the peer nominates through the relay.
+        "controlled-nominated-through-relay": B(0x43) + udp_alloc + relay_check(0x0A, 3) + deadline + relay_answer()
+                                              + deadline + ok() + send_media + media_channel(),
+        # TCP relay: the owner opens the stream, the Allocate goes out on it.
+        "tcp-relay-stream": B(0x44) + open_tcp(0) + challenge() + allocated(1) + ok() + deadline * 2 + relay_answer()
+                            + deadline * 4 + relay_answer() + ok() + send_media + media_channel() + B(12, 1, 0)
+                            + B(14, u16(2500)) + open_tcp(0),
+        # Both relays (UDP is relay 0, TCP relay 1), a STUN server, two remotes.
+        "both-relays-stun-server": B(0xA0) + B(5, 0, 2, 0, 0x02, 200, u32(0xCB000709), u16(51000)) + udp_alloc
+                                   + open_tcp(1) + challenge() + allocated(1) + ok() + deadline * 4 + host_answer
+                                   + relay_answer(1) + deadline * 2 + relay_answer(0),
+        # A 437 from the UDP server: a fresh socket, the retry leaves from it.
+        "allocation-mismatch-rebind": B(0x42) + challenge() + B(2, 0, u16(0x0001), 5) + B(11, 0, 0) + B(14, u16(2100))
+                                      + challenge() + allocated() + ok() + deadline * 2,
+        # A 300 over TCP: the stream is closed and one to the alternate server asked for.
+        "tcp-redirect-300": B(0x44) + open_tcp(0) + B(2, 0, u16(0x0081), 0, 1) + open_tcp(0) + challenge()
+                            + allocated(1) + ok(),
+        # End-of-candidates, then a restart: a new generation of candidates and its own end.
+        "restart-new-generation": B(0x42) + udp_alloc + deadline + host_answer + B(8) + B(9, 1) + B(7, 0, 0, u32(2130706431))
+                                  + deadline * 3 + host_answer,
+        # Close: the relays deallocate (Refresh with LIFETIME 0), the stream is closed after.
+        "close-deallocates": B(0x40) + udp_alloc + open_tcp(1) + challenge() + allocated(1) + B(13, 0x5A) + ok() + ok(1),
+        # Relay-only, no consent: the allocation expires without refreshes being answered.
+        "relay-only-expiry": B(0x5A) + udp_alloc + deadline + relay_answer() + B(14, u16(65535)) * 12,
+        # Raw TLVs as the Allocate success, then ChannelData on an unbound channel and raw frames.
+        "raw-tlv-allocate": B(0x42) + challenge() + B(1, 0, 2, u16(32)) + struct.pack("!HH", 0x0016, 8)
+                            + struct.pack("!BBHI", 0, 1, 49152 ^ 0x2112, 0xC6336401 ^ 0x2112A442)
+                            + struct.pack("!HHI", 0x000D, 4, 600) + struct.pack("!HH", 0x0020, 8)
+                            + struct.pack("!BBHI", 0, 1, 51000 ^ 0x2112, 0xCB000709 ^ 0x2112A442)
+                            + B(4, 0, u16(0x0123), 0, 0, u16(3)) + b"abc" + B(0, 0, 0, u16(4)) + b"\x40\x00\x00\x00",
+    }
+    # Found by the fuzzer: a second 300 over TCP ends the relay; the client that had followed
+    # it kept sending on the stream being closed (ConnectionRedirectTests).
+    s["stream-redirect-twice"] = bytes.fromhex(
+        "440c00000200008100010c000002000007020b6578616d706c652e6f0dff00387267440c0000020000810001"
+        "ffffffffffffff8c0a0b6578616d706c652e878d080001e1126c652e6f0dff00387267440c00000200008100"
+        "01ffffffffffe721c043000d0004000002580063652d30020020")
+    # And a relayed check answered with another mapped address: a peer-reflexive pair with a
+    # relayed base, whose media went direct from the relayed address (ConnectionRelayedBaseTests).
+    s["relayed-peer-reflexive-media"] = bytes.fromhex(
+        "440c000002000007020f0000000b6578616d706c652e6f7267076e6f6e63652d31020000380105cb000709c738"
+        "00000258020000000f0f030001020b0200c0000000000051000000007f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f"
+        "7f7f7f757f7f00510f0f0f0f030001020000000000510000000000000051020000000a000c8060000000001000"
+        "00000000040000000c8060000000000000000000000000000c016c652ec40c0000")
+    return s
+
+
 def write_folder(name, items, limit):
     out = os.path.join(OUT, name)
     os.makedirs(out, exist_ok=True)
@@ -221,6 +300,7 @@ def main():
     write_folder("turn-framing", turn_framing_seeds(stun), 4096)
     write_folder("turn-client", turn_client_seeds(), 4096)
     write_folder("ice-agent", ice_agent_seeds(stun), 4096)
+    write_folder("connection", connection_seeds(), 4096)
 
 
 if __name__ == "__main__":
