@@ -22,8 +22,7 @@ public final class Connection<R: RandomSource> {
     var random: R
     var agentGatheringDone = false
     var endOfCandidatesSent = false
-    var events: [ConnectionEvent] = []
-    var eventHead = 0
+    var events = PollQueue<ConnectionEvent>(reserving: 16)
     /// The last instant an input carried: `pollTransmit` has none, but wrapping a datagram for
     /// a relay may start a TURN transaction that needs one.
     var clock = Instant.zero
@@ -37,7 +36,6 @@ public final class Connection<R: RandomSource> {
         self.agent = agent
         self.random = random
         self.relayOnly = relayOnly
-        events.reserveCapacity(16)
     }
 
     /// A TURN server to allocate a relayed candidate on, before `start`. `base` is the local
@@ -158,18 +156,9 @@ public final class Connection<R: RandomSource> {
         }
     }
 
-    public func pollEvent() -> ConnectionEvent? {
-        guard eventHead < events.count else { return nil }
-        let e = events[eventHead]
-        eventHead += 1
-        if eventHead == events.count {
-            events.removeAll(keepingCapacity: true)
-            eventHead = 0
-        }
-        return e
-    }
+    public func pollEvent() -> ConnectionEvent? { events.pop() }
 
-    func emit(_ e: ConnectionEvent) { events.append(e) }
+    func emit(_ e: ConnectionEvent) { events.push(e) }
 
     // MARK: Time
 

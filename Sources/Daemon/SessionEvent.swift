@@ -9,29 +9,22 @@ public enum SessionEvent: Equatable, Sendable {
     case stateChanged(AgentState)
 }
 
-/// A small first-in first-out queue of events for an owner that polls on the event loop:
-/// `deadline` is when the oldest waiting event was queued, nil when none waits.
+/// The events waiting for an owner that polls on the event loop: `deadline` is when the
+/// oldest was queued, nil when none waits.
 public struct OwnerEvents<Event> {
-    var items: [Event] = []
-    var head = 0
+    var queue = PollQueue<Event>()
     public private(set) var deadline: Instant? = nil
 
-    public init() { items.reserveCapacity(4) }
+    public init() {}
 
     mutating func push(_ e: Event, now: Instant) {
-        items.append(e)
+        queue.push(e)
         if deadline == nil { deadline = now }
     }
 
     public mutating func pop() -> Event? {
-        guard head < items.count else { return nil }
-        let e = items[head]
-        head += 1
-        if head == items.count {
-            items.removeAll(keepingCapacity: true)
-            head = 0
-            deadline = nil
-        }
+        let e = queue.pop()
+        if queue.isEmpty { deadline = nil }
         return e
     }
 }
