@@ -44,42 +44,10 @@ struct StunClientCommand {
     }
 
     func run() -> Int32 {
-        guard let socket = clientSocket(bind: bind, towards: server) else { return 1 }
+        guard let socket = clientSocket(bind: bind, towards: server), let loop = openEventLoop() else { return 1 }
         var random = SystemRandom()
-        let id = TransactionID(random: &random)
-        let request = bindingRequest(id)
-        if printHex { printError("request: " + request.withUnsafeBytes { hexString($0) }) }
-        var timer = Retransmission(now: monotonicNow(), rto: rto, maxSends: retries)
-        var response = [UInt8](repeating: 0, count: 2048)
-        while true {
-            let now = monotonicNow()
-            switch timer.poll(now: now) {
-            case .timedOut:
-                printError("ice-agent: no response from \(server) after \(timer.sends) requests")
-                return 1
-            case .send:
-                let failure = request.withUnsafeBytes { bytes -> SocketError? in
-                    do throws(SocketError) {
-                        try socket.send(bytes, to: server)
-                        return nil
-                    } catch { return error }
-                }
-                // ICMP errors (e.g. port unreachable) surface here; retransmit as for loss.
-                if let failure { printError("ice-agent: " + failure.description) }
-                continue
-            case .wait:
-                break
-            }
-            let waitMs = Int32(max(1, (timer.deadline - now).nanoseconds / 1_000_000 + 1))
-            let outcome: Int32? = response.withUnsafeMutableBytes { buf -> Int32? in
-                guard let got = try? socket.receive(into: buf, timeoutMilliseconds: waitMs),
-                      let m = try? Message(parsing: UnsafeRawBufferPointer(rebasing: buf[0..<got.count])),
-                      m.transactionID == id
-                else { return nil }
-                return exitStatus(answering: m)
-            }
-            if let outcome { return outcome }
-        }
+        let transaction = StunTransaction(command: self, socket: socket, id: TransactionID(random: &random), loop: loop)
+        return transaction.run()
     }
 
     /// The Binding request: SOFTWARE and FINGERPRINT.
@@ -114,6 +82,86 @@ struct StunClientCommand {
         if let other = try? m.address(.otherAddress) { printError("other-address: \(other)") }
         if let origin = try? m.address(.responseOrigin) { printError("response-origin: \(origin)") }
         return 0
+    }
+}
+
+/// One Binding transaction on the event loop: the request and its retransmissions on the
+/// `Retransmission` timer, the answer from the socket.
+final class StunTransaction: TimerClient, ReadableHandler {
+    let command: StunClientCommand
+    let socket: UDPSocket
+    let id: TransactionID
+    let loop: EventLoop
+    let request: [UInt8]
+    var timer: Retransmission
+    var status: Int32? = nil
+    var buffer = [UInt8](repeating: 0, count: 2048)
+
+    init(command: StunClientCommand, socket: UDPSocket, id: TransactionID, loop: EventLoop) {
+        self.command = command
+        self.socket = socket
+        self.id = id
+        self.loop = loop
+        request = command.bindingRequest(id)
+        timer = Retransmission(now: monotonicNow(), rto: command.rto, maxSends: command.retries)
+    }
+
+    func run() -> Int32 {
+        if command.printHex { printError("request: " + request.withUnsafeBytes { hexString($0) }) }
+        do throws(EventLoop.Failure) { try loop.register(fd: socket.descriptor, self) } catch {
+            printError("ice-agent: cannot watch the socket")
+            return 1
+        }
+        loop.addTimerClient(self)
+        handleTimeout(now: monotonicNow())
+        if status == nil {
+            do throws(EventLoop.Failure) { try loop.run() } catch {
+                printError("ice-agent: event loop failed")
+                return 1
+            }
+        }
+        loop.unregister(fd: socket.descriptor)
+        loop.removeTimerClient(self)
+        return status ?? 1
+    }
+
+    func finish(_ code: Int32) {
+        status = code
+        loop.stop()
+    }
+
+    var nextDeadline: Instant? { status == nil ? timer.deadline : nil }
+
+    func handleTimeout(now: Instant) {
+        while status == nil {
+            switch timer.poll(now: now) {
+            case .timedOut:
+                printError("ice-agent: no response from \(command.server) after \(timer.sends) requests")
+                finish(1)
+            case .send:
+                let failure = request.withUnsafeBytes { bytes -> SocketError? in
+                    do throws(SocketError) {
+                        try socket.send(bytes, to: command.server)
+                        return nil
+                    } catch { return error }
+                }
+                // ICMP errors (e.g. port unreachable) surface here; retransmit as for loss.
+                if let failure { printError("ice-agent: " + failure.description) }
+            case .wait:
+                return
+            }
+        }
+    }
+
+    func readable(now: Instant) {
+        buffer.withUnsafeMutableBytes { buf in
+            while status == nil, case .some(.some(let (n, _))) = try? socket.tryReceive(into: buf) {
+                guard let m = try? Message(parsing: UnsafeRawBufferPointer(rebasing: buf[0..<n])), m.transactionID == id,
+                      let code = command.exitStatus(answering: m)
+                else { continue }
+                finish(code)
+            }
+        }
     }
 }
 
