@@ -128,8 +128,8 @@ extension Connection {
                 emit(.bindRelaySocket(relay: relay.index))
             }
             relayFailed(relay, f, permanent: f.isConfigurationError, now: now)
-        case .retrying(let f, let after):
-            emit(.relayRetrying(relay: relay.index, f, after: after))
+        case .retrying:
+            break  // not with `allocateAttempts` 1: retries are `relayFailed`'s
         case .redirected(let to):
             emit(.relayRedirected(relay: relay.index, to: to))
             // Over UDP the client follows the redirect itself; a stream needs a new connection.

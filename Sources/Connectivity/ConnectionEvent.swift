@@ -25,8 +25,6 @@ public enum ConnectionEvent {
     case relayAllocated(relay: Int, relayed: TransportAddress, lifetime: Interval)
     /// An attempt failed or the allocation was lost; `retryIn` is nil when no retry follows.
     case relayFailed(relay: Int, TURNFailure, retryIn: Interval?)
-    /// The TURN client itself retries the Allocate after `after`.
-    case relayRetrying(relay: Int, TURNFailure, after: Interval)
     case relayRedirected(relay: Int, to: TransportAddress)
     /// The relayed candidate left the agent: its allocation is gone.
     case relayCandidateWithdrawn(relay: Int, TransportAddress)

@@ -54,6 +54,9 @@ public struct RelayServer {
         var c = client
         c.transport = transport
         c.addressFamily = family
+        // One retry policy for a relay: the connection's (`RelayRetry`, a fresh client after a
+        // backoff), not a second one inside the client.
+        c.allocateAttempts = 1
         return TURNClient(server: server, username: username, password: password, configuration: c, random: random)
     }
 }

@@ -71,8 +71,6 @@ extension Session {
         case .relayFailed(let i, let f, let retryIn):
             Log.warning("\(name): TURN \(links[i].label) failed: \(f.description)")
             if let retryIn { Log.info("\(name): TURN \(links[i].label): retrying in \(retryIn.milliseconds / 1000) s") }
-        case .relayRetrying(let i, let f, let after):
-            Log.info("\(name): TURN \(links[i].label): \(f.description), retrying in \(after.milliseconds) ms")
         case .relayRedirected(let i, let to):
             Log.info("\(name): TURN \(links[i].label): redirected to \(to)")
         case .relayCandidateWithdrawn(let i, let old):

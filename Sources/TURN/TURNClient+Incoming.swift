@@ -343,7 +343,7 @@ extension TURNClient {
         switch kind {
         case .allocate:
             guard state == .allocating else { return }
-            if failure.isRetryable && allocateAttempts < TURNTiming.maxAllocateAttempts {
+            if failure.isRetryable && allocateAttempts < configuration.allocateAttempts {
                 let wait = TURNTiming.allocateRetryBackoff * Int64(1 << (allocateAttempts - 1))
                 allocateAttempts += 1
                 allocateRetryAt = now + wait

@@ -288,6 +288,10 @@ public struct TURNConfiguration: Sendable {
     /// anything while allocated (`TURNTiming.keepaliveInterval`); nil disables it, for a
     /// server known to be reachable without a NAT on the way.
     public var keepaliveInterval: Interval? = TURNTiming.keepaliveInterval
+    /// Allocate attempts for a retryable failure (486, 508, 500, timeout), spaced by
+    /// `TURNTiming.allocateRetryBackoff` doubling. An owner with a retry policy of its own (a
+    /// `Connection`, which starts a fresh client after a backoff) sets 1, so there is one.
+    public var allocateAttempts = TURNTiming.maxAllocateAttempts
     public var capacities = TURNCapacities()
     public init() {}
 }

@@ -182,8 +182,6 @@ final class TurnAllocation: TimerClient, ReadableHandler {
             }
         case .relayRedirected(_, let to):
             printError("redirected to " + to.description)
-        case .relayRetrying(_, let f, let after):
-            printError("ice-agent: " + f.description + ", retrying in \(after.milliseconds) ms")
         case .relayFailed(_, let f, _):
             if case .closing = stage, f == .connectionLost {
                 // The server may close first once the allocation is deleted.
