@@ -1,5 +1,6 @@
 import Common
 import HTTP
+import ICE
 import Runtime
 import SDP
 
