@@ -18,8 +18,6 @@ public enum ConnectionEvent {
     case roleChanged(Role)
     /// An ICE table was full; what did not fit was dropped (and counted).
     case tableFull(Table)
-    /// A remote candidate the agent cannot use, ignored (RFC 8839 §5.1).
-    case remoteCandidateIgnored(TransportAddress, ICEError)
 
     // Relays (the index is the position in `Connection.relays`).
     case relayAllocated(relay: Int, relayed: TransportAddress, lifetime: Interval)

@@ -65,8 +65,6 @@ extension Session {
             Log.info("\(name): role \(role.name.description)")
         case .tableFull(let t):
             Log.warning("\(name): table full: \(t.name.description)")
-        case .remoteCandidateIgnored(let a, let error):
-            Log.info("\(name): candidate \(a) ignored (\(error.reasonText))")
         default:
             relayEvent(e, now: now)
         }
