@@ -15,6 +15,7 @@ let package = Package(
         .systemLibrary(name: "CMbedTLS", path: "Sources/CMbedTLS"),
         .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
         .systemLibrary(name: "CGPIOD", path: "Sources/CGPIOD"),
+        .systemLibrary(name: "CSRTP", path: "Sources/CSRTP"),
 
         // Protocol modules: sans-IO, Embedded-Swift compatible.
         .target(name: "Common", path: "Sources/Common"),
@@ -31,6 +32,13 @@ let package = Package(
         // ice-bench rtp, CPU per packet).
         .target(name: "Connectivity", dependencies: ["Common", "ICE", "TURN"], path: "Sources/Connectivity",
                 swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]),
+        // DTLS 1.2 with use_srtp (RFC 6347, RFC 5764) on mbedTLS, sans-IO: the handshake that keys
+        // SRTP, bound to the signaled certificate fingerprint (RFC 5763).
+        .target(
+            name: "DTLS", dependencies: ["Common", "Crypto", "CMbedTLS"], path: "Sources/DTLS",
+            linkerSettings: [.linkedLibrary("mbedtls"), .linkedLibrary("mbedx509"), .linkedLibrary("mbedcrypto")]),
+        // SRTP and SRTCP (RFC 3711, RFC 7714) on libsrtp2: media protected in place.
+        .target(name: "SRTP", dependencies: ["Common", "CSRTP"], path: "Sources/SRTP"),
         .target(name: "RTP", dependencies: ["Common"], path: "Sources/RTP"),
         .target(name: "HTTP", dependencies: ["Common"], path: "Sources/HTTP"),
         // The configuration file's `key = value` syntax (the keys are ice-agent's business).
@@ -81,6 +89,8 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "CommonTests", dependencies: ["Common"], path: "Tests/CommonTests"),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"], path: "Tests/CryptoTests"),
+        .testTarget(name: "DTLSTests", dependencies: ["Common", "DTLS"], path: "Tests/DTLSTests"),
+        .testTarget(name: "SRTPTests", dependencies: ["Common", "SRTP"], path: "Tests/SRTPTests"),
         .testTarget(name: "SDPTests", dependencies: ["SDP"], path: "Tests/SDPTests"),
         .testTarget(name: "RTPTests", dependencies: ["RTP"], path: "Tests/RTPTests"),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"], path: "Tests/HTTPTests"),
