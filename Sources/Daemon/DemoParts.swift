@@ -8,49 +8,29 @@ import STUN
 // signaling, a STUN server, an RTP test source and a sink on the event loop. Also used by
 // `ice-bench rtp` and `ice-bench idle`.
 
-/// Delivers signaling between two in-process sessions on the next loop turn (never
+/// Signaling between two in-process sessions: each endpoint is one session's transport, and
+/// what one sends waits in the other's inbox until that session polls it on its timer (never
 /// re-entrantly from inside the sender's flush).
-public final class InMemorySignaling: TimerClient {
-    enum Item {
-        case description(String)
-        case candidate(Candidate)
-        case endOfCandidates
-    }
-    var queue: [(Session, Item)] = []
-
-    public init(loop: EventLoop) { loop.addTimerClient(self) }
-
-    public final class Endpoint: SignalingSink {
-        let owner: InMemorySignaling
-        let target: Session
-        init(_ owner: InMemorySignaling, _ target: Session) {
-            self.owner = owner
-            self.target = target
-        }
-        public func sendDescription(_ sdp: String) { owner.queue.append((target, .description(sdp))) }
-        public func sendCandidate(_ c: Candidate) { owner.queue.append((target, .candidate(c))) }
-        public func sendEndOfCandidates() { owner.queue.append((target, .endOfCandidates)) }
+public final class InMemorySignaling {
+    public final class Endpoint: SignalingTransport {
+        var inbox = OwnerEvents<SignalingMessage>()
+        /// The other session's transport; not a session, so neither holds the other's owner.
+        var peer: Endpoint? = nil
+        init() {}
+        public func sendDescription(_ sdp: String) { peer?.inbox.push(.description(sdp), now: monotonicNow()) }
+        public func sendCandidate(_ c: Candidate, local: Credentials) { peer?.inbox.push(.candidate(c), now: monotonicNow()) }
+        public func sendEndOfCandidates(local: Credentials) { peer?.inbox.push(.endOfCandidates, now: monotonicNow()) }
+        public var inboundDeadline: Instant? { inbox.deadline }
+        public func pollInbound() -> SignalingMessage? { inbox.pop() }
     }
 
-    public func endpoint(to target: Session) -> Endpoint { Endpoint(self, target) }
-
-    public var nextDeadline: Instant? { queue.isEmpty ? nil : .zero }
-
-    public func handleTimeout(now: Instant) {
-        let items = queue
-        queue.removeAll()
-        for (session, item) in items {
-            switch item {
-            case .description(let sdp):
-                do throws(SDPError) { try session.receiveDescription(sdp, now: now) } catch {
-                    Log.error("demo: bad description: \(error.description)")
-                }
-            case .candidate(let c): session.receiveCandidate(c, now: now)
-            case .endOfCandidates: session.receiveEndOfCandidates(now: now)
-            }
-        }
+    /// Two joined endpoints: give one to each session.
+    public static func pair() -> (Endpoint, Endpoint) {
+        let a = Endpoint(), b = Endpoint()
+        a.peer = b
+        b.peer = a
+        return (a, b)
     }
-
 }
 
 /// Sends a 20 ms cadence of RTP packets (PT 96, 1000 bytes of payload) while `running`.

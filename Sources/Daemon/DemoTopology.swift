@@ -27,7 +27,6 @@ public final class DemoTopology {
     public let home: Session
     public let doorbell: Session
     public let sink: MediaSink
-    public let signaling: InMemorySignaling
 
     public init() throws(Failure) {
         let loopback = IPAddress.v4Loopback
@@ -48,9 +47,9 @@ public final class DemoTopology {
         } catch {
             throw .session(error)
         }
-        signaling = InMemorySignaling(loop: loop)
-        doorbell.signaling = signaling.endpoint(to: home)
-        home.signaling = signaling.endpoint(to: doorbell)
+        let (toHome, toDoorbell) = InMemorySignaling.pair()
+        doorbell.signaling = toHome
+        home.signaling = toDoorbell
     }
 
     /// Where a media source feeds the doorbell (its `--rtp-in`).

@@ -12,11 +12,11 @@ import SDP
 /// `ice-agent call http://...`: the doorbell side. Requests run on the event loop without
 /// blocking it (non-blocking connect, send and receive), one at a time and in order: the offer,
 /// then each trickle PATCH. Only the final DELETE, on the way out, is a blocking exchange.
-public final class HTTPSignalingClient: SignalingSink, TimerClient {
+public final class HTTPSignalingClient: SignalingTransport, TimerClient {
     let url: HTTPURL
     let server: TransportAddress
-    let session: Session
     let loop: EventLoop
+    var inbox = OwnerEvents<SignalingMessage>()
     /// Sent on every request when set (RFC 9725 §4.7.1).
     let token: BearerToken?
     var location: String? = nil
@@ -45,40 +45,42 @@ public final class HTTPSignalingClient: SignalingSink, TimerClient {
     var queue: [Pending] = []
     var inFlight: HTTPExchange? = nil
 
-    public init(url: HTTPURL, server: TransportAddress, session: Session, loop: EventLoop, token: BearerToken? = nil) {
+    public init(url: HTTPURL, server: TransportAddress, loop: EventLoop, token: BearerToken? = nil) {
         self.url = url
         self.token = token
         self.server = server
-        self.session = session
         self.loop = loop
         loop.addTimerClient(self)
     }
 
-    // MARK: SignalingSink
+    // MARK: SignalingTransport
 
     public func sendDescription(_ sdp: String) {
         queue.append(.offer(sdp))
         startNext()
     }
 
-    public func sendCandidate(_ c: Candidate) {
-        var f = fragment()
+    public func sendCandidate(_ c: Candidate, local: Credentials) {
+        var f = fragment(local)
         f.candidates = [c]
         queue.append(.trickle(f))
         startNext()
     }
 
-    public func sendEndOfCandidates() {
-        var f = fragment()
+    public func sendEndOfCandidates(local: Credentials) {
+        var f = fragment(local)
         f.endOfCandidates = true
         queue.append(.trickle(f))
         startNext()
     }
 
-    func fragment() -> TrickleFragment {
+    public var inboundDeadline: Instant? { inbox.deadline }
+    public func pollInbound() -> SignalingMessage? { inbox.pop() }
+
+    func fragment(_ local: Credentials) -> TrickleFragment {
         var f = TrickleFragment()
-        f.iceUfrag = session.agent.localCredentials.ufragText
-        f.icePwd = session.agent.localCredentials.passwordText
+        f.iceUfrag = local.ufragText
+        f.icePwd = local.passwordText
         f.mid = "0"
         return f
     }
@@ -144,14 +146,8 @@ public final class HTTPSignalingClient: SignalingSink, TimerClient {
             }
             location = loc
             eTag = r.header("etag")
-            do throws(SDPError) {
-                try session.receiveDescription(String(decoding: r.body, as: UTF8.self), now: now)
-            } catch {
-                Log.error("signaling: answer rejected: \(error.description)")
-                failed = true
-                fatalDeadline = now
-                return
-            }
+            // The session judges the answer; one it refuses ends the call (`fail`).
+            inbox.push(.description(String(decoding: r.body, as: UTF8.self)), now: now)
         case .trickle:
             if response?.status != 204 { Log.warning("signaling: trickle PATCH: " + (response.map { "HTTP \($0.status)" } ?? error)) }
         case .delete:
@@ -171,6 +167,12 @@ public final class HTTPSignalingClient: SignalingSink, TimerClient {
         case 503: return "HTTP 503: the home is busy" + (r.header("retry-after").map { " (retry after \($0) s)" } ?? "")
         default: return "HTTP \(r.status)"
         }
+    }
+
+    /// The session refused the answer: nothing more is sent, and the owner ends the call.
+    public func fail() {
+        failed = true
+        queue.removeAll()
     }
 
     /// Whether the offer failed since the last call: the owner ends the call.

@@ -60,6 +60,9 @@ extension HTTPSignalingServer {
             while let e = s.session.pollEvent() {
                 switch e {
                 case .stateChanged(let state): stateChanged(s, state, now: now)
+                // The server's sessions take their descriptions from requests, which answer
+                // for themselves; they have no signaling transport.
+                case .descriptionRejected, .signalingClosedWithoutPeer: break
                 }
             }
         }

@@ -49,12 +49,12 @@ extension Session {
         case .localCandidate(let c):
             Log.debug("\(name): local candidate " + CandidateLine.format(c))
             // Before the description goes out, it carries the candidate itself.
-            if descriptionSent { signaling?.sendCandidate(c) }
+            if descriptionSent { signaling?.sendCandidate(c, local: agent.localCredentials) }
         case .unsignaledCandidate(let c):
             Log.info("\(name): \(c.address) not signaled (after end-of-candidates)")
         case .endOfCandidates:
             // Before the description goes out, it carries a=end-of-candidates itself.
-            if descriptionSent { signaling?.sendEndOfCandidates() }
+            if descriptionSent { signaling?.sendEndOfCandidates(local: agent.localCredentials) }
         case .stateChanged(let s):
             Log.info("\(name): ICE \(s.name.description)")
             if s == .connected || s == .completed { everConnected = true }

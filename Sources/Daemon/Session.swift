@@ -17,8 +17,9 @@ public final class Session: TimerClient {
     public var agent: Agent<SystemRandom> { connection.agent }
     public let loop: EventLoop
     var sockets: [UDPSocket] = []
-    // Strong references: Embedded Swift has no weak; sessions live as long as the process.
-    public var signaling: (any SignalingSink)?
+    /// The session's own signaling transport: what goes out is handed to it, what came in
+    /// is polled from it on the session's timer.
+    public var signaling: (any SignalingTransport)?
     let media: MediaConfig
     /// RTP to and from the local pipeline, checked and counted.
     public let mediaRelay = MediaRelay()
@@ -124,7 +125,10 @@ public final class Session: TimerClient {
 
     // MARK: Event loop
 
-    public var nextDeadline: Instant? { connection.nextDeadline }
+    public var nextDeadline: Instant? {
+        guard let inbound = signaling?.inboundDeadline else { return connection.nextDeadline }
+        return connection.nextDeadline.map { min($0, inbound) } ?? inbound
+    }
 
     /// When the owner must poll: an event has waited since then (nil: none waits).
     public var eventDeadline: Instant? { events.deadline }
@@ -132,8 +136,24 @@ public final class Session: TimerClient {
     public func pollEvent() -> SessionEvent? { events.pop() }
 
     public func handleTimeout(now: Instant) {
+        while let m = signaling?.pollInbound() { receive(m, now: now) }
         connection.handleTimeout(now: now)
         pump(now: now)
+    }
+
+    /// A message from the peer's signaling.
+    func receive(_ m: SignalingMessage, now: Instant) {
+        switch m {
+        case .description(let text):
+            do throws(SDPError) { try receiveDescription(text, now: now) } catch {
+                Log.error("\(name): peer description rejected: \(error.description)")
+                events.push(.descriptionRejected, now: now)
+            }
+        case .candidate(let c): receiveCandidate(c, now: now)
+        case .endOfCandidates: receiveEndOfCandidates(now: now)
+        case .closed:
+            if !remoteDescriptionReceived { events.push(.signalingClosedWithoutPeer, now: now) }
+        }
     }
 
     /// A datagram on a base socket (or a relay's own socket).

@@ -7,10 +7,17 @@ import ICE
 public enum SessionEvent: Equatable, Sendable {
     /// The ICE state changed (RFC 8445 §6.1.3, RFC 7675 §5.1 for a lost consent).
     case stateChanged(AgentState)
+    /// The peer's description was refused (the reason is logged): a call that waits for
+    /// its answer cannot go on.
+    case descriptionRejected
+    /// The signaling transport ended before the peer's description arrived: no peer can
+    /// come any more.
+    case signalingClosedWithoutPeer
 }
 
-/// The events waiting for an owner that polls on the event loop: `deadline` is when the
-/// oldest was queued, nil when none waits.
+/// The events waiting for an owner that polls on the event loop (a session's owner, or the
+/// session polling its signaling transport): `deadline` is when the oldest was queued, nil
+/// when none waits.
 public struct OwnerEvents<Event> {
     var queue = PollQueue<Event>()
     public private(set) var deadline: Instant? = nil

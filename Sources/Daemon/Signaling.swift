@@ -3,11 +3,28 @@ import ICE
 import Runtime
 import SDP
 
-/// Where a session's signaling goes (stdio, HTTP, or the other session in `demo`).
-public protocol SignalingSink: AnyObject {
+/// A session's signaling transport (stdio, HTTP, or the other session in `demo`). The
+/// session owns it: it hands it what goes out, and polls what came in on its own timer
+/// (`inboundDeadline`, `pollInbound`), so a transport never holds the session it serves.
+public protocol SignalingTransport: AnyObject {
     func sendDescription(_ sdp: String)
-    func sendCandidate(_ c: Candidate)
-    func sendEndOfCandidates()
+    /// A trickled candidate (RFC 8838 §4); `local` names the ICE session it belongs to
+    /// (RFC 8840 §4.4: a fragment carries the ufrag and pwd).
+    func sendCandidate(_ c: Candidate, local: Credentials)
+    func sendEndOfCandidates(local: Credentials)
+    /// Since when a message from the peer has waited (nil: none waits).
+    var inboundDeadline: Instant? { get }
+    func pollInbound() -> SignalingMessage?
+}
+
+/// What arrives from the peer over signaling, in order.
+public enum SignalingMessage {
+    /// Its description (SDP text, not yet parsed: the session judges it).
+    case description(String)
+    case candidate(Candidate)
+    case endOfCandidates
+    /// The transport ended (stdin closed): no more messages come.
+    case closed
 }
 
 /// Media the session offers: one RTP stream with rtcp-mux on component 1.

@@ -7,28 +7,28 @@ import SDP
 /// `--signal stdio`: our description goes to stdout as SDP text ending with an empty line,
 /// then one `a=candidate:...` line per trickled candidate and `a=end-of-candidates`. The peer's
 /// arrives on stdin in the same form. Logs stay on stderr.
-public final class StdioSignaling: SignalingSink, ReadableHandler {
-    let session: Session
+public final class StdioSignaling: SignalingTransport, ReadableHandler {
+    let loop: EventLoop
+    var inbox = OwnerEvents<SignalingMessage>()
     var pending: [UInt8] = []
     var description: [String] = []
     var inDescription = true
     public internal(set) var eof = false
-    /// Stop the loop when stdin ends before a usable peer description: no peer can come any
-    /// more. Off when the run is bounded otherwise (`--duration`): a peerless agent is then a
-    /// way to watch gathering, TURN and the status socket for that long.
-    public var endWithoutPeer = true
     /// A peer description is bounded (SessionDescription.maxLines); so is a line.
     static let maxLine = 4096
 
-    public init(session: Session) { self.session = session }
+    public init(loop: EventLoop) { self.loop = loop }
 
     public func sendDescription(_ sdp: String) {
         // The SDP uses CRLF; an empty line ends it for the reader.
         writeStdout(sdp + "\r\n")
     }
 
-    public func sendCandidate(_ c: Candidate) { writeStdout("a=" + CandidateLine.format(c) + "\r\n") }
-    public func sendEndOfCandidates() { writeStdout("a=end-of-candidates\r\n") }
+    public func sendCandidate(_ c: Candidate, local: Credentials) { writeStdout("a=" + CandidateLine.format(c) + "\r\n") }
+    public func sendEndOfCandidates(local: Credentials) { writeStdout("a=end-of-candidates\r\n") }
+
+    public var inboundDeadline: Instant? { inbox.deadline }
+    public func pollInbound() -> SignalingMessage? { inbox.pop() }
 
     public func readable(now: Instant) {
         var chunk = [UInt8](repeating: 0, count: 4096)
@@ -36,7 +36,7 @@ public final class StdioSignaling: SignalingSink, ReadableHandler {
         if n <= 0 {
             if n < 0 && ice_errno() == ice_EINTR { return }
             eof = true
-            session.loop.unregister(fd: 0)
+            loop.unregister(fd: 0)
             if !pending.isEmpty {
                 let last = String(decoding: pending, as: UTF8.self)
                 pending.removeAll()
@@ -44,10 +44,7 @@ public final class StdioSignaling: SignalingSink, ReadableHandler {
             }
             // End of input also ends a description that lacked its closing empty line.
             if inDescription && !description.isEmpty { handleLine("", now: now) }
-            if !session.remoteDescriptionReceived && endWithoutPeer {
-                Log.error("signaling: stdin closed before the peer's description: no peer")
-                session.loop.stop()
-            }
+            inbox.push(.closed, now: now)
             return
         }
         pending.append(contentsOf: chunk[0..<n])
@@ -68,11 +65,7 @@ public final class StdioSignaling: SignalingSink, ReadableHandler {
             if line.isEmpty {
                 guard !description.isEmpty else { return }  // blank lines before the description
                 inDescription = false
-                do throws(SDPError) {
-                    try session.receiveDescription(description.joined(separator: "\r\n") + "\r\n", now: now)
-                } catch {
-                    Log.error("signaling: peer description rejected: \(error.description)")
-                }
+                inbox.push(.description(description.joined(separator: "\r\n") + "\r\n"), now: now)
                 description.removeAll()
             } else if description.count < SessionDescription.maxLines {
                 description.append(line)
@@ -81,10 +74,10 @@ public final class StdioSignaling: SignalingSink, ReadableHandler {
         }
         if line.isEmpty { return }
         if line == "a=end-of-candidates" {
-            session.receiveEndOfCandidates(now: now)
+            inbox.push(.endOfCandidates, now: now)
         } else if line.hasPrefix("a=candidate:") {
             do throws(SDPError) {
-                session.receiveCandidate(try CandidateLine.parse(Substring(line)), now: now)
+                inbox.push(.candidate(try CandidateLine.parse(Substring(line))), now: now)
             } catch {
                 Log.warning("signaling: \(error.description): \(line)")
             }

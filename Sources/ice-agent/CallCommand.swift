@@ -42,6 +42,8 @@ struct CallCommand {
     var gatherWaitMilliseconds: Int64 = 1000
     /// `--setup-seconds` (answer --listen): a session not connected by then ends.
     var setupSeconds: Int64 = 30
+    /// `--allow-origin` (answer --listen): web origins allowed by CORS.
+    var allowedOrigins: [String] = []
 
     init(role: Role, arguments: [String]) throws(UsageError) {
         self.role = role
@@ -52,6 +54,7 @@ struct CallCommand {
             throw UsageError(role == .controlling ? "call needs a URL or --signal stdio" : "answer needs --listen ADDR:PORT or --signal stdio")
         }
         if listen != nil && role == .controlling { throw UsageError("--listen is for answer") }
+        if !allowedOrigins.isEmpty && listen == nil { throw UsageError("--allow-origin is for answer --listen") }
         if onButton && (role != .controlling || url == nil) {
             throw UsageError("--on-button is for call with an http:// URL (each press places a call)")
         }
@@ -105,6 +108,7 @@ extension CallCommand {
         let leds = openLEDs(loop: loop)
         leds?.set(.gathering, now: monotonicNow())
         let watcher = CallWatcher(loop: loop, leds: leds, session: session)
+        watcher.endWithoutPeer = duration == nil
         let http: HTTPSignalingClient?
         do throws(CallSetupError) { http = try startSignaling(session, loop: loop) } catch {
             Log.error(error.description)
@@ -119,8 +123,7 @@ extension CallCommand {
     /// (returned), or SDP lines on stdin/stdout.
     func startSignaling(_ session: Session, loop: EventLoop) throws(CallSetupError) -> HTTPSignalingClient? {
         guard let url else {
-            let signaling = StdioSignaling(session: session)
-            signaling.endWithoutPeer = duration == nil
+            let signaling = StdioSignaling(loop: loop)
             session.signaling = signaling
             session.start(now: monotonicNow())
             do throws(EventLoop.Failure) {
@@ -132,7 +135,7 @@ extension CallCommand {
             return nil
         }
         guard let server = resolve(hostAndPort: url.hostAndPort) else { throw .unresolved(url.hostAndPort) }
-        let client = HTTPSignalingClient(url: url, server: server, session: session, loop: loop, token: token)
+        let client = HTTPSignalingClient(url: url, server: server, loop: loop, token: token)
         session.signaling = client
         session.start(now: monotonicNow())
         return client
@@ -202,6 +205,7 @@ extension CallCommand {
         policy.rtpOut = rtpOut
         policy.gatherWait = .milliseconds(gatherWaitMilliseconds)
         policy.setupTimeout = .seconds(setupSeconds)
+        policy.allowedOrigins = allowedOrigins
         policy.maxSessionLength = maxSessionSeconds > 0 ? .seconds(maxSessionSeconds) : nil
         return policy
     }

@@ -14,6 +14,10 @@ final class CallWatcher: TimerClient {
     let session: Session?
     let server: HTTPSignalingServer?
     var http: HTTPSignalingClient? = nil
+    /// Stop when stdin ends before a usable peer description: no peer can come any more. Off
+    /// when the run is bounded otherwise (`--duration`): a peerless agent is then a way to
+    /// watch gathering, TURN and the status socket for that long.
+    var endWithoutPeer = true
 
     init(loop: EventLoop, leds: StatusLEDs?, session: Session? = nil, server: HTTPSignalingServer? = nil) {
         self.loop = loop
@@ -37,6 +41,18 @@ final class CallWatcher: TimerClient {
             case .stateChanged(let state):
                 leds?.set(boardStatus(state), now: now)
                 if state == .failed { loop.stop() }
+            case .descriptionRejected:
+                // The answer to our offer was refused: the call cannot proceed. A description
+                // on stdin may be followed by a better one, so stdio goes on.
+                if let http {
+                    http.fail()
+                    loop.stop()
+                }
+            case .signalingClosedWithoutPeer:
+                if endWithoutPeer {
+                    Log.error("signaling: stdin closed before the peer's description: no peer")
+                    loop.stop()
+                }
             }
         }
         while let state = server?.pollStateChange() { leds?.set(boardStatus(state), now: now) }

@@ -66,7 +66,7 @@ final class Doorbell: TimerClient {
             showFailure(now: now)
             return
         }
-        let signaling = HTTPSignalingClient(url: url, server: server, session: session, loop: loop, token: command.token)
+        let signaling = HTTPSignalingClient(url: url, server: server, loop: loop, token: command.token)
         session.signaling = signaling
         call = (session, signaling, now + callLength)
         idleAt = nil
@@ -83,6 +83,11 @@ final class Doorbell: TimerClient {
             case .stateChanged(let state):
                 leds?.set(boardStatus(state), now: now)
                 if state == .failed { requestEnd("ICE failed", now: now) }
+            case .descriptionRejected:
+                c.signaling.fail()
+                requestEnd("the home's answer was refused", now: now)
+            case .signalingClosedWithoutPeer:
+                break
             }
         }
         if c.signaling.takeFatal() { requestEnd("the home did not take the call", now: now) }
