@@ -8,8 +8,19 @@ import ICE
 // Extensions (tcptype, generation, ufrag, network-id, network-cost...) are accepted and ignored.
 
 public enum CandidateLine {
-    /// Parses the value after "a=" (with or without the "candidate:" prefix).
+    /// Parses the value after "a=" (with or without the "candidate:" prefix). A candidate
+    /// whose address is a name, mDNS or not, is `.unresolvedAddress`.
     public static func parse(_ text: Substring, line: Int = 0) throws(SDPError) -> Candidate {
+        switch try parseAny(text, line: line) {
+        case .address(let c): return c
+        case .hostname: throw SDPError(.unresolvedAddress, line: line)
+        }
+    }
+
+    /// `parse`, except that a host candidate whose address is an mDNS name
+    /// (draft-ietf-mmusic-mdns-ice-candidates §3.1.1) is returned as `.hostname` for the
+    /// caller to resolve. Other names stay `.unresolvedAddress`.
+    public static func parseAny(_ text: Substring, line: Int = 0) throws(SDPError) -> ParsedCandidate {
         var value = text
         if value.hasPrefix("a=") { value = value.dropFirst(2) }
         if value.hasPrefix("candidate:") { value = value.dropFirst("candidate:".count) }
@@ -27,7 +38,11 @@ public enum CandidateLine {
         case "tcp": transport = .tcp
         default: throw SDPError(.unsupportedCandidate, line: line)  // e.g. RFC 6544 ssltcp, sctp
         }
-        guard let ip = IPAddress(String(f[4])) else { throw SDPError(.unresolvedAddress, line: line) }
+        let ip = IPAddress(String(f[4]))
+        // Only host candidates are hidden behind mDNS names (draft-ietf-mmusic-mdns-ice-candidates
+        // §3.1.1); a name elsewhere is as unresolvable as any other.
+        let mdnsName = ip == nil && f[7] == "host" ? HostnameCandidate.mdnsName(f[4]) : nil
+        guard ip != nil || mdnsName != nil else { throw SDPError(.unresolvedAddress, line: line) }
         let type: CandidateType
         switch f[7] {
         case "host": type = .host
@@ -50,14 +65,28 @@ public enum CandidateLine {
         }
         var fbytes = Array(foundation.utf8)
         let fnd = fbytes.withUnsafeMutableBytes { Foundation(utf8: UnsafeRawBufferPointer($0)) }
-        return Candidate(type: type, component: component, transport: transport, priority: priority,
-                         foundation: fnd, address: TransportAddress(ip, port), base: nil, relatedAddress: related)
+        let candidate = Candidate(type: type, component: component, transport: transport, priority: priority,
+                                  foundation: fnd, address: TransportAddress(ip ?? .v4Any, port), base: nil,
+                                  relatedAddress: related)
+        if let mdnsName {
+            return .hostname(HostnameCandidate(name: mdnsName, line: line, template: candidate))
+        }
+        return .address(candidate)
     }
 
     /// `parse` as a value, for callers that skip unusable candidates instead of failing.
     public static func parseUsable(_ text: Substring, line: Int) -> Result<Candidate, SDPError> {
         do throws(SDPError) {
             return .success(try parse(text, line: line))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// `parseAny` as a value, for callers that skip unusable candidates instead of failing.
+    public static func parseUsableOrHostname(_ text: Substring, line: Int) -> Result<ParsedCandidate, SDPError> {
+        do throws(SDPError) {
+            return .success(try parseAny(text, line: line))
         } catch {
             return .failure(error)
         }
@@ -73,6 +102,17 @@ public enum CandidateLine {
             // RFC 8839 §5.1: rel-addr is mandatory for non-host types; 0.0.0.0 0 hides it.
             s += c.address.ip.isIPv4 ? " raddr 0.0.0.0 rport 0" : " raddr :: rport 0"
         }
+        if c.transport == .tcp { s += " tcptype passive" }
+        return s
+    }
+}
+
+extension CandidateLine {
+    /// The line as signaled, with the name as its connection-address.
+    public static func format(_ h: HostnameCandidate) -> String {
+        let c = h.template
+        var s = "candidate:\(c.foundation) \(c.component) \(c.transport == .udp ? "UDP" : "TCP") \(c.priority) "
+        s += "\(h.name) \(c.address.port) typ host"
         if c.transport == .tcp { s += " tcptype passive" }
         return s
     }

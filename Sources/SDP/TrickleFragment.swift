@@ -8,6 +8,9 @@ public struct TrickleFragment: Sendable {
     public var icePwd: String?
     public var mid: String?
     public var candidates: [Candidate] = []
+    /// Host candidates behind mDNS names, to resolve before use (draft-ietf-mmusic-mdns-ice-candidates
+    /// §3.2.1); their lines are also in `skippedCandidates`.
+    public var hostnameCandidates: [HostnameCandidate] = []
     public var endOfCandidates = false
     /// Candidates that parsed but cannot be used here (RFC 8839 §5.1: ignored, not fatal).
     public var skippedCandidates: [SkippedCandidate] = []
@@ -27,8 +30,11 @@ public struct TrickleFragment: Sendable {
                 guard f.candidates.count + f.skippedCandidates.count < SessionDescription.maxCandidates else {
                     throw SDPError(.tooLarge, line: lineNumber)
                 }
-                switch CandidateLine.parseUsable(line, line: lineNumber) {
-                case .success(let c): f.candidates.append(c)
+                switch CandidateLine.parseUsableOrHostname(line, line: lineNumber) {
+                case .success(.address(let c)): f.candidates.append(c)
+                case .success(.hostname(let h)):
+                    f.hostnameCandidates.append(h)
+                    f.skippedCandidates.append(SkippedCandidate(line: lineNumber, reason: .unresolvedAddress))
                 case .failure(let e) where e.kind.isUnusableCandidate:
                     f.skippedCandidates.append(SkippedCandidate(line: lineNumber, reason: e.kind))
                 case .failure(let e): throw e
