@@ -9,6 +9,9 @@ import SDP
 extension HTTPSignalingServer {
     /// The head is in: refuse it before its body is read if it lacks the token.
     func authorized(_ head: HTTPMessage) -> Bool {
+        // Browsers send a CORS preflight without credentials (Fetch standard, CORS-preflight
+        // request); it changes nothing and reveals no session.
+        if head.method == "OPTIONS" { return true }
         guard let token = policy.token else { return true }
         return token.accepts(head.header("authorization"))
     }
@@ -20,6 +23,7 @@ extension HTTPSignalingServer {
 
     func handle(_ c: HTTPConnection, _ r: HTTPMessage, now: Instant) {
         guard authorized(r) else { return refuseUnauthorized(c, r) }
+        if r.method == "OPTIONS" { return finish(c, preflight(r)) }
         guard r.target.hasPrefix("/session/") else {
             guard r.method == "POST" else {
                 return finish(c, .response(405, "Method Not Allowed", headers: [("Allow", "POST")]))
@@ -124,6 +128,54 @@ extension HTTPSignalingServer {
         Log.info("signaling: session \(s.number): ICE restart")
         finish(c, .response(200, "OK", headers: [("ETag", s.eTag), ("Content-Type", "application/trickle-ice-sdpfrag")],
                             body: Array(s.session.restartFragment().utf8)))
+    }
+}
+
+/// CORS (Fetch standard, CORS protocol) for pages that POST their offer from a browser
+/// (RFC 9725 §4.2): only origins in `--allow-origin` get the headers; without them the browser
+/// keeps the response from the page.
+extension HTTPSignalingServer {
+    static let corsMethods = "POST, PATCH, DELETE, OPTIONS"
+    /// What a WHIP client sends (RFC 9725 §4.3, §4.7.1) and must read (Location, the ETag for
+    /// If-Match, Link for ICE servers).
+    static let corsRequestHeaders = "Authorization, Content-Type, If-Match"
+    static let corsExposedHeaders = "Location, ETag, Link"
+
+    /// The request's Origin when it is one allowed; a request with several Origin fields is
+    /// not a browser's and gets none.
+    func allowedOrigin(_ r: HTTPMessage) -> String? {
+        guard !policy.allowedOrigins.isEmpty else { return nil }
+        var origin: String? = nil
+        for h in r.headers where h.name == "origin" {
+            guard origin == nil else { return nil }
+            origin = h.value
+        }
+        guard let origin, policy.allowedOrigins.contains(origin) else { return nil }
+        return origin
+    }
+
+    /// RFC 9110 §9.3.7 OPTIONS on any path (no session is looked up); the CORS fields only
+    /// for an allowed origin.
+    func preflight(_ r: HTTPMessage) -> HTTPMessage {
+        var headers = [("Allow", Self.corsMethods)]
+        if let origin = allowedOrigin(r) {
+            headers += [("Access-Control-Allow-Origin", origin), ("Vary", "Origin"),
+                        ("Access-Control-Allow-Methods", Self.corsMethods),
+                        ("Access-Control-Allow-Headers", Self.corsRequestHeaders),
+                        ("Access-Control-Expose-Headers", Self.corsExposedHeaders),
+                        ("Access-Control-Max-Age", "\(policy.preflightMaxAgeSeconds)")]
+        }
+        return .response(204, "No Content", headers: headers)
+    }
+
+    /// Any response on `c` (errors and the 401 included, so the page can read why): the
+    /// request's allowed origin, and the fields it may read.
+    func withCORS(_ m: HTTPMessage, for c: HTTPConnection) -> HTTPMessage {
+        guard m.header("access-control-allow-origin") == nil, let head = c.parser.head, let origin = allowedOrigin(head) else { return m }
+        var m = m
+        m.headers += [("access-control-allow-origin", origin), ("vary", "Origin"),
+                      ("access-control-expose-headers", Self.corsExposedHeaders)]
+        return m
     }
 }
 

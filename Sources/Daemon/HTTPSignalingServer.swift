@@ -98,7 +98,7 @@ public final class HTTPSignalingServer: ReadableHandler, TimerClient {
     // MARK: Responses
 
     func finish(_ c: HTTPConnection, _ m: HTTPMessage) {
-        _ = try? c.stream.send(m.serialize())
+        _ = try? c.stream.send(withCORS(m, for: c).serialize())
         loop.unregister(fd: c.stream.descriptor)
         connections.removeAll { $0 === c }
     }

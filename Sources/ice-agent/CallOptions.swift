@@ -99,6 +99,15 @@ extension CallCommand {
             c, v throws(UsageError) in
             c.token = try readTokenFile(v)
         },
+        Option("--allow-origin", .value("ORIGIN"), repeatable: true, config: true,
+               "answer --listen: a web origin (http[s]://HOST[:PORT]) whose pages may POST offers from a browser (CORS; none by default)") {
+            c, v throws(UsageError) in
+            guard let origin = HTTPSignalingPolicy.serializedOrigin(v) else {
+                throw UsageError("--allow-origin takes http://HOST[:PORT] or https://HOST[:PORT], without a path: " + v)
+            }
+            guard c.allowedOrigins.count < 16 else { throw UsageError("--allow-origin: at most 16 origins") }
+            c.allowedOrigins.append(origin)
+        },
         Option("--setup-seconds", .value("S"), config: true, "answer --listen: a call not connected by then ends (1..3600, default 30)") {
             c, v throws(UsageError) in
             c.setupSeconds = try number(v, in: 1...3600, "--setup-seconds takes 1 to 3600")
