@@ -16,8 +16,45 @@ public struct SDPError: Error, Equatable, Sendable, CustomStringConvertible {
         case unsupportedCandidate
         /// ice-ufrag / ice-pwd missing or outside RFC 8839 §5.4 limits.
         case badCredentials
-        /// More than the parser's fixed limits (lines, media sections, candidates).
+        /// More than the parser's fixed limits (lines, line length, media sections, candidates,
+        /// formats, rtpmap/fmtp/rtcp-fb lines, fingerprints, BUNDLE mids).
         case tooLarge
+        /// An a=rtpmap that is not "PT encoding/clock[/channels]" (RFC 8866 §6.6).
+        case badRtpmap
+        /// An a=fmtp that is not "format parameters" (RFC 8866 §6.15).
+        case badFmtp
+        /// An a=rtcp-fb that is not "PT|* type [parameter]" (RFC 4585 §4.2).
+        case badRtcpFeedback
+        /// An a=fingerprint that is not "hash-func fingerprint" (RFC 8122 §5).
+        case badFingerprint
+        /// An a=setup value that is not actpass/active/passive/holdconn, a second one in the
+        /// same section (RFC 4145 §4), or one the offer/answer exchange does not allow
+        /// (missing, or actpass/holdconn in an answer: RFC 8842 §5.3).
+        case badSetup
+        /// Two direction attributes in one section (RFC 8866 §6.7: at most one).
+        case badDirection
+        /// An a=group without semantics (RFC 5888 §5).
+        case badGroup
+        /// DTLS-SRTP is required and the description carries no a=fingerprint (RFC 8122 §5,
+        /// RFC 5763 §5).
+        case missingFingerprint
+        /// A plain RTP offer (RTP/AVP, RTP/AVPF) while DTLS-SRTP is required: a legacy peer
+        /// (RFC 8829 §5.1.3).
+        case insecureOffer
+        /// A DTLS-SRTP offer while this agent is configured without it.
+        case encryptionUnavailable
+        /// Secure and plain RTP sections in one description, which one transport cannot carry
+        /// (RFC 8843 §6).
+        case mixedProtocols
+        /// No RTP section in a transport protocol this agent knows (RFC 8829 §5.1.3).
+        case unsupportedProtocol
+        /// No offered section matches a local track (kind, codec, transport).
+        case noAcceptableMedia
+        /// An answer whose sections do not mirror the offer (count, order, kind, mid; RFC 3264 §6).
+        case answerMismatch
+        /// A local media plan that cannot be signaled (no track, too many, a payload type
+        /// outside 0-127 or used twice).
+        case invalidPlan
 
         /// RFC 8839 §5.1: a candidate the agent cannot use is ignored, the rest of the
         /// description still applies.
@@ -48,6 +85,21 @@ public struct SDPError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unsupportedCandidate: what = "candidate of an unsupported transport or type"
         case .badCredentials: what = "missing or invalid ice-ufrag/ice-pwd"
         case .tooLarge: what = "description too large"
+        case .badRtpmap: what = "malformed a=rtpmap"
+        case .badFmtp: what = "malformed a=fmtp"
+        case .badRtcpFeedback: what = "malformed a=rtcp-fb"
+        case .badFingerprint: what = "malformed a=fingerprint"
+        case .badSetup: what = "missing, invalid or repeated a=setup"
+        case .badDirection: what = "more than one direction attribute"
+        case .badGroup: what = "malformed a=group"
+        case .missingFingerprint: what = "no a=fingerprint, DTLS-SRTP is required"
+        case .insecureOffer: what = "plain RTP offer (no DTLS-SRTP) while encryption is required"
+        case .encryptionUnavailable: what = "DTLS-SRTP offer while encryption is configured off"
+        case .mixedProtocols: what = "secure and plain RTP sections in one description"
+        case .unsupportedProtocol: what = "no section in a supported transport protocol"
+        case .noAcceptableMedia: what = "no offered section matches a local track and codec"
+        case .answerMismatch: what = "answer does not mirror the offer's sections"
+        case .invalidPlan: what = "invalid local media plan"
         }
         return what
     }

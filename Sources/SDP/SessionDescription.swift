@@ -21,7 +21,9 @@ public struct MediaDescription: Sendable {
     public var endOfCandidates = false
     public var iceUfrag: String?
     public var icePwd: String?
-    /// Lines this parser does not interpret, kept for the caller (ssrc, extmap, fingerprint...).
+    /// The other attribute lines, in order (ssrc, extmap, msid...). a=fingerprint, a=setup,
+    /// the direction and a=rtcp-fb are kept here too, checked by the parser and read or written
+    /// through the typed views `fingerprints`, `setup`, `direction` and `rtcpFeedback`.
     public var otherAttributes: [String] = []
 
     public init(kind: String, port: UInt16, proto: String = "RTP/AVP", formats: [String]) {
@@ -43,7 +45,8 @@ public struct SessionDescription: Sendable {
     public var iceOptions: [String] = []
     public var media: [MediaDescription] = []
     /// Session-level a= lines this parser does not interpret (group:BUNDLE, msid-semantic...),
-    /// kept for the caller and written back by `serialize`.
+    /// kept for the caller and written back by `serialize`; `bundleGroups`, `fingerprints`,
+    /// `setup` and `direction` are typed views of some of them.
     public var sessionAttributes: [String] = []
     /// A session-level a=end-of-candidates: no more candidates for any m= section (RFC 8840 §4.1).
     public var endOfCandidates = false
@@ -56,6 +59,16 @@ public struct SessionDescription: Sendable {
     public static let maxLines = 2000
     public static let maxMedia = 16
     public static let maxCandidates = 128
+    /// Longer than any attribute a browser writes (its longest are fmtp and ssrc lines).
+    public static let maxLineLength = 4096
+    /// Per m= section: a payload type is 0-127 (RFC 3550 §5.1), so 128 of each is every one.
+    public static let maxFormats = 128
+    public static let maxRtpmaps = 128
+    public static let maxFmtps = 128
+    /// A browser writes about five per video payload type.
+    public static let maxRtcpFeedback = 512
+    /// Per level; RFC 8122 §5 allows one per hash function.
+    public static let maxFingerprints = 8
 
     /// The ICE credentials: media-level ones win over session-level (RFC 8839 §5.4).
     public func credentials(media index: Int = 0) -> (ufrag: String, pwd: String)? {
@@ -70,12 +83,14 @@ public struct SessionDescription: Sendable {
         var sawVersion = false
         var lineNumber = 0
         var candidateCount = 0
+        var counts = AttributeCounts()
         for raw in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             lineNumber += 1
             guard lineNumber <= maxLines else { throw SDPError(.tooLarge, line: lineNumber) }
             var line = raw
             if line.hasSuffix("\r") { line = line.dropLast() }
             if line.isEmpty { continue }
+            guard line.utf8.count <= maxLineLength else { throw SDPError(.tooLarge, line: lineNumber) }
             guard line.count >= 2, line.dropFirst().first == "=", let type = line.first else {
                 throw SDPError(.malformedLine, line: lineNumber)
             }
@@ -98,10 +113,12 @@ public struct SessionDescription: Sendable {
                 guard f.count >= 3, let portText = f[1].split(separator: "/", omittingEmptySubsequences: false).first, let port = UInt16(portText) else {
                     throw SDPError(.badMediaLine, line: lineNumber)
                 }
+                guard f.count - 3 <= maxFormats else { throw SDPError(.tooLarge, line: lineNumber) }
+                counts = AttributeCounts()
                 d.media.append(MediaDescription(kind: String(f[0]), port: port, proto: String(f[2]),
                                                 formats: f.dropFirst(3).map(String.init)))
             case "a":
-                try d.attribute(value, line: lineNumber, candidates: &candidateCount)
+                try d.attribute(value, line: lineNumber, candidates: &candidateCount, counts: &counts)
             default:
                 break  // b=, t=, r=, z=, k=, i=, u=, e=, p=: not needed here
             }
@@ -111,7 +128,7 @@ public struct SessionDescription: Sendable {
         return d
     }
 
-    private mutating func attribute(_ a: Substring, line: Int, candidates: inout Int) throws(SDPError) {
+    private mutating func attribute(_ a: Substring, line: Int, candidates: inout Int, counts: inout AttributeCounts) throws(SDPError) {
         let name: Substring, value: Substring
         if let colon = a.firstIndex(of: ":") {
             name = a[..<colon]
@@ -152,9 +169,16 @@ public struct SessionDescription: Sendable {
             if inMedia { media[last].endOfCandidates = true } else { endOfCandidates = true }
         case "mid" where inMedia: media[last].mid = String(value)
         case "rtcp-mux" where inMedia: media[last].rtcpMux = true
-        case "rtpmap" where inMedia: media[last].rtpmaps.append(String(value))
-        case "fmtp" where inMedia: media[last].fmtps.append(String(value))
+        case "rtpmap" where inMedia:
+            guard media[last].rtpmaps.count < Self.maxRtpmaps else { throw SDPError(.tooLarge, line: line) }
+            guard RTPMap(value) != nil else { throw SDPError(.badRtpmap, line: line) }
+            media[last].rtpmaps.append(String(value))
+        case "fmtp" where inMedia:
+            guard media[last].fmtps.count < Self.maxFmtps else { throw SDPError(.tooLarge, line: line) }
+            guard FormatParameters(value) != nil else { throw SDPError(.badFmtp, line: line) }
+            media[last].fmtps.append(String(value))
         default:
+            try Self.check(name: name, value: value, line: line, counts: &counts)
             if inMedia { media[last].otherAttributes.append(String(a)) } else { sessionAttributes.append(String(a)) }
         }
     }
