@@ -3,8 +3,9 @@ import Common
 
 /// This endpoint's DTLS identity: an ECDSA P-256 key and a self-signed certificate for it
 /// (RFC 8827 §6.5: what browsers use; RFC 5763 §5: the certificate is authenticated by its
-/// fingerprint in the signaling, not by a chain). Read-only once made, so one identity can
-/// serve every call.
+/// fingerprint in the signaling, not by a chain). One identity serves every call of one
+/// thread: mbedTLS caches curve tables inside the key as it signs, so endpoints on different
+/// threads need identities of their own (or the same PEM loaded twice).
 public final class DTLSIdentity {
     let key: UnsafeMutablePointer<mbedtls_pk_context>
     let certificate: UnsafeMutablePointer<mbedtls_x509_crt>
