@@ -11,6 +11,14 @@ public enum SRTPError: Error, Equatable, Sendable {
     case noRoom
     /// The keying material does not have the profile's length (RFC 5764 §4.2).
     case badKeyingMaterial
+    /// The replay window is outside what libsrtp supports (64 to 32767 packets; RFC 3711
+    /// §3.3.2 asks for at least 64).
+    case badReplayWindow
+    /// The packet's SSRC would be one stream more than the session keeps per direction: each
+    /// SSRC costs a libsrtp stream (keys and replay list) that lives as long as the session.
+    case tooManyStreams
+    /// The packet does not start on a 4-byte boundary, which libsrtp reads the header words at.
+    case unalignedBuffer
     /// Any other libsrtp status, by its number.
     case library(Int32)
 }
