@@ -70,8 +70,8 @@ extension Connection {
         emit(.relayFailed(relay: relay.index, failure, retryIn: wait))
     }
 
+    /// The relay's retry and re-allocation deadlines (its client's own timers run in `settle`).
     func relayTimeout(_ relay: RelayAllocation<R>, now: Instant) {
-        if let d = relay.client.nextDeadline, d <= now { relay.client.handleTimeout(now: now) }
         if let lost = relay.lostAt, now >= lost + Connection.reallocationPatience {
             // No new allocation in time: ICE may now judge the pairs it has.
             relay.lostAt = nil

@@ -172,9 +172,10 @@ public final class Connection<R: RandomSource> {
         return d
     }
 
+    /// The relays' own policy timers here; the agent's and the TURN clients' timers in
+    /// `settle`'s first round.
     public func handleTimeout(now: Instant) {
         clock = now
-        if let d = agent.nextDeadline, d <= now { agent.handleTimeout(now: now) }
         for relay in relays { relayTimeout(relay, now: now) }
         settle(now: now, timers: true)
     }
