@@ -176,6 +176,8 @@ async def main():
     ap.add_argument("--duration", type=float, default=60)
     ap.add_argument("--summary")
     args = ap.parse_args()
+    # A parent may have blocked these (a test runner's thread): SIGTERM must stop us, and our children.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
     a = Answerer(args)
     host, _, port = args.listen.rpartition(":")
     server = await asyncio.start_server(a.handle, host, int(port))

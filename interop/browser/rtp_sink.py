@@ -32,6 +32,8 @@ def main():
     ap.add_argument("--listen", required=True, help="ADDR:PORT")
     ap.add_argument("--summary")
     args = ap.parse_args()
+    # A parent may have blocked these (a test runner's thread): SIGTERM must stop us, and our children.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
     host, _, port = args.listen.rpartition(":")
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((host, int(port)))

@@ -331,6 +331,8 @@ def main():
     ap.add_argument("--log-level", default="debug")
     ap.add_argument("--keep-logs", action="store_true")
     args = ap.parse_args()
+    # A parent may have blocked these (a test runner's thread): SIGTERM must stop us, and our children.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
     args.ice_agent = os.path.abspath(args.ice_agent)
     try:
         check_dependencies(args)
