@@ -2,7 +2,9 @@
 """An independent WHIP-style answerer on aiortc (PyPI, DTLS-SRTP): the same HTTP surface as
 `ice-agent answer --listen` (POST offer -> 201 + answer + Location + ETag, PATCH trickle -> 204,
 DELETE -> 200, OPTIONS preflight with CORS for --allow-origin, bearer token from --token-file),
-sending a video track (aiortc's own test pattern, VP8 or H264) and counting the audio it gets.
+sending a video track (aiortc's own test pattern, VP8 or H264) to an offer that can receive one
+(a browser viewer's recvonly), and decoding and counting what it is sent (the intercom's audio,
+`ice-agent call`'s camera video: then it is the home that answers the doorbell).
 
 It proves the browser harness (page, driver, namespaces) against a peer known to speak WebRTC,
 and is the reference peer for the ice-agent browser tests. On SIGTERM/SIGINT, or after
@@ -18,6 +20,7 @@ import sys
 import time
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription, VideoStreamTrack
+from aiortc.sdp import candidate_from_sdp
 
 CORS_METHODS = "POST, PATCH, DELETE, OPTIONS"
 
@@ -31,7 +34,8 @@ class Answerer:
                 self.token = f.read().strip()
         self.sessions = {}
         self.summary = {"impl": "aiortc", "offers": 0, "answers": 0, "refused": {}, "audio_frames": 0,
-                        "video_frames_sent": 0, "connected": False, "connect_ms": None, "error": None}
+                        "video_frames_sent": 0, "video_frames_received": 0, "video_size": None, "trickled": 0,
+                        "connected": False, "connect_ms": None, "error": None}
         self.t0 = time.monotonic()
 
     def cors(self, headers):
@@ -91,7 +95,7 @@ class Answerer:
         if pc is None:
             return 404, "Not Found", [], b""
         if method == "PATCH":
-            return 204, "No Content", [], b""  # the answer carries every candidate; trickle is not needed
+            return await self.trickle(pc, body.decode())
         if method == "DELETE":
             del self.sessions[sid]
             await pc.close()
@@ -102,6 +106,12 @@ class Answerer:
         self.summary["offers"] += 1
         if self.sessions:
             return 503, "Service Unavailable", [("Retry-After", "10")], b""
+        # RFC 5763 §5: DTLS-SRTP binds the handshake to signaling through the fingerprint; say
+        # so plainly rather than with aiortc's own error for its absence.
+        for needed, why in (("a=fingerprint:", "RFC 8122 §5"), ("a=setup:", "RFC 4145 §4, RFC 5763 §5")):
+            if needed not in sdp:
+                self.summary["error"] = "offer refused: no %s line (%s): DTLS-SRTP needs it" % (needed[:-1], why)
+                return 400, "Bad Request", [], self.summary["error"].encode()
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))  # no STUN: nothing leaves the namespaces
 
         @pc.on("connectionstatechange")
@@ -114,17 +124,23 @@ class Answerer:
         def on_track(track):
             if track.kind == "audio":
                 asyncio.ensure_future(self.count_audio(track))
+            else:
+                asyncio.ensure_future(self.count_video(track))
 
         # The remote tracks are announced while the offer is applied: listen first.
         try:
             await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
         except Exception as e:
             await pc.close()
-            return 400, "Bad Request", [], ("offer refused: %s" % e).encode()
+            self.summary["error"] = "offer refused: %s: %s" % (type(e).__name__, e)
+            return 400, "Bad Request", [], self.summary["error"].encode()
 
+        receive_only = sendonly_mids(sdp)
         for t in pc.getTransceivers():
             if t.kind == "video":
-                pc.addTrack(CountingVideo(self.summary))
+                # A viewer's recvonly offer gets our video; a camera's sendonly offer gets none.
+                if t.mid not in receive_only:
+                    pc.addTrack(CountingVideo(self.summary))
                 if self.args.codec:
                     caps = RTCRtpSender.getCapabilities("video").codecs
                     chosen = [c for c in caps if c.mimeType.lower() == "video/" + self.args.codec.lower()]
@@ -136,6 +152,32 @@ class Answerer:
         self.summary["answers"] += 1
         return 201, "Created", [("Location", "/session/" + sid), ("ETag", '"%s"' % sid[:8]),
                                 ("Content-Type", "application/sdp")], pc.localDescription.sdp.encode()
+
+    async def trickle(self, pc, fragment):
+        """RFC 8840 §4.4 fragment lines: each a=candidate under the current a=mid."""
+        mid = None
+        for line in fragment.splitlines():
+            line = line.strip()
+            if line.startswith("a=mid:"):
+                mid = line[len("a=mid:"):]
+            elif line.startswith("a=candidate:"):
+                try:
+                    c = candidate_from_sdp(line[len("a=candidate:"):])
+                except Exception:
+                    return 400, "Bad Request", [], b"bad candidate"
+                c.sdpMid = mid or pc.getTransceivers()[0].mid
+                await pc.addIceCandidate(c)
+                self.summary["trickled"] += 1
+        return 204, "No Content", [], b""
+
+    async def count_video(self, track):
+        try:
+            while True:
+                frame = await track.recv()
+                self.summary["video_frames_received"] += 1
+                self.summary["video_size"] = "%dx%d" % (frame.width, frame.height)
+        except Exception:
+            pass
 
     async def count_audio(self, track):
         try:
@@ -152,6 +194,21 @@ class Answerer:
                 f.write(text + "\n")
         sys.stderr.write("summary: " + text + "\n")
         sys.stderr.flush()
+
+
+def sendonly_mids(sdp):
+    """The mids of the offer's m-sections that only send (the answer cannot send on them)."""
+    mids, mid, sendonly = set(), None, False
+    for line in sdp.splitlines() + ["m="]:
+        if line.startswith("m="):
+            if mid is not None and sendonly:
+                mids.add(mid)
+            mid, sendonly = "", False
+        elif line.startswith("a=mid:"):
+            mid = line[len("a=mid:"):].strip()
+        elif line.strip() == "a=sendonly":
+            sendonly = True
+    return mids
 
 
 class CountingVideo(VideoStreamTrack):

@@ -1,0 +1,45 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The doorbell calls a WebRTC home: `ice-agent call http://.../whip` (RFC 9725 signaling: the
+/// offer POST, trickle PATCHes, DELETE) streams the GStreamer camera over DTLS-SRTP (RFC 5763,
+/// RFC 5764) to aiortc (`interop/browser/aiortc_whip.py`, an independent WebRTC stack), which
+/// must decode it. `interop/browser/run_call.py` runs both in network namespaces of its own and
+/// prints one JSON line. Needs root and what `scripts/install-deps` installs (aiortc for
+/// /usr/bin/python3, GStreamer, python3-websocket, chromium).
+@Suite(.serialized) struct WebRTCHomeTests {
+    @Test func aiortcHomeDecodesOurVP8Call() throws { try expectDecoded(codec: "VP8") }
+    @Test func aiortcHomeDecodesOurH264Call() throws { try expectDecoded(codec: "H264") }
+
+    func expectDecoded(codec: String) throws {
+        let python = "/usr/bin/python3"
+        guard FileManager.default.isExecutableFile(atPath: python) else {
+            throw TestFailure("\(python) is not installed: run `apt-get install python3` (or scripts/install-deps)")
+        }
+        let script = repoRoot.appendingPathComponent("interop/browser/run_call.py").path
+        let r = try run(python, [script, "--codec", codec, "--seconds", "8", "--ice-agent", try iceAgentPath()], timeout: 90)
+        let line = r.stdout.split(separator: "\n").last.map(String.init) ?? ""
+        guard let data = line.data(using: .utf8), let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw TestFailure("run_call.py gave no JSON result (exit \(r.status))\n\(r.stdout)\n\(r.stderr)")
+        }
+        if r.status == 2 || json["missing"] as? Bool == true {
+            throw TestFailure("dependency missing: \(json["error"] as? String ?? line)")
+        }
+        let aiortc = json["aiortc"] as? [String: Any] ?? [:]
+        let context = "\(line)\n\(json["doorbell_log_tail"] as? String ?? "")\n\(r.stderr)"
+        // aiortc's refusal of our offer first, verbatim: the likeliest failure, and the clearest.
+        if let error = aiortc["error"] as? String {
+            Issue.record("aiortc refused ice-agent's offer: \(error)\n\(context)")
+            return
+        }
+        #expect(aiortc["answers"] as? Int == 1, "\(context)")
+        #expect(aiortc["connected"] as? Bool == true, "aiortc never connected (ICE + DTLS)\n\(context)")
+        #expect(aiortc["video_frames_received"] as? Int ?? 0 > 0, "aiortc decoded no video\n\(context)")
+        #expect(aiortc["video_size"] as? String == "320x240", "\(context)")
+        // The doorbell streamed only video: aiortc sent none back on a sendonly offer.
+        #expect(aiortc["video_frames_sent"] as? Int == 0, "\(context)")
+        #expect(json["ice_agent_exit"] as? Int == 0, "\(context)")
+        #expect(json["ok"] as? Bool == true, "\(context)")
+    }
+}
