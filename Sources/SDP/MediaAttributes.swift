@@ -281,9 +281,11 @@ private func setDirection(_ list: inout [String], _ d: MediaDirection?) {
     if let d { list.append(d.rawValue) }
 }
 
-/// A payload type: 0-127 in decimal (RFC 3550 §5.1, 7 bits).
+/// A payload type: 0-127 in decimal (RFC 3550 §5.1, 7 bits), without leading zeros so that
+/// it names one format token (RFC 8866 §5.14).
 func payloadTypeNumber(_ s: Substring) -> UInt8? {
     guard !s.isEmpty, s.utf8.count <= 3, s.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+          s == "0" || s.first != "0",
           let n = UInt8(s), n <= 127 else { return nil }
     return n
 }

@@ -24,6 +24,10 @@ public enum Negotiation {
         for i in offer.media.indices {
             let m = offer.media[i]
             guard MediaKind(rawValue: m.kind) != nil else { continue }
+            // RFC 5888 §4: a mid names one section; a repeated one cannot be bundled or answered.
+            if let mid = m.mid {
+                guard !offer.media[..<i].contains(where: { $0.mid == mid }) else { continue }
+            }
             if let group {
                 guard let mid = m.mid, group.contains(mid) else { continue }
             }

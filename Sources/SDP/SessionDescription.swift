@@ -91,6 +91,8 @@ public struct SessionDescription: Sendable {
             if line.hasSuffix("\r") { line = line.dropLast() }
             if line.isEmpty { continue }
             guard line.utf8.count <= maxLineLength else { throw SDPError(.tooLarge, line: lineNumber) }
+            // RFC 8866 §9: no CR inside a line (it would not survive being written back).
+            guard !line.utf8.contains(0x0D) else { throw SDPError(.malformedLine, line: lineNumber) }
             guard line.count >= 2, line.dropFirst().first == "=", let type = line.first else {
                 throw SDPError(.malformedLine, line: lineNumber)
             }

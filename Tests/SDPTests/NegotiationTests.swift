@@ -214,6 +214,10 @@ import Testing
             .replacingOccurrences(of: "m=video 9", with: "m=video 0").replacingOccurrences(of: "a=mid:1\n", with: "a=mid:1\na=bundle-only\n")
         let (answer3, _) = try Negotiation.answer(to: try SessionDescription.parse(bundleOnly), plan: plan, transport: Self.transport())
         #expect(answer3.media.map(\.port) == [40000, 40000] && answer3.bundleGroups == [["0", "1"]])
+        // RFC 5888 §4: a repeated mid cannot name a second section of the bundle.
+        let repeated = bundleOnly.replacingOccurrences(of: "a=mid:1\n", with: "a=mid:0\n")
+        let (answer4, _) = try Negotiation.answer(to: try SessionDescription.parse(repeated), plan: plan, transport: Self.transport())
+        #expect(answer4.media.map(\.port) == [40000, 0] && answer4.bundleGroups == [["0"]])
     }
 
     @Test func ourOfferParsesBackToThePlan() throws {
