@@ -61,6 +61,32 @@ import Testing
         #expect(media.bundle == ["1"] && media.security == .dtlsSrtp)
     }
 
+    @Test func answersTheOfferChromium156Wrote() throws {
+        // Chromium 156 accepted this answer, made with other candidates and certificate
+        // (setRemoteDescription, headless), and fired ontrack with one stream each (a=msid).
+        let offer = try SessionDescription.parse(ChromiumFixture.captured156Offer)
+        let (answer, media) = try Negotiation.answer(to: offer, plan: MediaPlan(tracks: [Self.camera, Self.intercom]),
+                                                     transport: Self.transport())
+        let d = try SessionDescription.parse(answer.serialize())
+        #expect(d.media.map(\.port) == [40000, 40000, 0] && d.bundleGroups == [["0", "1"]])
+        #expect(d.media[1].formats == ["108"] && d.media[1].direction == .sendonly && d.media[0].direction == .sendrecv)
+        #expect(d.media[2].kind == "application" && d.media[2].mid == "2")
+        #expect(media.tracks.map(\.payloadType) == [111, 108] && media.dtlsRole == .client)
+        #expect(media.remoteFingerprint?.hasPrefix("sha-256 C3:3D:4A:9E:") == true)
+    }
+
+    @Test func readsChromium156AnswerToOurOffer() throws {
+        let plan = MediaPlan(tracks: [Self.camera, Self.intercom])
+        let media = try Negotiation.read(answer: try SessionDescription.parse(ChromiumFixture.captured156Answer), plan: plan,
+                                         security: .dtlsSrtp)
+        // A page without tracks receives only: both of ours are sendonly on the wire.
+        #expect(media.tracks.map(\.payloadType) == [96, 111] && media.tracks.map(\.direction) == [.sendonly, .sendonly])
+        #expect(media.track(0)?.rtcpFeedback == ["ccm fir", "nack", "nack pli"] && media.track(1)?.mid == "1")
+        // Chromium answers actpass with active: it is the DTLS client, we the server.
+        #expect(media.remoteSetup == .active && media.dtlsRole == .server && media.bundle == ["0", "1"])
+        #expect(media.remoteFingerprint == "sha-256 1E:A4:1C:6A:85:AE:24:5C:76:3F:7B:87:06:1A:2E:3D:EB:D6:9A:5C:B7:81:F6:FA:C0:20:80:DC:46:C6:AB:E5")
+    }
+
     @Test func answersWithVP8WhenThePlanSaysSo() throws {
         let (answer, media) = try Negotiation.answer(to: try Self.chromium(), plan: MediaPlan(tracks: [Self.vp8Camera]),
                                                      transport: Self.transport())
