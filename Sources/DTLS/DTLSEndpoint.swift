@@ -156,7 +156,6 @@ public final class DTLSEndpoint {
             droppedDatagrams += 1
             return
         }
-        if state == .new { state = .handshaking }
         if helloAssembler != nil {
             // Server before its first ClientHello: only a whole one, or fragments joined into
             // one, may reach mbedTLS.
@@ -177,6 +176,7 @@ public final class DTLSEndpoint {
     }
 
     private func feed(_ datagram: UnsafeRawBufferPointer) {
+        if state == .new { state = .handshaking }
         io.input = datagram
         io.inputConsumed = false
         defer { io.input = nil }
