@@ -59,6 +59,30 @@ public enum Codec: Equatable, Sendable {
 
     public static let h264Default = Codec.h264(.constrainedBaseline31)
 
+    /// The codec a configured rtpmap and fmtp (e.g. "96 H264/90000" and "96
+    /// packetization-mode=1;profile-level-id=42e01f") name; nil for one this agent cannot
+    /// negotiate (another encoding, clock or channel count, or H264 not in packetization mode 1).
+    /// An H264 fmtp without profile-level-id means Constrained Baseline 3.1, what browsers decode.
+    public init?(rtpmap: RTPMap, parameters: FormatParameters?) {
+        let candidates: [Codec] = [.h264Default, .vp8, .opus, .pcmu]
+        guard let codec = candidates.first(where: { c in
+            let e = c.rtpmap(payloadType: rtpmap.payloadType)
+            return e.encoding.lowercased() == rtpmap.encoding.lowercased() && e.clockRate == rtpmap.clockRate
+                && (rtpmap.channels == e.channels || (e.channels == nil && rtpmap.channels == 1))
+        }) else { return nil }
+        guard case .h264 = codec else {
+            self = codec
+            return
+        }
+        guard parameters?.parameter("packetization-mode") == "1" else { return nil }
+        guard let text = parameters?.parameter("profile-level-id") else {
+            self = .h264Default
+            return
+        }
+        guard let profile = H264ProfileLevelID(hex: text) else { return nil }
+        self = .h264(profile)
+    }
+
     public var kind: MediaKind {
         switch self {
         case .h264, .vp8: return .video

@@ -303,6 +303,21 @@ import Testing
         }
     }
 
+    @Test func codecsFromConfiguredRtpmapAndFmtp() {
+        func codec(_ rtpmap: String, _ fmtp: String? = nil) -> Codec? {
+            Codec(rtpmap: RTPMap(rtpmap[...])!, parameters: fmtp.flatMap { FormatParameters($0[...]) })
+        }
+        #expect(codec("96 H264/90000", "96 packetization-mode=1;profile-level-id=42e01f") == .h264Default)
+        #expect(codec("96 h264/90000", "96 profile-level-id=640c1f; packetization-mode=1")
+                == .h264(H264ProfileLevelID(profileIDC: 0x64, constraints: 0x0C, levelIDC: 0x1F)))
+        #expect(codec("96 H264/90000", "96 packetization-mode=1") == .h264Default)
+        #expect(codec("96 H264/90000") == nil && codec("96 H264/90000", "96 packetization-mode=0") == nil)
+        #expect(codec("96 H264/90000", "96 packetization-mode=1;profile-level-id=42e0") == nil)
+        #expect(codec("100 VP8/90000") == .vp8 && codec("111 opus/48000/2") == .opus && codec("0 PCMU/8000") == .pcmu)
+        #expect(codec("0 PCMU/8000/1") == .pcmu && codec("111 opus/48000") == nil && codec("8 PCMA/8000") == nil)
+        #expect(codec("96 VP8/48000") == nil && codec("98 VP9/90000") == nil)
+    }
+
     @Test func invalidPlansAreRefused() throws {
         let offer = try Self.chromium()
         for plan in [MediaPlan(tracks: []), MediaPlan(tracks: [Self.camera, Self.vp8Camera.withPayloadType(96)]),
