@@ -26,6 +26,8 @@ let package = Package(
         .target(name: "ICE", dependencies: ["Common", "STUN"], path: "Sources/ICE"),
         .target(name: "TURN", dependencies: ["Common", "STUN"], path: "Sources/TURN"),
         .target(name: "SDP", dependencies: ["Common", "ICE"], path: "Sources/SDP"),
+        // One-shot mDNS resolution of ".local" names (RFC 6762 §5.1), for browsers' host candidates.
+        .target(name: "MDNS", dependencies: ["Common"], path: "Sources/MDNS"),
         // The sans-IO composition of one call: the ICE agent and its TURN allocations. Its
         // generic code is made available to its callers, so the daemon's packet path runs it
         // specialized for SystemRandom instead of through runtime generic metadata (measured:
@@ -92,6 +94,7 @@ let package = Package(
         .testTarget(name: "DTLSTests", dependencies: ["Common", "DTLS"], path: "Tests/DTLSTests"),
         .testTarget(name: "SRTPTests", dependencies: ["Common", "SRTP"], path: "Tests/SRTPTests"),
         .testTarget(name: "SDPTests", dependencies: ["SDP"], path: "Tests/SDPTests"),
+        .testTarget(name: "MDNSTests", dependencies: ["Common", "MDNS"], path: "Tests/MDNSTests"),
         .testTarget(name: "RTPTests", dependencies: ["RTP"], path: "Tests/RTPTests"),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"], path: "Tests/HTTPTests"),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "TestSupport"], path: "Tests/ConfigTests"),
