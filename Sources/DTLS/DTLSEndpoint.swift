@@ -45,17 +45,25 @@ public final class DTLSEndpoint {
     /// `profiles`: the SRTP profiles to offer (client) or accept (server), in preference
     /// order; those mbedTLS cannot negotiate are left out (2.28 knows the RFC 5764 ones only,
     /// not RFC 7714's AEAD_AES_128_GCM). `mtu`: the largest datagram the handshake sends
-    /// (RFC 6347 §4.1.1.1: the handshake fragments to fit).
-    public init<R: RandomSource>(role: DTLSRole, identity: DTLSIdentity, remoteFingerprint: Fingerprint,
-                                 profiles: [SRTPProfile] = [.aeadAes128Gcm, .aes128CmHmacSha1_80],
-                                 random: inout R, mtu: Int = 1200) throws(DTLSError) {
+    /// (RFC 6347 §4.1.1.1: the handshake fragments to fit). (Embedded Swift allows a generic
+    /// initializer on a class only as a convenience one.)
+    public convenience init<R: RandomSource>(role: DTLSRole, identity: DTLSIdentity, remoteFingerprint: Fingerprint,
+                                             profiles: [SRTPProfile] = [.aeadAes128Gcm, .aes128CmHmacSha1_80],
+                                             random: inout R, mtu: Int = 1200) throws(DTLSError) {
+        let generator = try RandomGenerator(random: &random)
+        try self.init(role: role, identity: identity, remoteFingerprint: remoteFingerprint, profiles: profiles,
+                      generator: generator, mtu: mtu)
+    }
+
+    init(role: DTLSRole, identity: DTLSIdentity, remoteFingerprint: Fingerprint, profiles: [SRTPProfile],
+         generator: RandomGenerator, mtu: Int) throws(DTLSError) {
         self.role = role
         if role == .server { helloAssembler = ClientHelloAssembler() }
         self.identity = identity
         var usable: [SRTPProfile] = []
         for p in profiles where Self.negotiable(p) && !usable.contains(p) { usable.append(p) }
         self.profiles = usable
-        generator = try RandomGenerator(random: &random)
+        self.generator = generator
         io = DTLSIO(expected: remoteFingerprint)
         config = .allocate(capacity: 1)
         mbedtls_ssl_config_init(config)

@@ -11,7 +11,21 @@ final class RandomGenerator {
     /// entropy length), with room to spare.
     static let seedLength = 128
 
-    init<R: RandomSource>(random: inout R) throws(DTLSError) {
+    /// Draws the seed from `random`. (Embedded Swift allows a generic initializer on a class
+    /// only as a convenience one.)
+    convenience init<R: RandomSource>(random: inout R) throws(DTLSError) {
+        var seed = [UInt8](repeating: 0, count: Self.seedLength)
+        var offset = 0
+        while offset < Self.seedLength {
+            let word = random.next()
+            for i in 0..<8 { seed[offset + i] = UInt8(truncatingIfNeeded: word >> UInt64(8 * i)) }
+            offset += 8
+        }
+        defer { for i in seed.indices { seed[i] = 0 } }
+        try self.init(seed: seed)
+    }
+
+    init(seed: [UInt8]) throws(DTLSError) {
         context = .allocate(capacity: 1)
         mbedtls_ctr_drbg_init(context)
         // Layout: consumed count (Int), then the seed bytes.
@@ -21,13 +35,9 @@ final class RandomGenerator {
             pool.initializeMemory(as: UInt8.self, repeating: 0, count: header + Self.seedLength)
             pool.deallocate()
         }
+        pool.initializeMemory(as: UInt8.self, repeating: 0, count: header + Self.seedLength)
         pool.storeBytes(of: 0, as: Int.self)
-        var offset = 0
-        while offset < Self.seedLength {
-            var word = random.next()
-            withUnsafeBytes(of: &word) { (pool + header + offset).copyMemory(from: $0.baseAddress!, byteCount: 8) }
-            offset += 8
-        }
+        seed.withUnsafeBytes { (pool + header).copyMemory(from: $0.baseAddress!, byteCount: min($0.count, Self.seedLength)) }
         let rc = mbedtls_ctr_drbg_seed(context, seedEntropy, pool, nil, 0)
         // Throwing here runs deinit, which frees the context.
         if rc != 0 { throw .randomSeed(rc) }
