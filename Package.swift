@@ -77,7 +77,7 @@ let package = Package(
             name: "ice-bench",
             dependencies: [
                 "STUN", "ICE", "ICEHarness", "NetworkSimulator", "Crypto", "CMbedTLS", "AllocationCounter", "Runtime",
-                "Daemon",
+                "Daemon", "SRTP", "CSRTP",
             ],
             path: "Sources/ice-bench",
             // malloc & co. must be in the dynamic symbol table to interpose libc's for the

@@ -5,7 +5,7 @@ import Runtime
 // Output lines: "<name>: <ns> ns/op, <allocs> allocs/op".
 
 func usage() -> Never {
-    printError("usage: ice-bench stun|ice|alloc-check|rtp|idle|connect|turn [--iterations N] [--packets N] [--seconds S] [--runs N] [--fault-close-peer N]")
+    printError("usage: ice-bench stun|ice|srtp|alloc-check|rtp|idle|connect|turn [--iterations N] [--packets N] [--seconds S] [--runs N] [--fault-close-peer N]")
     exit(2)
 }
 
@@ -20,7 +20,7 @@ var closePeerAfter: Int? = nil
 while !args.isEmpty {
     guard args.count >= 2, let n = Int(args[1]), n > 0 else { usage() }
     switch args[0] {
-    case "--iterations": iterations = n  // stun, ice
+    case "--iterations": iterations = n  // stun, ice, srtp
     case "--packets": packets = n  // rtp
     case "--seconds": seconds = Int64(n)  // idle
     case "--runs": runs = n  // turn
@@ -37,7 +37,10 @@ case "connect": exit(runConnectBenchmark())
 case "turn": exit(runTurnBenchmark(runs: runs))
 case "stun": runSTUNBenchmarks(iterations: iterations)
 case "ice": runICEBenchmarks(iterations: iterations)
-case "alloc-check": exit(runAllocationCheck(closePeerAfter: closePeerAfter))
+case "srtp": runSRTPBenchmark(iterations: iterations)
+case "alloc-check":
+    let agents = runAllocationCheck(closePeerAfter: closePeerAfter)
+    exit(runSRTPAllocationCheck() && agents == 0 ? 0 : 1)
 case "rtp": exit(runRTPBenchmark(packets: packets))
 case "idle": exit(runIdleBenchmark(seconds: seconds))
 default: usage()

@@ -22,10 +22,32 @@ import Testing
                 "\(r.stdout)")
     }
 
+    /// `ice-bench srtp`: both profiles, RTP and RTCP, protect alone and with unprotect, as
+    /// totals like every other figure.
+    @Test func srtpReportsBothProfilesWithTotals() throws {
+        let r = try run(try iceBenchPath(), ["srtp", "--iterations", "1000"], timeout: 120)
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").map(String.init).filter { $0.contains("allocs/op") }
+        #expect(lines.count == 8, "\(r.stdout)")
+        for name in ["srtp-aes-cm-hmac-sha1-80", "srtcp-aes-cm-hmac-sha1-80", "srtp-aead-aes-128-gcm", "srtcp-aead-aes-128-gcm"] {
+            #expect(lines.contains { $0.hasPrefix(name + "-protect: ") }, "\(r.stdout)")
+            #expect(lines.contains { $0.hasPrefix(name + "-protect+unprotect: ") }, "\(r.stdout)")
+            #expect(r.stdout.contains("\n" + name + "-unprotect: "), "\(r.stdout)")
+        }
+        let pattern = try Regex(#", ([0-9]+) allocations in 3000 ops, "#, as: (Substring, Substring).self)
+        for line in lines {
+            let total = try #require(line.firstMatch(of: pattern).flatMap { Int($0.1) }, "\(line)")
+            #expect(line.hasSuffix(", 0 allocs/op") == (total == 0), "\(line)")
+        }
+    }
+
     /// A session that drops during the consent cycles fails the check, allocations or not.
     @Test func allocCheckFailsWhenTheSessionDrops() throws {
         let r = try run(try iceBenchPath(), ["alloc-check", "--fault-close-peer", "10"], timeout: 120)
         #expect(r.status == 1, "\(r.stdout)")
         #expect(r.stdout.contains("FAIL: the session dropped during the consent cycles"), "\(r.stdout)")
+        // The SRTP packet path is checked in the same run, for both profiles.
+        #expect(r.stdout.contains("srtp allocations (aes-cm-hmac-sha1-80): "), "\(r.stdout)")
+        #expect(r.stdout.contains("srtp allocations (aead-aes-128-gcm): "), "\(r.stdout)")
     }
 }
