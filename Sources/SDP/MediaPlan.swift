@@ -146,4 +146,14 @@ public struct NegotiatedMedia: Equatable, Sendable {
 
     /// The negotiated track carrying plan track `index`, if it was accepted.
     public func track(_ index: Int) -> NegotiatedTrack? { tracks.first { $0.track == index } }
+
+    /// The peer's section whose transport carries everything: the first accepted one (the
+    /// BUNDLE tag, RFC 8843 §7). Its ICE credentials and candidates are the ones to use, and
+    /// trickled candidates for its mid: a browser with bundle policy "balanced" gathers for
+    /// each offered section until the answer, so another section's candidates (say, a rejected
+    /// audio one's) belong to a transport it then closes.
+    public var transportMediaIndex: Int? { tracks.min { $0.mediaIndex < $1.mediaIndex }?.mediaIndex }
+
+    /// The mid of `transportMediaIndex`'s section.
+    public var transportMid: String? { tracks.min { $0.mediaIndex < $1.mediaIndex }?.mid }
 }

@@ -59,6 +59,8 @@ import Testing
                                                  rtcpFeedback: ["ccm fir", "nack", "nack pli"])])
         #expect(media.remoteFingerprint == Self.theirs && media.remoteSetup == .actpass && media.dtlsRole == .client)
         #expect(media.bundle == ["1"] && media.security == .dtlsSrtp)
+        // The browser's transport is the accepted video section's, not the rejected audio one's.
+        #expect(media.transportMediaIndex == 1 && media.transportMid == "1")
     }
 
     @Test func answersTheOfferChromium156Wrote() throws {
@@ -104,6 +106,7 @@ import Testing
         #expect(answer.media[0].candidates.count == 2 && answer.media[1].candidates.isEmpty)
         #expect(answer.media.prefix(2).allSatisfy { $0.setup == .passive })
         #expect(media.tracks.map(\.track) == [1, 0] && media.tracks.map(\.mid) == ["0", "1"] && media.dtlsRole == .server)
+        #expect(media.transportMediaIndex == 0 && media.transportMid == "0")
         // PCMU at its static payload type, with or without an rtpmap (RFC 3551 §6).
         let pcmu = MediaPlan(tracks: [LocalTrack(codec: .pcmu, direction: .sendrecv, payloadType: 101)])
         let (_, g711) = try Negotiation.answer(to: try Self.chromium(), plan: pcmu, transport: Self.transport())
