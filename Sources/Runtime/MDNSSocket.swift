@@ -49,3 +49,67 @@ public enum MDNSSocket {
         return socket
     }
 }
+
+/// A socket on the mDNS port that has joined the IPv4 group (RFC 6762 §3, §5.2): responders
+/// that answer a one-shot query by multicast, as browsers' do for their ".local" names,
+/// reach the querier only here. Bound with SO_REUSEADDR, so it shares the port with the
+/// host's own mDNS daemon if both ask for sharing. It only receives.
+public final class MDNSListener {
+    static let ipAddMembership: Int32 = 35  // include/uapi/linux/in.h
+    /// 224.0.0.251 (RFC 6762 §3); the runtime does not depend on module MDNS.
+    static let group: UInt32 = 0xE000_00FB
+
+    /// -1 once closed.
+    public private(set) var descriptor: Int32
+    public let port: UInt16
+
+    /// Binds 0.0.0.0:`port` and joins 224.0.0.251 on `interface` (nil: the kernel's choice).
+    public init(port: UInt16 = 5353, interface: IPAddress? = nil) throws(MDNSSocketError) {
+        let fd = socket(ice_AF_INET, ice_SOCK_DGRAM | ice_SOCK_CLOEXEC, 0)
+        guard fd >= 0 else { throw .socket(.socket(ice_errno())) }
+        var on: Int32 = 1
+        _ = setsockopt(fd, ice_SOL_SOCKET, ice_SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
+        var sa = SocketAddress(TransportAddress(.v4Any, port))
+        guard sa.withSockaddr({ p, len in bind(fd, p, len.pointee) }) == 0 else {
+            let e = ice_errno()
+            _ = CLinux.close(fd)
+            throw .socket(.bind(e))
+        }
+        var local: UInt32 = 0
+        if let interface {
+            guard case .v4(let a) = interface else {
+                _ = CLinux.close(fd)
+                throw .socket(.addressFamily)
+            }
+            local = a
+        }
+        var request = ip_mreq(imr_multiaddr: in_addr(s_addr: Self.group.bigEndian), imr_interface: in_addr(s_addr: local.bigEndian))
+        guard setsockopt(fd, MDNSSocket.ipprotoIP, Self.ipAddMembership, &request, socklen_t(MemoryLayout<ip_mreq>.size)) == 0 else {
+            let e = ice_errno()
+            _ = CLinux.close(fd)
+            throw .option(Self.ipAddMembership, e)
+        }
+        _ = ice_set_nonblocking(fd)
+        descriptor = fd
+        self.port = port
+    }
+
+    deinit { close() }
+
+    public func close() {
+        guard descriptor >= 0 else { return }
+        _ = CLinux.close(descriptor)
+        descriptor = -1
+    }
+
+    /// One queued datagram's length, nil when none is queued; one longer than `buffer` is
+    /// dropped and the next one read (at most 16 per call).
+    public func tryReceive(into buffer: UnsafeMutableRawBufferPointer) -> Int? {
+        for _ in 0..<16 {
+            let n = recv(descriptor, buffer.baseAddress, buffer.count, ice_MSG_DONTWAIT | ice_MSG_TRUNC)
+            if n < 0 { return nil }
+            if n <= buffer.count { return n }
+        }
+        return nil
+    }
+}
