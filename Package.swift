@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(name: "CommonTests", dependencies: ["Common"], path: "Tests/CommonTests"),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"], path: "Tests/CryptoTests"),
         .testTarget(name: "DTLSTests", dependencies: ["Common", "DTLS"], path: "Tests/DTLSTests"),
-        .testTarget(name: "SRTPTests", dependencies: ["Common", "SRTP"], path: "Tests/SRTPTests"),
+        .testTarget(name: "SRTPTests", dependencies: ["Common", "SRTP", "Crypto", "CMbedTLS"], path: "Tests/SRTPTests"),
         .testTarget(name: "SDPTests", dependencies: ["SDP"], path: "Tests/SDPTests"),
         .testTarget(name: "MDNSTests", dependencies: ["Common", "MDNS"], path: "Tests/MDNSTests"),
         .testTarget(name: "RTPTests", dependencies: ["RTP"], path: "Tests/RTPTests"),
