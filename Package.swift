@@ -26,13 +26,11 @@ let package = Package(
         .target(name: "ICE", dependencies: ["Common", "STUN"], path: "Sources/ICE"),
         .target(name: "TURN", dependencies: ["Common", "STUN"], path: "Sources/TURN"),
         .target(name: "SDP", dependencies: ["Common", "ICE"], path: "Sources/SDP"),
-        // One-shot mDNS resolution of ".local" names (RFC 6762 §5.1), for browsers' host candidates.
-        .target(name: "MDNS", dependencies: ["Common"], path: "Sources/MDNS"),
         // The sans-IO composition of one call: the ICE agent and its TURN allocations. Its
         // generic code is made available to its callers, so the daemon's packet path runs it
         // specialized for SystemRandom instead of through runtime generic metadata (measured:
         // ice-bench rtp, CPU per packet).
-        .target(name: "Connectivity", dependencies: ["Common", "ICE", "TURN"], path: "Sources/Connectivity",
+        .target(name: "Connectivity", dependencies: ["Common", "ICE", "TURN", "DTLS", "SRTP"], path: "Sources/Connectivity",
                 swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]),
         // DTLS 1.2 with use_srtp (RFC 6347, RFC 5764) on mbedTLS, sans-IO: the handshake that keys
         // SRTP, bound to the signaled certificate fingerprint (RFC 5763).
@@ -68,7 +66,7 @@ let package = Package(
         // The daemon's parts (sessions, signaling transports, media relay, status socket, the
         // demo's in-process helpers), shared by ice-agent and ice-bench.
         .target(
-            name: "Daemon", dependencies: ["Common", "STUN", "ICE", "TURN", "Connectivity", "DTLS", "SDP", "RTP", "HTTP", "Runtime", "MDNS"], path: "Sources/Daemon"),
+            name: "Daemon", dependencies: ["Common", "STUN", "ICE", "TURN", "Connectivity", "DTLS", "SDP", "RTP", "HTTP", "Runtime"], path: "Sources/Daemon"),
         .executableTarget(
             name: "ice-agent", dependencies: ["Daemon", "Board", "Config", "STUN", "ICE", "TURN", "SDP", "RTP", "HTTP", "Runtime"], path: "Sources/ice-agent"),
         // Replaces malloc & co. in the benchmark process to count heap allocations.
@@ -77,7 +75,7 @@ let package = Package(
             name: "ice-bench",
             dependencies: [
                 "STUN", "ICE", "ICEHarness", "NetworkSimulator", "Crypto", "CMbedTLS", "AllocationCounter", "Runtime",
-                "Daemon", "SRTP", "CSRTP",
+                "Daemon",
             ],
             path: "Sources/ice-bench",
             // malloc & co. must be in the dynamic symbol table to interpose libc's for the
@@ -92,9 +90,8 @@ let package = Package(
         .testTarget(name: "CommonTests", dependencies: ["Common"], path: "Tests/CommonTests"),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"], path: "Tests/CryptoTests"),
         .testTarget(name: "DTLSTests", dependencies: ["Common", "DTLS"], path: "Tests/DTLSTests"),
-        .testTarget(name: "SRTPTests", dependencies: ["Common", "SRTP", "Crypto", "CMbedTLS"], path: "Tests/SRTPTests"),
+        .testTarget(name: "SRTPTests", dependencies: ["Common", "SRTP"], path: "Tests/SRTPTests"),
         .testTarget(name: "SDPTests", dependencies: ["SDP"], path: "Tests/SDPTests"),
-        .testTarget(name: "MDNSTests", dependencies: ["Common", "MDNS"], path: "Tests/MDNSTests"),
         .testTarget(name: "RTPTests", dependencies: ["RTP"], path: "Tests/RTPTests"),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"], path: "Tests/HTTPTests"),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "TestSupport"], path: "Tests/ConfigTests"),
@@ -120,6 +117,6 @@ let package = Package(
 if Context.environment["ICE_SYSTEM_TESTS"] == "1" {
     package.targets.append(
         .testTarget(
-            name: "IntegrationTests", dependencies: ["TestSupport", "ice-agent", "ice-bench", "Daemon", "MDNS", "Runtime", "Common"],
+            name: "IntegrationTests", dependencies: ["TestSupport", "ice-agent", "ice-bench"],
             path: "Tests/IntegrationTests"))
 }

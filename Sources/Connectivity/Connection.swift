@@ -23,6 +23,8 @@ public final class Connection<R: RandomSource> {
     var agentGatheringDone = false
     var endOfCandidatesSent = false
     var events = PollQueue<ConnectionEvent>(reserving: 16)
+    /// DTLS-SRTP, when the owner asked for it (`secureMedia`).
+    var security: MediaSecurity? = nil
     /// The last instant an input carried: `pollTransmit` has none, but wrapping a datagram for
     /// a relay may start a TURN transaction that needs one.
     var clock = Instant.zero
@@ -123,11 +125,13 @@ public final class Connection<R: RandomSource> {
         // Media only from the remote end of a proven pair (the selected one first: the cheap
         // common case).
         if let s = agent.selectedPair(), s.remote.address == from, s.local.base == local {
+            if deliverDTLS(bytes, from: from, to: local, now: now) { return .consumed }
             return .media(source: from, local: local, range: offset..<offset + bytes.count)
         }
         guard agent.acceptsMedia(from: from, on: local) else {
             return .unknownSource(source: from, local: local, range: offset..<offset + bytes.count)
         }
+        if deliverDTLS(bytes, from: from, to: local, now: now) { return .consumed }
         return .media(source: from, local: local, range: offset..<offset + bytes.count)
     }
 
@@ -146,7 +150,13 @@ public final class Connection<R: RandomSource> {
                 guard let base = relay.base else { continue }
                 return ConnectionTransmit(route: .socket(base), destination: t.destination, bytes: t.bytes)
             }
-            guard let t = agent.pollTransmit() else { return nil }
+            guard let t = agent.pollTransmit() else {
+                switch pollSecurityTransmit() {
+                case .none: return nil
+                case .again: continue
+                case .send(let t): return t
+                }
+            }
             if let relay = relayOwning(t.source) {
                 _ = wrap(t.bytes, through: relay, to: t.destination, now: clock)
                 continue
@@ -169,6 +179,7 @@ public final class Connection<R: RandomSource> {
             earliest(&d, relay.retryAt)
             if let lost = relay.lostAt { earliest(&d, lost + Connection.reallocationPatience) }
         }
+        earliest(&d, security?.endpoint.nextDeadline)
         return d
     }
 
@@ -177,6 +188,7 @@ public final class Connection<R: RandomSource> {
     public func handleTimeout(now: Instant) {
         clock = now
         for relay in relays { relayTimeout(relay, now: now) }
+        security?.endpoint.handleTimeout(now: now)
         settle(now: now, timers: true)
     }
 
@@ -207,6 +219,7 @@ public final class Connection<R: RandomSource> {
             relay.lostAt = nil
             relay.client.close(now: now)
         }
+        security?.endpoint.close(now: now)
         agent.close()
         settle(now: now)
     }
@@ -224,6 +237,7 @@ public final class Connection<R: RandomSource> {
         for _ in 0..<8 {
             var progressed = drainRelayEvents(now: now)
             progressed = drainAgentEvents(now: now) || progressed
+            progressed = drainSecurityEvents() || progressed
             guard progressed || runTimers else { break }
             runTimers = false
             // A relay settling ends the agent's wait for gathering: its failure check is due.
@@ -251,6 +265,7 @@ public final class Connection<R: RandomSource> {
                 // its relay binds a channel; any other base is no relay's and binds none.
                 bindChannel(relayed: local.base, peer: remote.address, now: now)
                 emit(.selectedPair(component: component, local: local, remote: remote, nominated: nominated))
+                startHandshakeIfReady(now: now)
             case .roleChanged(let role):
                 emit(.roleChanged(role))
             case .tableFull(let t):

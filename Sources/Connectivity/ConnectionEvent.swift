@@ -19,6 +19,15 @@ public enum ConnectionEvent {
     /// An ICE table was full; what did not fit was dropped (and counted).
     case tableFull(Table)
 
+    // DTLS-SRTP (RFC 5764), when the owner asked for it.
+    /// The handshake completed with the signaled peer: media is protected with this profile.
+    case mediaSecured(SRTPProfile)
+    /// The handshake failed (a certificate that does not match the signaled fingerprint, the
+    /// retransmissions exhausted, a fatal alert): no media can flow.
+    case mediaSecurityFailed(MediaSecurityFailure)
+    /// The peer closed the association (close_notify): its media ended.
+    case mediaSecurityClosed
+
     // Relays (the index is the position in `Connection.relays`).
     case relayAllocated(relay: Int, relayed: TransportAddress, lifetime: Interval)
     /// An attempt failed or the allocation was lost; `retryIn` is nil when no retry follows.

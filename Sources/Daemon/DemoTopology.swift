@@ -1,6 +1,8 @@
 import Common
+import DTLS
 import ICE
 import Runtime
+import SDP
 
 /// The arrangement `ice-agent demo`, `ice-bench rtp` and `ice-bench idle` all run: on one event
 /// loop on IPv4 loopback, the home (controlled) and the doorbell (controlling) sessions, both
@@ -12,9 +14,11 @@ public final class DemoTopology {
         case loop
         case socket(SocketError)
         case session(SessionError)
+        case identity(DTLSError)
 
         public var description: String {
             switch self {
+            case .identity(let e): return "cannot generate a DTLS identity: " + e.description
             case .loop: return "cannot create the event loop"
             case .socket(let e): return e.description
             case .session(let e): return e.description
@@ -28,15 +32,36 @@ public final class DemoTopology {
     public let doorbell: Session
     public let sink: MediaSink
 
-    public init() throws(Failure) {
+    /// `security`: DTLS-SRTP between the two (each with an identity generated here, in
+    /// memory), or clear RTP.
+    public init(security: MediaSecurity = .dtlsSrtp) throws(Failure) {
         let loopback = IPAddress.v4Loopback
         do throws(EventLoop.Failure) { loop = try EventLoop() } catch { throw .loop }
         do throws(SocketError) { stun = try StunServer(bind: TransportAddress(loopback, 0), loop: loop) } catch { throw .socket(error) }
         Log.info("demo: STUN server on \(stun.socket.localAddress)")
         let servers = [stun.socket.localAddress]
+        var media = MediaConfig()
+        media.security = security
+        var homeIdentity: DTLSIdentity? = nil, doorbellIdentity: DTLSIdentity? = nil
+        if security == .dtlsSrtp {
+            var random = SystemRandom()
+            do throws(DTLSError) {
+                homeIdentity = try DTLSIdentity.generate(random: &random)
+                doorbellIdentity = try DTLSIdentity.generate(random: &random)
+            } catch {
+                throw .identity(error)
+            }
+        }
         do throws(SessionError) {
-            home = try Session(name: "home", role: .controlled, stunServers: servers, addresses: [loopback], loop: loop)
-            doorbell = try Session(name: "doorbell", role: .controlling, stunServers: servers, addresses: [loopback], loop: loop)
+            var homeMedia = media, doorbellMedia = media
+            homeMedia.receives = true
+            homeMedia.sends = false
+            doorbellMedia.sends = true
+            doorbellMedia.receives = false
+            home = try Session(name: "home", role: .controlled, stunServers: servers, addresses: [loopback], loop: loop,
+                               media: homeMedia, identity: homeIdentity)
+            doorbell = try Session(name: "doorbell", role: .controlling, stunServers: servers, addresses: [loopback], loop: loop,
+                                   media: doorbellMedia, identity: doorbellIdentity)
         } catch {
             throw .session(error)
         }

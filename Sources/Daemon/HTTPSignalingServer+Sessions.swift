@@ -63,6 +63,7 @@ extension HTTPSignalingServer {
                 // The server's sessions take their descriptions from requests, which answer
                 // for themselves; they have no signaling transport.
                 case .descriptionRejected, .signalingClosedWithoutPeer: break
+                case .mediaSecurityFailed: end(s, "ended (media protection failed)")
                 }
             }
         }

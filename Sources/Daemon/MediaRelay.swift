@@ -22,6 +22,9 @@ public final class MediaRelay {
     public internal(set) var droppedNotRTP = 0
     /// Local media that arrived while no pair was selected (nowhere to send it).
     public internal(set) var droppedNoPair = 0
+    /// The pipeline's payload type and the one the peer numbered the codec with (RFC 3264
+    /// §6.1), when they differ: RTP is rewritten on the way out and back.
+    var payloadTypes: (pipeline: UInt8, wire: UInt8)? = nil
 
     init() {}
 
@@ -48,16 +51,20 @@ public final class MediaRelay {
         outSocket = nil
     }
 
-    /// What the connection made of a datagram: media goes to `--rtp-out`, the rest is counted.
-    func fromPeer(_ inbound: Inbound, _ bytes: UnsafeRawBufferPointer, now: Instant) {
-        switch inbound {
-        case .consumed:
+    /// A datagram the connection did not take as media: counted when it came from nowhere
+    /// a pair vouches for.
+    func fromPeer(_ inbound: Inbound) {
+        if case .unknownSource = inbound { droppedUnknownSource += 1 }
+    }
+
+    /// RFC 3264 §6.1: the peer numbers the codec; the pipeline keeps its own number. The
+    /// marker bit stays.
+    func rewritePayloadType(_ packet: UnsafeMutableRawBufferPointer, toWire: Bool) {
+        guard let (pipeline, wire) = payloadTypes, packet.count >= 2, PacketKind.classify(UnsafeRawBufferPointer(packet)) == .rtp else {
             return
-        case .unknownSource:
-            droppedUnknownSource += 1
-        case .media(_, _, let range):
-            forward(UnsafeRawBufferPointer(rebasing: bytes[range]), now: now)
         }
+        let (from, to) = toWire ? (pipeline, wire) : (wire, pipeline)
+        if packet[1] & 0x7F == from { packet[1] = packet[1] & 0x80 | to }
     }
 
     func forward(_ bytes: UnsafeRawBufferPointer, now: Instant) {

@@ -17,11 +17,29 @@ extension Session {
         if let s = mediaRelay.rtpIn { try? loop.register(fd: s.descriptor, IngressReader(session: self, socket: s)) }
     }
 
-    /// RTP from the local pipeline: over the selected pair, from its base socket or through
-    /// its relay (`Connection.sendMedia`).
-    func relayToPeer(_ bytes: UnsafeRawBufferPointer, now: Instant) {
-        let (send, header) = mediaRelay.outgoing(bytes)
+    /// Media from the peer (RFC 7983: RTP or RTCP by its first byte, from a proven source),
+    /// in the reader's buffer: unprotected in place (SRTP), renumbered for the pipeline, and
+    /// forwarded to `--rtp-out`.
+    func fromPeer(_ packet: UnsafeMutableRawBufferPointer, now: Instant) {
+        guard let n = connection.unprotectMedia(packet) else { return }
+        let clear = UnsafeMutableRawBufferPointer(rebasing: packet[0..<n])
+        mediaRelay.rewritePayloadType(clear, toWire: false)
+        mediaRelay.forward(UnsafeRawBufferPointer(clear), now: now)
+    }
+
+    /// RTP from the local pipeline, `length` bytes at the start of `buffer` (the reader's own,
+    /// with room for the SRTP tag): renumbered for the peer, protected in place, and sent over
+    /// the selected pair, from its base socket or through its relay (`Connection.sendMedia`).
+    func relayToPeer(_ buffer: UnsafeMutableRawBufferPointer, length: Int, now: Instant) {
+        let (send, header) = mediaRelay.outgoing(UnsafeRawBufferPointer(rebasing: buffer[0..<length]))
         guard send else { return }
+        guard connection.agent.selectedPair() != nil else {
+            mediaRelay.noPair()
+            return
+        }
+        mediaRelay.rewritePayloadType(UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length]), toWire: true)
+        guard let protected = connection.protectMedia(buffer, length: length) else { return }
+        let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<protected])
         switch connection.sendMedia(bytes, now: now) {
         case .noPair:
             mediaRelay.noPair()
@@ -38,7 +56,7 @@ extension Session {
         case .relayed:
             sendTransmits()
         }
-        mediaRelay.sent(header, size: bytes.count, now: now)
+        mediaRelay.sent(header, size: length, now: now)
     }
 }
 
@@ -46,7 +64,9 @@ extension Session {
 final class IngressReader: ReadableHandler {
     let session: Session
     let socket: UDPSocket
-    var buffer = [UInt8](repeating: 0, count: 2048)
+    var buffer = [UInt8](repeating: 0, count: 2048 + IngressReader.tagRoom)
+    /// The most SRTCP adds (index and the longest tag, RFC 3711 §3.4, RFC 7714 §9).
+    static let tagRoom = 32
     init(session: Session, socket: UDPSocket) {
         self.session = session
         self.socket = socket
@@ -55,9 +75,11 @@ final class IngressReader: ReadableHandler {
     func readable(now: Instant) {
         buffer.withUnsafeMutableBytes { buf in
             var budget = readBudget
-            while budget > 0, let (n, _) = (try? socket.tryReceive(into: buf)) ?? nil {
+            // What the pipeline sends fits one datagram with room for the SRTP tag behind it.
+            let room = UnsafeMutableRawBufferPointer(rebasing: buf[0..<(buf.count - IngressReader.tagRoom)])
+            while budget > 0, let (n, _) = (try? socket.tryReceive(into: room)) ?? nil {
                 budget -= 1
-                session.relayToPeer(UnsafeRawBufferPointer(rebasing: buf[0..<n]), now: now)
+                session.relayToPeer(buf, length: n, now: now)
             }
         }
     }

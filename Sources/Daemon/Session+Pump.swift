@@ -65,6 +65,15 @@ extension Session {
             Log.info("\(name): role \(role.name.description)")
         case .tableFull(let t):
             Log.warning("\(name): table full: \(t.name.description)")
+        case .mediaSecured(let profile):
+            Log.info("\(name): media: DTLS-SRTP keyed (\(profile.name.description))")
+        case .mediaSecurityFailed(let failure):
+            Log.error("\(name): media: \(failure.description)")
+            mediaFailed = true
+            events.push(.mediaSecurityFailed, now: now)
+        case .mediaSecurityClosed:
+            // The peer hung up; consent (RFC 7675) ends the call when its checks stop too.
+            Log.info("\(name): media: the peer closed DTLS")
         default:
             relayEvent(e, now: now)
         }

@@ -141,7 +141,14 @@ extension Session {
         guard let c = link.stream else { return }
         c.readable(now: now) { frame in
             let inbound = self.connection.handle(streamFrame: frame, relay: link.index, now: now)
-            self.mediaRelay.fromPeer(inbound, frame, now: now)
+            guard case .media(_, _, let range) = inbound, range.count <= self.streamMedia.count else {
+                return self.mediaRelay.fromPeer(inbound)
+            }
+            // The stream's own buffer is not ours to decrypt in place.
+            self.streamMedia.withUnsafeMutableBytes { copy in
+                copy.copyMemory(from: UnsafeRawBufferPointer(rebasing: frame[range]))
+                self.fromPeer(UnsafeMutableRawBufferPointer(rebasing: copy[0..<range.count]), now: now)
+            }
         }
         serviceStream(link, c, now: now)
         pump(now: now)

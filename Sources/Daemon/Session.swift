@@ -1,5 +1,6 @@
 import Common
 import Connectivity
+import DTLS
 import ICE
 import RTP
 import Runtime
@@ -24,21 +25,35 @@ public final class Session: TimerClient {
     /// RTP to and from the local pipeline, checked and counted.
     public let mediaRelay = MediaRelay()
     public internal(set) var everConnected = false
+    /// DTLS-SRTP failed: the call's media could not be protected.
+    public internal(set) var mediaFailed = false
     /// The I/O side of each of the connection's relays, by the same index.
     var links: [RelayLink] = []
     var descriptionSent = false
     var remoteDescriptionReceived = false
+    /// The controlling agent offers (`call`, the demo's doorbell); the other answers.
+    let offerer: Bool
+    /// The certificate DTLS presents; nil for clear media.
+    let identity: DTLSIdentity?
+    /// The peer's offer, which this session's description answers (the answerer only).
+    var remoteOffer: SessionDescription? = nil
     var receiveBuffer = [UInt8](repeating: 0, count: 2048)
+    /// Media that came in a relay's stream frame, copied to be unprotected in place.
+    var streamMedia = [UInt8](repeating: 0, count: 2048)
     /// For the owner, polled on the loop (`eventDeadline`, `pollEvent`).
     var events = OwnerEvents<SessionEvent>()
     /// Every datagram on the base sockets, for Wireshark (`--pcap`).
     public var pcap: PcapWriter?
 
     public init(name: String, role: Role, stunServers: [TransportAddress], addresses: [IPAddress], loop: EventLoop,
-                media: MediaConfig = MediaConfig(), turnServers: [TURNServerConfig] = [], relayOnly: Bool = false) throws(SessionError) {
+                media: MediaConfig = MediaConfig(), identity: DTLSIdentity? = nil, turnServers: [TURNServerConfig] = [],
+                relayOnly: Bool = false) throws(SessionError) {
         self.name = name
         self.loop = loop
         self.media = media
+        self.offerer = role == .controlling
+        self.identity = media.security == .dtlsSrtp ? identity : nil
+        guard media.security == .none || identity != nil else { throw .noIdentity }
         var config = AgentConfiguration()
         config.role = role
         config.stunServers = stunServers
@@ -75,12 +90,17 @@ public final class Session: TimerClient {
 
     func receiveDescription(_ text: String, now: Instant) throws(SDPError) {
         let d = try SessionDescription.parse(text)
-        guard let creds = d.credentials(media: 0) else { throw SDPError(.badCredentials, line: 0) }
+        let section = Self.transportSection(d)
+        guard let creds = d.credentials(media: section) else { throw SDPError(.badCredentials, line: 0) }
+        let peer = try peerMedia(d)
         logSkipped(d.skippedCandidates)
         agent.setRemoteCredentials(ufrag: creds.ufrag, password: creds.pwd)
         if d.iceLite { agent.remoteIsLite = true }
         remoteDescriptionReceived = true
-        for m in d.media.prefix(1) {
+        if !offerer { remoteOffer = d }
+        applyPeerMedia(peer, now: now)
+        if section < d.media.count {
+            let m = d.media[section]
             for c in m.candidates { addRemoteCandidate(c, now: now) }
             if m.endOfCandidates { connection.setRemoteEndOfCandidates(now: now) }
         }
@@ -157,20 +177,21 @@ public final class Session: TimerClient {
     }
 
     /// A datagram on a base socket (or a relay's own socket).
-    func received(_ bytes: UnsafeRawBufferPointer, from: TransportAddress, on socket: UDPSocket, now: Instant) {
-        pcap?.record(bytes, from: from, to: socket.localAddress)
-        let inbound = connection.handle(datagram: bytes, from: from, to: socket.localAddress, now: now)
-        mediaRelay.fromPeer(inbound, bytes, now: now)
+    /// `bytes` is the reader's own buffer: SRTP is unprotected in place.
+    func received(_ bytes: UnsafeMutableRawBufferPointer, from: TransportAddress, on socket: UDPSocket, now: Instant) {
+        pcap?.record(UnsafeRawBufferPointer(bytes), from: from, to: socket.localAddress)
+        let inbound = connection.handle(datagram: UnsafeRawBufferPointer(bytes), from: from, to: socket.localAddress, now: now)
+        if case .media(_, _, let range) = inbound {
+            fromPeer(UnsafeMutableRawBufferPointer(rebasing: bytes[range]), now: now)
+        } else {
+            mediaRelay.fromPeer(inbound)
+        }
         pump(now: now)
     }
 
     func sendDescription() {
         descriptionSent = true
         signaling?.sendDescription(currentDescription())
-    }
-
-    func currentDescription() -> String {
-        makeDescription(agent: agent, media: media, lite: agent.configuration.lite, endOfCandidates: gatheringDone)
     }
 
     public func close() {
@@ -190,9 +211,12 @@ public enum SessionError: Error {
     case noUsableAddress
     case mediaBind(TransportAddress, String)
     case turnServer(String)
+    /// DTLS-SRTP without a certificate to present.
+    case noIdentity
 
     public var description: String {
         switch self {
+        case .noIdentity: return "media protection (DTLS-SRTP) needs an identity (--identity FILE)"
         case .noUsableAddress: return "no usable local address (see --interface / --allow-loopback)"
         case .mediaBind(let a, let e): return "cannot bind media port \(a): \(e)"
         case .turnServer(let u): return "cannot resolve TURN server " + u
@@ -216,7 +240,7 @@ final class SocketReader: ReadableHandler {
             var budget = readBudget
             while budget > 0, let (n, from) = (try? socket.tryReceive(into: buf)) ?? nil {
                 budget -= 1
-                session.received(UnsafeRawBufferPointer(rebasing: buf[0..<n]), from: from, on: socket, now: now)
+                session.received(UnsafeMutableRawBufferPointer(rebasing: buf[0..<n]), from: from, on: socket, now: now)
             }
         }
     }

@@ -13,6 +13,9 @@ public enum SessionEvent: Equatable, Sendable {
     /// The signaling transport ended before the peer's description arrived: no peer can
     /// come any more.
     case signalingClosedWithoutPeer
+    /// DTLS-SRTP failed (the peer's certificate is not the one its description named, the
+    /// handshake timed out, the peer closed it): no media can flow, the call is over.
+    case mediaSecurityFailed
 }
 
 /// The events waiting for an owner that polls on the event loop (a session's owner, or the

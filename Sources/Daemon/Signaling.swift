@@ -35,13 +35,19 @@ public struct MediaConfig {
     public var payloadType = "96"
     public var rtpmap = "96 H264/90000"
     public var fmtp: String? = "96 packetization-mode=1;profile-level-id=42e01f"
+    /// DTLS-SRTP (RFC 5764) unless the user asked for clear RTP (`--media-security none`).
+    public var security: MediaSecurity = .dtlsSrtp
+    /// Whether this agent sends (`--rtp-in`) and receives (`--rtp-out`) media; nil: not
+    /// said, both ways.
+    public var sends: Bool? = nil
+    public var receives: Bool? = nil
 
     public init() {}
 }
 
 /// The description a session signals (RFC 8839 + RFC 8866): credentials, trickle, one m=
 /// line with the candidates gathered so far and the default candidate in m=/c=.
-func makeDescription(agent: Agent<SystemRandom>, media: MediaConfig, lite: Bool, endOfCandidates: Bool = false) -> String {
+func makeDescription(agent: Agent<SystemRandom>, media: MediaConfig, lite: Bool, endOfCandidates: Bool = false) -> SessionDescription {
     var d = SessionDescription()
     d.origin = "ice-agent 1 1 IN IP4 0.0.0.0"
     d.iceUfrag = agent.localCredentials.ufragText
@@ -61,5 +67,5 @@ func makeDescription(agent: Agent<SystemRandom>, media: MediaConfig, lite: Bool,
     m.candidates = candidates
     m.endOfCandidates = endOfCandidates
     d.media = [m]
-    return d.serialize()
+    return d
 }

@@ -1,6 +1,7 @@
 import Board
 import Common
 import Daemon
+import DTLS
 import HTTP
 import ICE
 import RTP
@@ -44,6 +45,8 @@ struct CallCommand {
     var setupSeconds: Int64 = 30
     /// `--allow-origin` (answer --listen): web origins allowed by CORS.
     var allowedOrigins: [String] = []
+    /// `--identity`: the DTLS certificate and key file (nil: `defaultIdentityPath()`).
+    var identityPath: String? = nil
 
     init(role: Role, arguments: [String]) throws(UsageError) {
         self.role = role
@@ -98,7 +101,7 @@ extension CallCommand {
         let session: Session
         do throws(CallSetupError) {
             session = try makeSession(name: role == .controlling ? "doorbell" : "home", role: role, loop: loop, addresses: addresses,
-                                      turn: try turnConfigs(), attachMedia: true, pcap: try openPcap())
+                                      turn: try turnConfigs(), identity: try loadIdentity(), attachMedia: true, pcap: try openPcap())
         } catch {
             Log.error(error.description)
             return 1
@@ -141,11 +144,11 @@ extension CallCommand {
         return client
     }
 
-    /// Ends the call and gives its exit status: 1 when the signaling failed, 3 when ICE never
-    /// connected or failed later, else 0.
+    /// Ends the call and gives its exit status: 1 when the signaling or the media protection
+    /// failed, 3 when ICE never connected or failed later, else 0.
     func endCall(_ session: Session, http: HTTPSignalingClient?) -> Int32 {
         Log.info("media: sent \(session.toPeer.packets) RTP packets, received \(session.fromPeer.packets) (gaps \(session.fromPeer.sequenceGaps))")
-        if http?.failed == true {
+        if http?.failed == true || session.mediaFailed {
             session.close()
             return 1
         }
@@ -160,9 +163,11 @@ extension CallCommand {
     func serve(listen: TransportAddress, loop: EventLoop, addresses: [IPAddress]) -> Int32 {
         let turn: [TURNServerConfig]
         let pcap: PcapWriter?
+        let identity: DTLSIdentity?
         do throws(CallSetupError) {
             turn = try turnConfigs()
             pcap = try openPcap()
+            identity = try loadIdentity()
         } catch {
             Log.error(error.description)
             return 1
@@ -172,7 +177,7 @@ extension CallCommand {
             server = try HTTPSignalingServer(listen: listen, loop: loop, policy: signalingPolicy) {
                 do throws(CallSetupError) {
                     return try self.makeSession(name: "home", role: .controlled, loop: loop, addresses: addresses, turn: turn,
-                                                attachMedia: false, pcap: pcap)
+                                                identity: identity, attachMedia: false, pcap: pcap)
                 } catch {
                     Log.error(error.description)
                     return nil

@@ -95,6 +95,20 @@ extension CallCommand {
         Option("--fmtp", .value("PARAMS"), config: true, "the a=fmtp parameters (default packetization-mode=1;profile-level-id=42e01f; empty: none)") { c, v throws(UsageError) in
             c.media.fmtp = v.isEmpty ? nil : v
         },
+        Option("--media-security", .value("dtls-srtp|none"), config: true,
+               "dtls-srtp (default): media encrypted (RFC 5764); none: clear RTP, for legacy peers only") {
+            c, v throws(UsageError) in
+            switch v {
+            case "dtls-srtp": c.media.security = .dtlsSrtp
+            case "none": c.media.security = .none
+            default: throw UsageError("--media-security: dtls-srtp or none")
+            }
+        },
+        Option("--identity", .value("FILE"), config: true,
+               "the DTLS certificate and key (created 0600 on first start; default $STATE_DIRECTORY, else ~/.local/state/ice-agent/identity.pem)") {
+            c, v throws(UsageError) in
+            c.identityPath = v
+        },
         Option("--token-file", .value("FILE"), config: true, "the bearer token answer --listen requires and call sends") {
             c, v throws(UsageError) in
             c.token = try readTokenFile(v)

@@ -1,6 +1,7 @@
 import Board
 import Common
 import Daemon
+import DTLS
 import ICE
 import Runtime
 import TURN
@@ -12,12 +13,15 @@ enum CallSetupError: Error {
     case session(SessionError)
     /// The signaling URL's host.
     case unresolved(String)
+    /// The DTLS identity file (`--identity`).
+    case identity(String)
 
     var description: String {
         switch self {
         case .pcap(let path): return "cannot write " + path
         case .session(let e): return e.description
         case .unresolved(let hostAndPort): return "cannot resolve " + hostAndPort
+        case .identity(let reason): return reason
         }
     }
 }
@@ -35,11 +39,16 @@ extension CallCommand {
     /// A session for one call. `attachMedia` is false for `answer --listen`, whose server gives
     /// the media ports to the call that connects.
     func makeSession(name: String, role: Role, loop: EventLoop, addresses: [IPAddress], turn: [TURNServerConfig],
-                     attachMedia: Bool, pcap: PcapWriter?) throws(CallSetupError) -> Session {
+                     identity: DTLSIdentity?, attachMedia: Bool, pcap: PcapWriter?) throws(CallSetupError) -> Session {
         let session: Session
+        var media = media
+        // The direction this agent offers follows its media ports (`answer --listen` gives
+        // them to the call that connects, so they count there too).
+        media.sends = rtpIn != nil || rtpOut != nil ? rtpIn != nil : nil
+        media.receives = rtpIn != nil || rtpOut != nil ? rtpOut != nil : nil
         do throws(SessionError) {
             session = try Session(name: name, role: role, stunServers: stunServers, addresses: addresses, loop: loop,
-                                  media: media, turnServers: turn, relayOnly: relayOnly)
+                                  media: media, identity: identity, turnServers: turn, relayOnly: relayOnly)
         } catch {
             throw .session(error)
         }

@@ -48,6 +48,8 @@ final class CallWatcher: TimerClient {
                     http.fail()
                     loop.stop()
                 }
+            case .mediaSecurityFailed:
+                loop.stop()
             case .signalingClosedWithoutPeer:
                 if endWithoutPeer {
                     Log.error("signaling: stdin closed before the peer's description: no peer")

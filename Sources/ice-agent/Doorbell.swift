@@ -1,6 +1,7 @@
 import Board
 import Common
 import Daemon
+import DTLS
 import HTTP
 import ICE
 import RTP
@@ -21,6 +22,8 @@ final class Doorbell: TimerClient {
     let leds: StatusLEDs?
     let callLength: Interval
     var pcap: PcapWriter?
+    /// Loaded at start-up, so no press waits for key generation.
+    var identity: DTLSIdentity? = nil
 
     var call: (session: Session, signaling: HTTPSignalingClient, ends: Instant)? = nil
     var number = 0
@@ -60,7 +63,7 @@ final class Doorbell: TimerClient {
             // addresses expire while a doorbell runs for months.
             session = try command.makeSession(name: "doorbell", role: .controlling, loop: loop,
                                               addresses: interfaceAddresses(command.filter).map { $0.address }, turn: turn,
-                                              attachMedia: true, pcap: pcap)
+                                              identity: identity, attachMedia: true, pcap: pcap)
         } catch {
             Log.error("doorbell: call \(number): \(error.description)")
             showFailure(now: now)
@@ -88,6 +91,8 @@ final class Doorbell: TimerClient {
                 requestEnd("the home's answer was refused", now: now)
             case .signalingClosedWithoutPeer:
                 break
+            case .mediaSecurityFailed:
+                requestEnd("media protection failed", now: now)
             }
         }
         if c.signaling.takeFatal() { requestEnd("the home did not take the call", now: now) }
@@ -171,7 +176,10 @@ extension CallCommand {
         }
         let doorbell = Doorbell(command: self, url: url, server: server, loop: loop,
                                 leds: openLEDs(loop: loop), callLength: .seconds(callSeconds))
-        do throws(CallSetupError) { doorbell.pcap = try openPcap() } catch {
+        do throws(CallSetupError) {
+            doorbell.pcap = try openPcap()
+            doorbell.identity = try loadIdentity()
+        } catch {
             Log.error(error.description)
             return 1
         }

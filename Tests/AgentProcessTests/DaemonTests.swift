@@ -65,9 +65,15 @@ import Testing
                                              "--media", "audio", "--payload-type", "111", "--rtpmap", "opus/48000/2",
                                              "--fmtp", "minptime=10;useinbandfec=1"], timeout: 10)
         #expect(r.stdout.contains("\r\nm=audio "), "\(r.stdout)")
-        #expect(r.stdout.contains(" RTP/AVP 111\r\n"))
+        // Media is encrypted unless asked otherwise (RFC 5764; the answerer takes setup active).
+        #expect(r.stdout.contains(" UDP/TLS/RTP/SAVPF 111\r\n"))
+        #expect(r.stdout.contains("\r\na=setup:active\r\n") && r.stdout.contains("\r\na=fingerprint:sha-256 "))
         #expect(r.stdout.contains("\r\na=rtpmap:111 opus/48000/2\r\n"))
         #expect(r.stdout.contains("\r\na=fmtp:111 minptime=10;useinbandfec=1\r\n"))
+        let clear = try run(try iceAgentPath(), ["answer", "--signal", "stdio", "--allow-loopback", "--interface", "lo", "--duration", "1",
+                                                 "--media", "audio", "--payload-type", "111", "--rtpmap", "opus/48000/2",
+                                                 "--media-security", "none"], timeout: 10)
+        #expect(clear.stdout.contains(" RTP/AVP 111\r\n") && !clear.stdout.contains("a=fingerprint"), "\(clear.stdout)")
         let bad = try run(try iceAgentPath(), ["answer", "--signal", "stdio", "--payload-type", "300"])
         #expect(bad.status == 2 && bad.stderr.contains("--payload-type: 0..127"))
     }

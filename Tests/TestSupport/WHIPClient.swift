@@ -54,9 +54,18 @@ public func readAll(_ fd: Int32) -> String {
 }
 
 /// A WHIP offer (RFC 9725): one H.264 video section with trickle ICE.
-public func offerSDP(ufrag: String = "door", pwd: String = "doorbellpassword012345", candidates: [String] = []) -> String {
+/// A doorbell's offer: one H.264 video section, DTLS-SRTP (a=fingerprint and a=setup:actpass,
+/// RFC 8842) unless `secure` is false (plain RTP/AVP, which a home refuses unless it runs with
+/// `--media-security none`). The fingerprint names no real certificate: the tests that post it
+/// are about signaling, not media.
+public func offerSDP(ufrag: String = "door", pwd: String = "doorbellpassword012345", candidates: [String] = [],
+                     secure: Bool = true) -> String {
     var s = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=ice-options:trickle\r\na=ice-ufrag:\(ufrag)\r\na=ice-pwd:\(pwd)\r\n"
-    s += "m=video 9 RTP/AVP 96\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=rtcp-mux\r\na=rtpmap:96 H264/90000\r\n"
+    s += "m=video 9 \(secure ? "UDP/TLS/RTP/SAVPF" : "RTP/AVP") 96\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=rtcp-mux\r\n"
+    s += "a=rtpmap:96 H264/90000\r\na=fmtp:96 packetization-mode=1;profile-level-id=42e01f\r\n"
+    if secure {
+        s += "a=setup:actpass\r\na=fingerprint:sha-256 " + (0..<32).map { _ in "5A" }.joined(separator: ":") + "\r\n"
+    }
     for c in candidates { s += "a=\(c)\r\n" }
     return s
 }

@@ -1,0 +1,164 @@
+import Common
+import Connectivity
+import DTLS
+import ICE
+import Runtime
+import SDP
+
+/// What the session took from the peer's description for its media: the DTLS-SRTP binding
+/// and the payload type its codec has on the wire.
+struct PeerMedia {
+    /// The peer's certificate fingerprint and the DTLS role this side takes (RFC 5763 §5),
+    /// nil for clear media.
+    var dtls: (fingerprint: Fingerprint, role: DTLS.DTLSRole)?
+    /// The payload type the peer numbered our codec with (RFC 3264 §6.1), when it differs
+    /// from the pipeline's.
+    var wirePayloadType: UInt8?
+}
+
+extension Session {
+    /// The description this session signals: the answer to the peer's offer when it has one
+    /// (JSEP-shaped, RFC 8829 §5.3), else an offer; the answerer that speaks first (stdio)
+    /// offers with a=setup:active, the role it takes in any answer (RFC 8842 §5.3).
+    func currentDescription() -> String {
+        guard let plan = media.plan else { return legacyDescription() }
+        let transport = localTransport()
+        do throws(SDPError) {
+            if let offer = remoteOffer {
+                return try Negotiation.answer(to: offer, plan: plan, transport: transport).answer.serialize()
+            }
+            var d = try Negotiation.offer(plan: plan, transport: transport)
+            if !offerer { for i in d.media.indices where d.media[i].setup == .actpass { d.media[i].setup = .active } }
+            return d.serialize()
+        } catch {
+            Log.warning("\(name): description: \(error.description)")
+            return legacyDescription()
+        }
+    }
+
+    func localTransport() -> LocalTransport {
+        var candidates: [Candidate] = []
+        for c in agent.localCandidates where c.type != .peerReflexive { candidates.append(c) }
+        return LocalTransport(security: media.security, fingerprint: identity?.fingerprint.sdpValue, setup: .active,
+                              iceUfrag: agent.localCredentials.ufragText, icePwd: agent.localCredentials.passwordText,
+                              iceLite: agent.configuration.lite, candidates: candidates, endOfCandidates: gatheringDone)
+    }
+
+    /// A codec negotiation does not know (`--rtpmap` names another): the one m= line as
+    /// configured, with the DTLS-SRTP attributes when media is protected.
+    func legacyDescription() -> String {
+        var d = makeDescription(agent: agent, media: media, lite: agent.configuration.lite, endOfCandidates: gatheringDone)
+        guard media.security == .dtlsSrtp, let identity else { return d.serialize() }
+        for i in d.media.indices {
+            d.media[i].proto = "UDP/TLS/RTP/SAVPF"
+            d.media[i].fingerprints = [identity.fingerprint.sdpValue]
+            d.media[i].setup = offerer ? .actpass : .active
+        }
+        return d.serialize()
+    }
+
+    /// The section that carries the transport: the first of the offer's BUNDLE group (its
+    /// tag, RFC 8843 §7), else the first.
+    static func transportSection(_ d: SessionDescription) -> Int {
+        if let mid = d.bundleGroups.first?.first, let i = d.media.firstIndex(where: { $0.mid == mid }) { return i }
+        return 0
+    }
+
+    /// Checks the peer's description against this session's media: with DTLS-SRTP it must
+    /// carry a sha-256 fingerprint and a usable a=setup; an offer must be answerable.
+    func peerMedia(_ d: SessionDescription) throws(SDPError) -> PeerMedia {
+        let section = Self.transportSection(d)
+        var peer = PeerMedia()
+        if let plan = media.plan, !offerer, media.security == .dtlsSrtp || !d.bundleGroups.isEmpty {
+            // What we will answer must exist: a browser's offer with nothing we can carry is
+            // refused now, with the reason, not after gathering.
+            let answer = try Negotiation.answer(to: d, plan: plan, transport: localTransport())
+            peer.wirePayloadType = answer.media.tracks.first?.payloadType
+        } else if let codec = media.codec, section < d.media.count {
+            peer.wirePayloadType = codec.payloadType(in: d.media[section])
+        }
+        switch media.security {
+        case .none:
+            if !d.fingerprints(media: section).isEmpty {
+                Log.warning("\(name): the peer offers DTLS-SRTP but --media-security none sends clear RTP, which it will drop")
+            }
+        case .dtlsSrtp:
+            var fingerprint: Fingerprint? = nil
+            for value in d.fingerprints(media: section) {
+                if let f = try? Fingerprint(sdpValue: value[...]) {
+                    fingerprint = f
+                    break
+                }
+            }
+            guard let fingerprint else {
+                throw SDPError(d.fingerprints(media: section).isEmpty ? .missingFingerprint : .badFingerprint, line: 0)
+            }
+            // RFC 8842 §5: active is the client. This side answers active, so an actpass offer
+            // makes it the client; an answer must not say actpass; absent means active
+            // (RFC 4145 §4).
+            let role: DTLS.DTLSRole
+            switch d.setup(media: section) {
+            case .active, nil: role = .server
+            case .passive: role = .client
+            case .actpass:
+                guard !offerer else { throw SDPError(.badSetup, line: 0) }
+                role = .client
+            case .holdconn: throw SDPError(.badSetup, line: 0)
+            }
+            peer.dtls = (fingerprint, role)
+        }
+        return peer
+    }
+
+    /// Binds the call's media to what the peer's description said: DTLS-SRTP with its
+    /// fingerprint, and the payload type rewrite between the pipeline and the wire.
+    func applyPeerMedia(_ peer: PeerMedia, now: Instant) {
+        if let pt = peer.wirePayloadType, let local = media.pipelinePayloadType, pt != local {
+            mediaRelay.payloadTypes = (pipeline: local, wire: pt)
+            Log.info("\(name): media: payload type \(local) is \(pt) on the wire")
+        }
+        guard let (fingerprint, role) = peer.dtls, let identity else { return }
+        do throws(DTLSError) {
+            try connection.secureMedia(identity: identity, role: role, remoteFingerprint: fingerprint, now: now)
+            Log.info("\(name): media: DTLS-SRTP as DTLS \(role == .client ? "client" : "server")")
+        } catch {
+            Log.error("\(name): media: cannot start DTLS: \(error.description)")
+            mediaFailed = true
+            events.push(.mediaSecurityFailed, now: now)
+        }
+    }
+}
+
+extension MediaConfig {
+    /// The codec the configured rtpmap names, when negotiation knows it (H264 in
+    /// packetization-mode 1, VP8, Opus, PCMU).
+    public var codec: Codec? {
+        let encoding = rtpmap.split(separator: " ").last.flatMap { $0.split(separator: "/").first }?.lowercased()
+        switch encoding {
+        case "h264":
+            let params = fmtp.map { FormatParameters(format: payloadType, parameters: String($0.split(separator: " ", maxSplits: 1).last ?? "")) }
+            if let mode = params?.parameter("packetization-mode"), mode != "1" { return nil }
+            if let hex = params?.parameter("profile-level-id") {
+                guard let p = H264ProfileLevelID(hex: hex) else { return nil }
+                return .h264(p)
+            }
+            return .h264Default
+        case "vp8": return .vp8
+        case "opus": return .opus
+        case "pcmu": return .pcmu
+        default: return nil
+        }
+    }
+
+    /// The payload type the pipeline writes (`--payload-type`).
+    public var pipelinePayloadType: UInt8? { UInt8(payloadType) }
+
+    /// The one track this agent carries: it sends what `--rtp-in` gives and receives into
+    /// `--rtp-out`; with neither configured it offers both ways.
+    public var plan: MediaPlan? {
+        guard let codec, codec.kind.rawValue == kind, let pt = pipelinePayloadType, pt <= 127 else { return nil }
+        let sends = sends ?? true, receives = receives ?? true
+        let direction = (sends || receives) ? MediaDirection(sends: sends, receives: receives) : .sendrecv
+        return MediaPlan(tracks: [LocalTrack(codec: codec, direction: direction, payloadType: pt)])
+    }
+}
