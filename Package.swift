@@ -26,6 +26,8 @@ let package = Package(
         .target(name: "ICE", dependencies: ["Common", "STUN"], path: "Sources/ICE"),
         .target(name: "TURN", dependencies: ["Common", "STUN"], path: "Sources/TURN"),
         .target(name: "SDP", dependencies: ["Common", "ICE"], path: "Sources/SDP"),
+        // One-shot mDNS resolution of ".local" names (RFC 6762 §5.1), for browsers' host candidates.
+        .target(name: "MDNS", dependencies: ["Common"], path: "Sources/MDNS"),
         // The sans-IO composition of one call: the ICE agent and its TURN allocations. Its
         // generic code is made available to its callers, so the daemon's packet path runs it
         // specialized for SystemRandom instead of through runtime generic metadata (measured:
@@ -66,7 +68,7 @@ let package = Package(
         // The daemon's parts (sessions, signaling transports, media relay, status socket, the
         // demo's in-process helpers), shared by ice-agent and ice-bench.
         .target(
-            name: "Daemon", dependencies: ["Common", "STUN", "ICE", "TURN", "Connectivity", "DTLS", "SDP", "RTP", "HTTP", "Runtime"], path: "Sources/Daemon"),
+            name: "Daemon", dependencies: ["Common", "STUN", "ICE", "TURN", "Connectivity", "DTLS", "SDP", "RTP", "HTTP", "Runtime", "MDNS"], path: "Sources/Daemon"),
         .executableTarget(
             name: "ice-agent", dependencies: ["Daemon", "Board", "Config", "STUN", "ICE", "TURN", "SDP", "RTP", "HTTP", "Runtime"], path: "Sources/ice-agent"),
         // Replaces malloc & co. in the benchmark process to count heap allocations.
@@ -75,7 +77,7 @@ let package = Package(
             name: "ice-bench",
             dependencies: [
                 "STUN", "ICE", "ICEHarness", "NetworkSimulator", "Crypto", "CMbedTLS", "AllocationCounter", "Runtime",
-                "Daemon",
+                "Daemon", "SRTP", "CSRTP",
             ],
             path: "Sources/ice-bench",
             // malloc & co. must be in the dynamic symbol table to interpose libc's for the
@@ -90,8 +92,9 @@ let package = Package(
         .testTarget(name: "CommonTests", dependencies: ["Common"], path: "Tests/CommonTests"),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"], path: "Tests/CryptoTests"),
         .testTarget(name: "DTLSTests", dependencies: ["Common", "DTLS"], path: "Tests/DTLSTests"),
-        .testTarget(name: "SRTPTests", dependencies: ["Common", "SRTP"], path: "Tests/SRTPTests"),
+        .testTarget(name: "SRTPTests", dependencies: ["Common", "SRTP", "Crypto", "CMbedTLS"], path: "Tests/SRTPTests"),
         .testTarget(name: "SDPTests", dependencies: ["SDP"], path: "Tests/SDPTests"),
+        .testTarget(name: "MDNSTests", dependencies: ["Common", "MDNS"], path: "Tests/MDNSTests"),
         .testTarget(name: "RTPTests", dependencies: ["RTP"], path: "Tests/RTPTests"),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"], path: "Tests/HTTPTests"),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "TestSupport"], path: "Tests/ConfigTests"),
@@ -117,6 +120,6 @@ let package = Package(
 if Context.environment["ICE_SYSTEM_TESTS"] == "1" {
     package.targets.append(
         .testTarget(
-            name: "IntegrationTests", dependencies: ["TestSupport", "ice-agent", "ice-bench"],
+            name: "IntegrationTests", dependencies: ["TestSupport", "ice-agent", "ice-bench", "Daemon", "MDNS", "Runtime", "Common"],
             path: "Tests/IntegrationTests"))
 }
