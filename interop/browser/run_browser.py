@@ -284,7 +284,7 @@ def verdict(r):
             out = r.get("rtp_out") or {}
             pt = str(r.get("opus_pt"))
             ok = ok and out.get("packets", 0) > 20 and out.get("rtp_v2") == out.get("packets") \
-                and out.get("payload_types", {}).get(pt, 0) > 20 and out.get("first_byte_share", {}).get(pt, 0) > 0.8
+                and out.get("payload_types", {}).get(pt, 0) > 20 and out.get("opus_20ms_share", {}).get(pt, 0) > 0.9
     return ok
 
 
