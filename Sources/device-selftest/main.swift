@@ -132,6 +132,7 @@ func connectTwoAgents() {
     }
 }
 connectTwoAgents()
+dtlsSelfTest()
 
 if failures == 0 {
     print("device-selftest: all \(checks) checks passed")
