@@ -183,7 +183,7 @@ def free_udp_port(family=socket.AF_INET, host="127.0.0.1"):
 class Side:
     """One ICE endpoint process."""
 
-    def __init__(self, label, impl, controlling, args, logdir):
+    def __init__(self, label, impl, controlling, args, logdir, peer_impl=None):
         self.label, self.impl, self.controlling = label, impl, controlling
         self.logdir = logdir
         self.stderr_path = os.path.join(logdir, label + ".stderr")
@@ -207,6 +207,10 @@ class Side:
                         "--allow-loopback", "--interface", "lo", "--duration", str(args.duration),
                         "--rtp-in", "127.0.0.1:%d" % self.rtp_in, "--rtp-out", "127.0.0.1:%d" % self.rtp_out,
                         "--log-level", args.log_level]
+            # aioice, libnice and pion/ice are ICE stacks without DTLS-SRTP: against them media
+            # goes in clear, which ice-agent does only when told. Two ice-agents encrypt.
+            if peer_impl != "ice-agent":
+                self.cmd += ["--media-security", "none"]
         elif impl in ("aioice", "libnice"):
             script = os.path.join(HERE, impl + "_peer.py")
             self.cmd = [SYSTEM_PYTHON, script, "--" + role_word, "--duration", str(args.duration),
@@ -383,8 +387,8 @@ def inner(args):
     logdir = tempfile.mkdtemp(prefix="iceinterop-%s-%s-%s-" % (args.left, args.role, args.impl))
     left_label = args.left if args.left != args.impl else args.left + "-" + args.role
     right_label = args.impl if args.left != args.impl else args.impl + "-" + ("answer" if left_controlling else "call")
-    left = Side(left_label, args.left, left_controlling, args, logdir)
-    right = Side(right_label, args.impl, not left_controlling, args, logdir)
+    left = Side(left_label, args.left, left_controlling, args, logdir, peer_impl=args.impl)
+    right = Side(right_label, args.impl, not left_controlling, args, logdir, peer_impl=args.left)
     sides = [left, right]
     siglog = open(os.path.join(logdir, "signaling.log"), "w")
     lock = threading.Lock()
