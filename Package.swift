@@ -85,7 +85,7 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic"])]),
         // The device self-test, also buildable (and run in tests) on the host.
         .executableTarget(
-            name: "device-selftest", dependencies: ["STUN", "STUNTestVectors", "ICE", "ICEHarness", "CLinux", "DTLS"], path: "Sources/device-selftest"),
+            name: "device-selftest", dependencies: ["STUN", "STUNTestVectors", "ICE", "ICEHarness", "CLinux", "DTLS", "SRTP"], path: "Sources/device-selftest"),
 
         // Shared test support (processes, free ports, coturn, the repository's root): test targets only.
         .target(name: "TestSupport", path: "Tests/TestSupport"),

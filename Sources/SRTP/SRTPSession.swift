@@ -3,7 +3,10 @@ import Common
 
 /// SRTP and SRTCP for one call (RFC 3711; RFC 7714 for AES-GCM), keyed by the DTLS-SRTP
 /// exporter (RFC 5764 §4.2), over libsrtp. Packets are protected and unprotected in place in
-/// the caller's buffer; after the first packet of each SSRC nothing is allocated.
+/// the caller's buffer. After the first packet of each SSRC (which creates libsrtp's stream)
+/// neither this type nor libsrtp allocates, provided libsrtp's crypto backend does not: the
+/// device's mbedTLS build does not; Debian's host build on NSS creates a context per packet
+/// (`ice-bench alloc-check` prints both).
 ///
 /// Two libsrtp sessions, because libsrtp keeps one template stream per session: outbound with
 /// our write key for every SSRC we send, inbound with the peer's for every SSRC it sends.

@@ -133,6 +133,7 @@ func connectTwoAgents() {
 }
 connectTwoAgents()
 dtlsSelfTest()
+srtpSelfTest()
 
 if failures == 0 {
     print("device-selftest: all \(checks) checks passed")
