@@ -22,8 +22,11 @@ public final class DTLSEndpoint {
     let curves: UnsafeMutablePointer<mbedtls_ecp_group_id>
     let srtpProfiles: UnsafeMutablePointer<UInt16>
     var events: [DTLSEvent] = []
-    /// Server only, until a whole ClientHello has gone to mbedTLS.
+    /// Server only, while handshaking: joins ClientHello fragments, the first and any
+    /// retransmission (answered once, not once per fragment).
     var helloAssembler: ClientHelloAssembler? = nil
+    /// Server only, until a whole ClientHello has gone to mbedTLS.
+    var awaitingClientHello = false
 
     /// RFC 8827 §6.5: TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 is what WebRTC requires; the
     /// AES-256 and ChaCha20 variants cost nothing more with the same key.
@@ -58,7 +61,10 @@ public final class DTLSEndpoint {
     init(role: DTLSRole, identity: DTLSIdentity, remoteFingerprint: Fingerprint, profiles: [SRTPProfile],
          generator: RandomGenerator, mtu: Int) throws(DTLSError) {
         self.role = role
-        if role == .server { helloAssembler = ClientHelloAssembler() }
+        if role == .server {
+            helloAssembler = ClientHelloAssembler()
+            awaitingClientHello = true
+        }
         self.identity = identity
         var usable: [SRTPProfile] = []
         for p in profiles where Self.negotiable(p) && !usable.contains(p) { usable.append(p) }
@@ -164,21 +170,21 @@ public final class DTLSEndpoint {
             droppedDatagrams += 1
             return
         }
-        if helloAssembler != nil {
-            // Server before its first ClientHello: only a whole one, or fragments joined into
-            // one, may reach mbedTLS.
+        if helloAssembler != nil && state != .connected {
             if let joined = joinClientHello(datagram) {
                 if joined.isEmpty { return }
-                helloAssembler = nil
+                awaitingClientHello = false
                 joined.withUnsafeBytes { feed($0) }
                 return
             }
-            guard ClientHelloAssembler.isWholeClientHello(datagram) else {
-                droppedDatagrams += 1
-                return
+            // Before its first ClientHello, only a whole one may reach mbedTLS.
+            if awaitingClientHello {
+                guard ClientHelloAssembler.isWholeClientHello(datagram) else {
+                    droppedDatagrams += 1
+                    return
+                }
+                awaitingClientHello = false
             }
-            // Later fragments are retransmissions, which mbedTLS answers itself.
-            helloAssembler = nil
         }
         feed(datagram)
     }

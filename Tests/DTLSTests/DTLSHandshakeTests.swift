@@ -148,6 +148,41 @@ import Testing
         #expect(pair.client.state == .connected && pair.server.state == .connected)
     }
 
+    @Test func retransmittedFragmentedClientHelloGetsTheFlightAgain() throws {
+        // The server's first flight is lost; the browser retransmits its ClientHello, again
+        // in fragments, and the server answers with its flight again (RFC 6347 §4.2.4).
+        let pair = try DTLSPair()
+        pair.start()
+        let hello = try #require(pair.client.pollTransmit())
+        for f in DTLSRecords.fragmentHandshake(hello, at: 50) { f.withUnsafeBytes { pair.server.handle(datagram: $0, now: pair.now) } }
+        var lost = 0
+        while pair.server.pollTransmit() != nil { lost += 1 }
+        #expect(lost > 0)
+        // The same fragments again at once (new record sequence numbers, as a retransmission
+        // has): the joined ClientHello is one retransmission, answered by one copy of the
+        // flight, not one per fragment.
+        var repeated = hello
+        repeated[10] &+= 5
+        for f in DTLSRecords.fragmentHandshake(repeated, at: 50) { f.withUnsafeBytes { pair.server.handle(datagram: $0, now: pair.now) } }
+        var answered = 0
+        while pair.server.pollTransmit() != nil { answered += 1 }
+        #expect(answered == lost)
+        let deadline = try #require(pair.client.nextDeadline)
+        pair.now = deadline
+        pair.client.handleTimeout(now: pair.now)
+        let again = try #require(pair.client.pollTransmit())
+        for f in DTLSRecords.fragmentHandshake(again, at: 70) { f.withUnsafeBytes { pair.server.handle(datagram: $0, now: pair.now) } }
+        var resent: [[UInt8]] = []
+        while let d = pair.server.pollTransmit() { resent.append(d) }
+        // The server's own timer ran out at the same instant: its flight may go twice.
+        #expect(resent.count == lost || resent.count == 2 * lost)
+        #expect(resent.first?[13] == 2)  // ServerHello
+        for d in resent { d.withUnsafeBytes { pair.client.handle(datagram: $0, now: pair.now) } }
+        pair.run()
+        #expect(pair.client.state == .connected && pair.server.state == .connected)
+        #expect(pair.clientKeys?.bytes == pair.serverKeys?.bytes)
+    }
+
     @Test func closeNotifyReachesThePeer() throws {
         let pair = try DTLSPair()
         pair.start()
