@@ -2,6 +2,7 @@ import Common
 import Connectivity
 import DTLS
 import ICE
+import MDNS
 import RTP
 import Runtime
 import SDP
@@ -37,6 +38,11 @@ public final class Session: TimerClient {
     let identity: DTLSIdentity?
     /// The peer's offer, which this session's description answers (the answerer only).
     var remoteOffer: SessionDescription? = nil
+    /// mDNS names of the peer's host candidates (Session+MDNS), and the resolver, opened at
+    /// the first one.
+    var pendingHostnames: [HostnameCandidate] = []
+    var remoteEndOfCandidatesHeld = false
+    var mdns: MDNSResolver? = nil
     var receiveBuffer = [UInt8](repeating: 0, count: 2048)
     /// Media that came in a relay's stream frame, copied to be unprotected in place.
     var streamMedia = [UInt8](repeating: 0, count: 2048)
@@ -93,7 +99,7 @@ public final class Session: TimerClient {
         let section = Self.transportSection(d)
         guard let creds = d.credentials(media: section) else { throw SDPError(.badCredentials, line: 0) }
         let peer = try peerMedia(d)
-        logSkipped(d.skippedCandidates)
+        logSkipped(d.skippedCandidates, resolving: section < d.media.count ? d.media[section].hostnameCandidates : [])
         agent.setRemoteCredentials(ufrag: creds.ufrag, password: creds.pwd)
         if d.iceLite { agent.remoteIsLite = true }
         remoteDescriptionReceived = true
@@ -102,16 +108,18 @@ public final class Session: TimerClient {
         if section < d.media.count {
             let m = d.media[section]
             for c in m.candidates { addRemoteCandidate(c, now: now) }
-            if m.endOfCandidates { connection.setRemoteEndOfCandidates(now: now) }
+            resolveHostnames(m.hostnameCandidates, now: now)
+            if m.endOfCandidates { remoteEndOfCandidates(now: now) }
         }
         pump(now: now)
     }
 
     /// A trickle fragment's candidates and end-of-candidates (RFC 8840).
     func receiveFragment(_ f: TrickleFragment, now: Instant) {
-        logSkipped(f.skippedCandidates)
+        logSkipped(f.skippedCandidates, resolving: f.hostnameCandidates)
         for c in f.candidates { addRemoteCandidate(c, now: now) }
-        if f.endOfCandidates { connection.setRemoteEndOfCandidates(now: now) }
+        resolveHostnames(f.hostnameCandidates, now: now)
+        if f.endOfCandidates { remoteEndOfCandidates(now: now) }
         pump(now: now)
     }
 
@@ -121,7 +129,7 @@ public final class Session: TimerClient {
     }
 
     func receiveEndOfCandidates(now: Instant) {
-        connection.setRemoteEndOfCandidates(now: now)
+        remoteEndOfCandidates(now: now)
         pump(now: now)
     }
 
@@ -137,8 +145,8 @@ public final class Session: TimerClient {
         }
     }
 
-    func logSkipped(_ skipped: [SkippedCandidate]) {
-        for s in skipped {
+    func logSkipped(_ skipped: [SkippedCandidate], resolving hostnames: [HostnameCandidate] = []) {
+        for s in skipped where !hostnames.contains(where: { $0.line == s.line }) {
             Log.info("\(name): SDP line \(s.line): candidate ignored (" + SDPError(s.reason, line: 0).reasonText + ")")
         }
     }
@@ -146,8 +154,11 @@ public final class Session: TimerClient {
     // MARK: Event loop
 
     public var nextDeadline: Instant? {
-        guard let inbound = signaling?.inboundDeadline else { return connection.nextDeadline }
-        return connection.nextDeadline.map { min($0, inbound) } ?? inbound
+        var d = connection.nextDeadline
+        for t in [signaling?.inboundDeadline, mdns?.resultDeadline] {
+            if let t, d == nil || t < d! { d = t }
+        }
+        return d
     }
 
     /// When the owner must poll: an event has waited since then (nil: none waits).
@@ -157,6 +168,7 @@ public final class Session: TimerClient {
 
     public func handleTimeout(now: Instant) {
         while let m = signaling?.pollInbound() { receive(m, now: now) }
+        takeMDNSResults(now: now)
         connection.handleTimeout(now: now)
         pump(now: now)
     }
@@ -204,6 +216,8 @@ public final class Session: TimerClient {
         if let rtpIn = mediaRelay.rtpIn { loop.unregister(fd: rtpIn.descriptor) }
         mediaRelay.detach()
         sockets.removeAll()
+        mdns?.close()
+        mdns = nil
     }
 }
 
