@@ -96,6 +96,10 @@ import Testing
             #expect((pair["local"] as? String)?.contains("198.51.100.1:") == true, "\(context)")
         }
         if v.intercom {
+            if let answer = r["answer"] as? String, answer.contains("\r\nm=audio 0 ") {
+                Issue.record("\(v.peer) rejected the page's audio section (m=audio 0): the intercom needs Opus sendrecv\n\(context)")
+                return
+            }
             #expect(media["audioPacketsSent"] as? Int ?? 0 > 20, "the page sent no audio\n\(context)")
             if v.peer == "aiortc" {
                 let aiortc = r["aiortc"] as? [String: Any] ?? [:]

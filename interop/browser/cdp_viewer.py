@@ -194,7 +194,9 @@ def main():
             result["answer_ms"] = started.get("ms")
             if started["stage"] == "answered":
                 emit({"event": "answered", "answer": started["answer"], "offer": started["offer"]})
-                media = evaluate(cdp, session, "waitForMedia(%d, %s)" % (args.timeout * 1000, json.dumps(args.audio)),
+                # An answer that rejected the audio section (port 0) gets no audio to wait for.
+                want_audio = args.audio and "\r\nm=audio 0 " not in started["answer"]
+                media = evaluate(cdp, session, "waitForMedia(%d, %s)" % (args.timeout * 1000, json.dumps(want_audio)),
                                  timeout=args.timeout + 15)
                 result["media"] = media
                 result["stage"] = "media" if media.get("done") else "no-media"
