@@ -34,7 +34,8 @@ import Testing
             return
         }
         #expect(aiortc["answers"] as? Int == 1, "\(context)")
-        #expect(aiortc["connected"] as? Bool == true, "aiortc never connected (ICE + DTLS)\n\(context)")
+        let failure = aiortc["failure"] as? String ?? "no error reported"
+        #expect(aiortc["connected"] as? Bool == true, "aiortc never connected (ICE + DTLS): \(failure)\n\(context)")
         #expect(aiortc["video_frames_received"] as? Int ?? 0 > 0, "aiortc decoded no video\n\(context)")
         #expect(aiortc["video_size"] as? String == "320x240", "\(context)")
         // The doorbell streamed only video: aiortc sent none back on a sendonly offer.

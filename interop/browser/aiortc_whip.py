@@ -35,7 +35,8 @@ class Answerer:
         self.sessions = {}
         self.summary = {"impl": "aiortc", "offers": 0, "answers": 0, "refused": {}, "audio_frames": 0,
                         "video_frames_sent": 0, "video_frames_received": 0, "video_size": None, "trickled": 0,
-                        "connected": False, "connect_ms": None, "error": None}
+                        "connected": False, "connect_ms": None, "error": None,
+                        "failure": None}
         self.t0 = time.monotonic()
 
     def cors(self, headers):
@@ -116,6 +117,8 @@ class Answerer:
 
         @pc.on("connectionstatechange")
         async def on_state():
+            if pc.connectionState == "failed":
+                self.summary["failure"] = self.summary["failure"] or "connection failed (ICE or DTLS)"
             if pc.connectionState == "connected" and not self.summary["connected"]:
                 self.summary["connected"] = True
                 self.summary["connect_ms"] = round((time.monotonic() - self.t0) * 1000)
@@ -242,6 +245,15 @@ async def main():
     sys.stderr.flush()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    # aiortc fails the DTLS handshake (the peer's certificate included) inside its own tasks:
+    # keep the first such error for the summary.
+    def on_exception(_loop, context):
+        e = context.get("exception")
+        a.summary["failure"] = a.summary["failure"] or ("%s: %s" % (type(e).__name__, e) if e else context.get("message"))
+        loop.default_exception_handler(context)
+
+    loop.set_exception_handler(on_exception)
     for s in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(s, stop.set)
     try:
