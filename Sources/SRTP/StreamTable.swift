@@ -11,7 +11,8 @@ struct StreamTable {
     var count: Int { ssrcs.count }
 
     func contains(_ ssrc: UInt32) -> Bool {
-        for s in ssrcs where s == ssrc { return true }
+        // By index: iterating the generic container boxes its iterator in unoptimized builds.
+        for i in 0..<ssrcs.count where ssrcs[i] == ssrc { return true }
         return false
     }
 
