@@ -22,9 +22,9 @@ public final class MediaRelay {
     public internal(set) var droppedNotRTP = 0
     /// Local media that arrived while no pair was selected (nowhere to send it).
     public internal(set) var droppedNoPair = 0
-    /// The pipeline's payload type and the one the peer numbered the codec with (RFC 3264
-    /// §6.1), when they differ: RTP is rewritten on the way out and back.
-    var payloadTypes: (pipeline: UInt8, wire: UInt8)? = nil
+    /// Per track, the pipeline's payload type and the one the peer numbered the codec with
+    /// (RFC 3264 §6.1), where they differ: RTP is rewritten on the way out and back.
+    var payloadTypes: [(pipeline: UInt8, wire: UInt8)] = []
 
     init() {}
 
@@ -60,11 +60,17 @@ public final class MediaRelay {
     /// RFC 3264 §6.1: the peer numbers the codec; the pipeline keeps its own number. The
     /// marker bit stays.
     func rewritePayloadType(_ packet: UnsafeMutableRawBufferPointer, toWire: Bool) {
-        guard let (pipeline, wire) = payloadTypes, packet.count >= 2, PacketKind.classify(UnsafeRawBufferPointer(packet)) == .rtp else {
+        guard !payloadTypes.isEmpty, packet.count >= 2, PacketKind.classify(UnsafeRawBufferPointer(packet)) == .rtp else {
             return
         }
-        let (from, to) = toWire ? (pipeline, wire) : (wire, pipeline)
-        if packet[1] & 0x7F == from { packet[1] = packet[1] & 0x80 | to }
+        let pt = packet[1] & 0x7F
+        for (pipeline, wire) in payloadTypes {
+            let (from, to) = toWire ? (pipeline, wire) : (wire, pipeline)
+            if pt == from {
+                packet[1] = packet[1] & 0x80 | to
+                return
+            }
+        }
     }
 
     func forward(_ bytes: UnsafeRawBufferPointer, now: Instant) {

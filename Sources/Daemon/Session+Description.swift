@@ -11,9 +11,9 @@ struct PeerMedia {
     /// The peer's certificate fingerprint and the DTLS role this side takes (RFC 5763 §5),
     /// nil for clear media.
     var dtls: (fingerprint: Fingerprint, role: DTLS.DTLSRole)?
-    /// The payload type the peer numbered our codec with (RFC 3264 §6.1), when it differs
-    /// from the pipeline's.
-    var wirePayloadType: UInt8?
+    /// Per track, the pipeline's payload type and the one the peer numbered its codec with
+    /// (RFC 3264 §6.1).
+    var payloadTypes: [(pipeline: UInt8, wire: UInt8)] = []
 }
 
 extension Session {
@@ -73,9 +73,15 @@ extension Session {
             // What we will answer must exist: a browser's offer with nothing we can carry is
             // refused now, with the reason, not after gathering.
             let answer = try Negotiation.answer(to: d, plan: plan, transport: localTransport())
-            peer.wirePayloadType = answer.media.tracks.first?.payloadType
-        } else if let codec = media.codec, section < d.media.count {
-            peer.wirePayloadType = codec.payloadType(in: d.media[section])
+            for t in answer.media.tracks { peer.payloadTypes.append((t.localPayloadType, t.payloadType)) }
+        } else if let plan = media.plan {
+            // Our offer's tracks against the answer's sections of the same kind (RFC 3264 §6).
+            for track in plan.tracks {
+                for m in d.media where m.kind == track.kind.rawValue && m.port != 0 {
+                    if let pt = track.codec.payloadType(in: m) { peer.payloadTypes.append((track.payloadType, pt)) }
+                    break
+                }
+            }
         }
         switch media.security {
         case .none:
@@ -113,10 +119,8 @@ extension Session {
     /// Binds the call's media to what the peer's description said: DTLS-SRTP with its
     /// fingerprint, and the payload type rewrite between the pipeline and the wire.
     func applyPeerMedia(_ peer: PeerMedia, now: Instant) {
-        if let pt = peer.wirePayloadType, let local = media.pipelinePayloadType, pt != local {
-            mediaRelay.payloadTypes = (pipeline: local, wire: pt)
-            Log.info("\(name): media: payload type \(local) is \(pt) on the wire")
-        }
+        mediaRelay.payloadTypes = peer.payloadTypes.filter { $0.pipeline != $0.wire }
+        for (local, wire) in mediaRelay.payloadTypes { Log.info("\(name): media: payload type \(local) is \(wire) on the wire") }
         guard let (fingerprint, role) = peer.dtls, let identity else { return }
         do throws(DTLSError) {
             try connection.secureMedia(identity: identity, role: role, remoteFingerprint: fingerprint, now: now)
@@ -159,6 +163,14 @@ extension MediaConfig {
         guard let codec, codec.kind.rawValue == kind, let pt = pipelinePayloadType, pt <= 127 else { return nil }
         let sends = sends ?? true, receives = receives ?? true
         let direction = (sends || receives) ? MediaDirection(sends: sends, receives: receives) : .sendrecv
-        return MediaPlan(tracks: [LocalTrack(codec: codec, direction: direction, payloadType: pt)])
+        var tracks = [LocalTrack(codec: codec, direction: direction, payloadType: pt)]
+        // The intercom: Opus both ways beside the camera, in the same bundle (RFC 8843).
+        if intercom, codec.kind == .video, pt != MediaConfig.intercomPayloadType {
+            tracks.append(LocalTrack(codec: .opus, direction: .sendrecv, payloadType: MediaConfig.intercomPayloadType))
+        }
+        return MediaPlan(tracks: tracks)
     }
+
+    /// The payload type the intercom's audio pipeline uses on `--rtp-in` and `--rtp-out`.
+    public static let intercomPayloadType: UInt8 = 111
 }

@@ -41,6 +41,9 @@ public struct MediaConfig {
     /// said, both ways.
     public var sends: Bool? = nil
     public var receives: Bool? = nil
+    /// `--intercom`: an Opus track both ways beside the video (payload type 111 on the
+    /// pipeline's side).
+    public var intercom = false
 
     public init() {}
 }

@@ -95,6 +95,10 @@ extension CallCommand {
         Option("--fmtp", .value("PARAMS"), config: true, "the a=fmtp parameters (default packetization-mode=1;profile-level-id=42e01f; empty: none)") { c, v throws(UsageError) in
             c.media.fmtp = v.isEmpty ? nil : v
         },
+        Option("--intercom", .flag, config: true,
+               "also carry Opus audio both ways (payload type 111 on --rtp-in/--rtp-out) beside the video") { c, _ throws(UsageError) in
+            c.media.intercom = true
+        },
         Option("--media-security", .value("dtls-srtp|none"), config: true,
                "dtls-srtp (default): media encrypted (RFC 5764); none: clear RTP, for legacy peers only") {
             c, v throws(UsageError) in

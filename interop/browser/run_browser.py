@@ -175,6 +175,8 @@ class Run:
                    "--duration", seconds, "--log-level", self.args.log_level]
             if self.args.codec == "VP8":
                 cmd += ["--rtpmap", "VP8/90000", "--fmtp", ""]
+            if self.args.intercom:
+                cmd.append("--intercom")
             p = self.start(self.agent_ns, "answerer", cmd)
             self.wait_log("answerer", "listening on http://", p)
         else:
