@@ -68,7 +68,7 @@ let package = Package(
         // The daemon's parts (sessions, signaling transports, media relay, status socket, the
         // demo's in-process helpers), shared by ice-agent and ice-bench.
         .target(
-            name: "Daemon", dependencies: ["Common", "STUN", "ICE", "TURN", "Connectivity", "DTLS", "SDP", "RTP", "HTTP", "Runtime", "MDNS"], path: "Sources/Daemon"),
+            name: "Daemon", dependencies: ["Common", "STUN", "ICE", "TURN", "Connectivity", "DTLS", "SRTP", "SDP", "RTP", "HTTP", "Runtime", "MDNS"], path: "Sources/Daemon"),
         .executableTarget(
             name: "ice-agent", dependencies: ["Daemon", "Board", "Config", "STUN", "ICE", "TURN", "SDP", "RTP", "HTTP", "Runtime"], path: "Sources/ice-agent"),
         // Replaces malloc & co. in the benchmark process to count heap allocations.

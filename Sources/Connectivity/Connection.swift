@@ -1,4 +1,5 @@
 import Common
+import DTLS
 import ICE
 import TURN
 

@@ -1,5 +1,6 @@
 import Common
 import DTLS
+import ICE
 import SRTP
 
 /// DTLS-SRTP for one connection (RFC 5764): the DTLS association that runs over the selected

@@ -1,4 +1,5 @@
 import Common
+import Connectivity
 import ICE
 import MDNS
 import Runtime

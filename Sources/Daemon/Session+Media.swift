@@ -1,5 +1,6 @@
 import Common
 import Connectivity
+import ICE
 import RTP
 import Runtime
 

@@ -4,6 +4,8 @@ import DTLS
 import ICE
 import RTP
 import Runtime
+import SDP
+import SRTP
 import TURN
 
 extension Session {
