@@ -3,6 +3,7 @@ import Common
 import Daemon
 import DTLS
 import Runtime
+import SDP
 
 /// Where the DTLS identity lives unless `--identity` says: systemd's StateDirectory= when
 /// the service has one, else the user's state directory (XDG), else /var/lib.
