@@ -15,7 +15,9 @@ let package = Package(
         .systemLibrary(name: "CMbedTLS", path: "Sources/CMbedTLS"),
         .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
         .systemLibrary(name: "CGPIOD", path: "Sources/CGPIOD"),
-        .systemLibrary(name: "CSRTP", path: "Sources/CSRTP"),
+        // libsrtp2 on mbedTLS, static, in /usr/local (scripts/install-deps): the .pc adds the
+        // -L the linker does not search by itself.
+        .systemLibrary(name: "CSRTP", path: "Sources/CSRTP", pkgConfig: "libsrtp2-mbedtls"),
 
         // Protocol modules: sans-IO, Embedded-Swift compatible.
         .target(name: "Common", path: "Sources/Common"),
