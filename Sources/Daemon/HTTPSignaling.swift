@@ -9,7 +9,7 @@ import SDP
 // (application/trickle-ice-sdpfrag); DELETE ends the session. The server side is
 // `HTTPSignalingServer`.
 
-/// `ice-agent call http://...`: the doorbell side. Requests run on the event loop without
+/// `ice-agent call http[s]://...`: the doorbell side. Requests run on the event loop without
 /// blocking it (non-blocking connect, send and receive), one at a time and in order: the offer,
 /// then each trickle PATCH. Only the final DELETE, on the way out, is a blocking exchange.
 public final class HTTPSignalingClient: SignalingTransport, TimerClient {
@@ -19,6 +19,9 @@ public final class HTTPSignalingClient: SignalingTransport, TimerClient {
     var inbox = OwnerEvents<SignalingMessage>()
     /// Sent on every request when set (RFC 9725 §4.7.1).
     let token: BearerToken?
+    /// The trusted CAs for an https URL (RFC 9110 §4.3.4: the server's certificate must be
+    /// valid for the URL's host); nil for http.
+    let tls: TLSClientConfiguration?
     var location: String? = nil
     /// The ICE session's entity-tag from the 201 (RFC 9725 §4.3.1), sent as If-Match.
     var eTag: String? = nil
@@ -45,9 +48,11 @@ public final class HTTPSignalingClient: SignalingTransport, TimerClient {
     var queue: [Pending] = []
     var inFlight: HTTPExchange? = nil
 
-    public init(url: HTTPURL, server: TransportAddress, loop: EventLoop, token: BearerToken? = nil) {
+    /// `tls` is needed for an https URL (without it every request fails) and ignored for http.
+    public init(url: HTTPURL, server: TransportAddress, loop: EventLoop, token: BearerToken? = nil, tls: TLSClientConfiguration? = nil) {
         self.url = url
         self.token = token
+        self.tls = url.secure ? tls : nil
         self.server = server
         self.loop = loop
         loop.addTimerClient(self)
@@ -88,7 +93,7 @@ public final class HTTPSignalingClient: SignalingTransport, TimerClient {
     var locationPath: String? {
         guard let location else { return nil }
         // A relative Location resolves against the server (RFC 9110 §10.2.2).
-        return location.hasPrefix("http://") ? (HTTPURL(location)?.path ?? location) : location
+        return location.hasPrefix("http://") || location.hasPrefix("https://") ? (HTTPURL(location)?.path ?? location) : location
     }
 
     func startNext() {
@@ -216,23 +221,62 @@ public final class HTTPSignalingClient: SignalingTransport, TimerClient {
         startNext()
     }
 
-    /// Ends the session at the server (blocking, on the way out).
+    /// Ends the session at the server (blocking, on the way out; connect, handshake and
+    /// exchange bounded by the request timeout).
     public func delete() {
         guard let path = locationPath else { return }
+        var request = HTTPMessage.request("DELETE", path, headers: [("Host", url.hostAndPort)])
+        if let token { request.headers.append(("authorization", token.headerValue)) }
+        let stream: TCPStream
         do throws(SocketError) {
-            let stream = try TCPStream.connect(to: server, timeoutMilliseconds: Self.timeoutMilliseconds)
-            var request = HTTPMessage.request("DELETE", path, headers: [("Host", url.hostAndPort)])
-            if let token { request.headers.append(("authorization", token.headerValue)) }
-            try stream.send(request.serialize())
-            var buffer = [UInt8](repeating: 0, count: 512)
-            _ = try stream.receive(into: &buffer)
+            stream = try TCPStream.connect(to: server, timeoutMilliseconds: Self.timeoutMilliseconds)
         } catch {
-            Log.warning("signaling: DELETE: \(error.description)")
+            return Log.warning("signaling: DELETE: \(error.description)")
+        }
+        guard let tls else {
+            guard !url.secure else { return }
+            do throws(SocketError) {
+                try stream.send(request.serialize())
+                var buffer = [UInt8](repeating: 0, count: 512)
+                _ = try stream.receive(into: &buffer)
+            } catch {
+                Log.warning("signaling: DELETE: \(error.description)")
+            }
+            return
+        }
+        // The socket blocks with the timeout, so each would-block below is a timeout: the
+        // deadline bounds the retries.
+        let deadline = monotonicNow() + Self.timeout
+        let bytes = request.serialize()
+        do throws(TLSError) {
+            let session = try TLSConnection(configuration: tls, descriptor: stream.descriptor, serverName: url.host)
+            while try !session.handshake() {
+                guard monotonicNow() < deadline else { return Log.warning("signaling: DELETE: TLS handshake timed out") }
+            }
+            var sent = 0
+            while sent < bytes.count {
+                let r: Result<Int?, TLSError> = bytes.withUnsafeBytes { b in
+                    do throws(TLSError) { return .success(try session.write(UnsafeRawBufferPointer(rebasing: b[sent...]))) } catch {
+                        return .failure(error)
+                    }
+                }
+                if let n = try r.get() { sent += n }
+                guard monotonicNow() < deadline else { return Log.warning("signaling: DELETE: timed out") }
+            }
+            var buffer = [UInt8](repeating: 0, count: 512)
+            let got: Result<Int?, TLSError> = buffer.withUnsafeMutableBytes { b in
+                do throws(TLSError) { return .success(try session.read(into: b)) } catch { return .failure(error) }
+            }
+            _ = try got.get()
+            session.closeNotify()
+        } catch {
+            Log.warning("signaling: DELETE: TLS with \(url.host): \(error.description)")
         }
     }
 }
 
-/// One request/response on a non-blocking connection, driven by the event loop.
+/// One request/response on a non-blocking connection, driven by the event loop; over TLS for
+/// an https URL (handshake, SNI and the certificate check against the URL's host first).
 final class HTTPExchange: ReadableHandler {
     let stream: TCPStream
     let request: [UInt8]
@@ -243,6 +287,9 @@ final class HTTPExchange: ReadableHandler {
     var parser = HTTPParser(request: false)
     var buffer = [UInt8](repeating: 0, count: 4096)
     var connected = false
+    var tls: TLSConnection? = nil
+    /// Ended (`client.finished` was called): nothing more is done on the socket.
+    var done = false
 
     init(stream: TCPStream, request: [UInt8], started: Instant, client: HTTPSignalingClient, item: HTTPSignalingClient.Pending) {
         self.stream = stream
@@ -252,32 +299,100 @@ final class HTTPExchange: ReadableHandler {
         self.item = item
     }
 
+    func fail(_ error: String) {
+        guard !done else { return }
+        done = true
+        client.finished(item, nil, error: error)
+    }
+
     func writable(now: Instant) {
+        guard !done else { return }
         if !connected {
             let e = stream.connectError()
-            guard e == 0 else { return client.finished(item, nil, error: "connect failed: errno \(e)") }
+            guard e == 0 else { return fail("connect failed: errno \(e)") }
             connected = true
+            if client.url.secure {
+                guard let config = client.tls else { return fail("https needs trusted CA certificates (--signal-ca)") }
+                do throws(TLSError) {
+                    tls = try TLSConnection(configuration: config, descriptor: stream.descriptor, serverName: client.url.host)
+                } catch {
+                    return fail("TLS: " + error.description)
+                }
+            }
         }
-        do throws(SocketError) {
-            sent += try stream.send(Array(request[sent...]))
-        } catch {
-            return client.finished(item, nil, error: error.description)
+        _ = advance()
+    }
+
+    /// Runs the handshake and sends what the socket takes: false while the request is not
+    /// all sent (or the exchange ended).
+    func advance() -> Bool {
+        if let tls, !tls.handshakeDone {
+            do throws(TLSError) {
+                guard try tls.handshake() else {
+                    client.loop.watchWritable(fd: stream.descriptor, tls.wantsWrite)
+                    return false
+                }
+            } catch {
+                fail("TLS with \(client.url.host): " + error.description)
+                return false
+            }
         }
-        if sent == request.count { client.loop.watchWritable(fd: stream.descriptor, false) }
+        while sent < request.count {
+            let r: Result<Int?, SocketError> = request.withUnsafeBytes { b in
+                let rest = UnsafeRawBufferPointer(rebasing: b[sent...])
+                guard let tls else {
+                    do throws(SocketError) { return .success(try stream.send(rest)) } catch { return .failure(error) }
+                }
+                do throws(TLSError) { return .success(try tls.write(rest)) } catch {
+                    return .failure(.send(0))
+                }
+            }
+            switch r {
+            case .failure(let e):
+                fail(tls == nil ? e.description : "TLS write failed")
+                return false
+            case .success(let n):
+                guard let n, n > 0 else {
+                    client.loop.watchWritable(fd: stream.descriptor, tls?.wantsWrite ?? true)
+                    return false
+                }
+                sent += n
+            }
+        }
+        client.loop.watchWritable(fd: stream.descriptor, false)
+        return true
     }
 
     func readable(now: Instant) {
-        while true {
+        guard !done else { return }
+        // A failed connect wakes readers too (EPOLLERR).
+        if !connected { return writable(now: now) }
+        guard advance() else { return }
+        while !done {
             let got: Int?
-            do throws(SocketError) { got = try stream.receive(into: &buffer) } catch {
-                return client.finished(item, nil, error: error.description)
+            if let tls {
+                let r: Result<Int?, TLSError> = buffer.withUnsafeMutableBytes { b in
+                    do throws(TLSError) { return .success(try tls.read(into: b)) } catch { return .failure(error) }
+                }
+                switch r {
+                case .success(let n): got = n
+                case .failure(.closed): got = 0
+                case .failure(let e): return fail("TLS: " + e.description)
+                }
+            } else {
+                do throws(SocketError) { got = try stream.receive(into: &buffer) } catch {
+                    return fail(error.description)
+                }
             }
             guard let n = got else { return }
-            if n == 0 { return client.finished(item, nil, error: "connection closed before a response") }
+            if n == 0 { return fail("connection closed before a response") }
             do throws(HTTPParseError) {
-                if let m = try parser.feed(buffer, count: n) { return client.finished(item, m, error: "") }
+                if let m = try parser.feed(buffer, count: n) {
+                    done = true
+                    return client.finished(item, m, error: "")
+                }
             } catch {
-                return client.finished(item, nil, error: "malformed response")
+                return fail("malformed response")
             }
         }
     }

@@ -14,6 +14,8 @@ public final class HTTPSignalingServer: ReadableHandler, TimerClient {
     let loop: EventLoop
     let policy: HTTPSignalingPolicy
     let makeSession: () -> Session?
+    /// `--tls-cert`/`--tls-key`: every connection is TLS (RFC 9725 §4.7); nil: plain HTTP.
+    let tls: TLSServerConfiguration?
     var served: [ServedSession] = []
     var connections: [HTTPConnection] = []
     var sessionsCreated = 0
@@ -24,9 +26,10 @@ public final class HTTPSignalingServer: ReadableHandler, TimerClient {
     /// Its sessions' state changes, for the owner (the LEDs), polled on the loop.
     var stateChanges = OwnerEvents<AgentState>()
 
-    public init(listen: TransportAddress, loop: EventLoop, policy: HTTPSignalingPolicy,
+    public init(listen: TransportAddress, loop: EventLoop, policy: HTTPSignalingPolicy, tls: TLSServerConfiguration? = nil,
                 makeSession: @escaping () -> Session?) throws(SocketError) {
         listener = try TCPListener(bind: listen)
+        self.tls = tls
         self.loop = loop
         self.policy = policy
         self.makeSession = makeSession
@@ -41,10 +44,18 @@ public final class HTTPSignalingServer: ReadableHandler, TimerClient {
         while let stream = listener.accept() {
             guard connections.count < policy.maxConnections,
                   connections.count(where: { $0.stream.peer.ip == stream.peer.ip }) < policy.maxConnectionsPerAddress else {
-                _ = try? stream.send(busy(retryAfter: 1).serialize())
+                // A TLS client cannot read a plaintext 503: it only sees the close.
+                if tls == nil { _ = try? stream.send(busy(retryAfter: 1).serialize()) }
                 continue
             }
-            let c = HTTPConnection(stream: stream, server: self, opened: now)
+            var session: TLSServerConnection? = nil
+            if let tls {
+                do throws(TLSError) { session = try TLSServerConnection(configuration: tls, descriptor: stream.descriptor) } catch {
+                    Log.warning("signaling: TLS: \(error.description)")
+                    continue
+                }
+            }
+            let c = HTTPConnection(stream: stream, server: self, opened: now, tls: session)
             connections.append(c)
             do throws(EventLoop.Failure) { try loop.register(fd: stream.descriptor, c) } catch {
                 connections.removeAll { $0 === c }
@@ -98,7 +109,12 @@ public final class HTTPSignalingServer: ReadableHandler, TimerClient {
     // MARK: Responses
 
     func finish(_ c: HTTPConnection, _ m: HTTPMessage) {
-        _ = try? c.stream.send(withCORS(m, for: c).serialize())
+        if c.canRespond { c.send(withCORS(m, for: c).serialize()) }
+        drop(c)
+    }
+
+    /// Closes `c` without a response (a failed or unfinished TLS handshake).
+    func drop(_ c: HTTPConnection) {
         loop.unregister(fd: c.stream.descriptor)
         connections.removeAll { $0 === c }
     }

@@ -1,8 +1,8 @@
 import Common
 
-/// Why an `http://` URL was rejected.
+/// Why an `http://` or `https://` URL was rejected.
 public enum HTTPURLError: Error, Equatable, Sendable {
-    /// Not `http://` (no TLS in this build).
+    /// Neither `http://` nor `https://`.
     case notHTTP
     case emptyHost
     /// "[...]" that is not one IPv6 address in one pair of brackets (zone IDs included), or
@@ -21,7 +21,7 @@ public enum HTTPURLError: Error, Equatable, Sendable {
 
     public var description: String {
         switch self {
-        case .notHTTP: return "expected http://HOST[:PORT][/PATH]"
+        case .notHTTP: return "expected http://HOST[:PORT][/PATH] or https://HOST[:PORT][/PATH]"
         case .emptyHost: return "no host"
         case .badIPv6Literal: return "IPv6 addresses go in one pair of brackets, e.g. http://[2001:db8::1]:8080/whip"
         case .badIPv4Address: return "bad IPv4 address"
@@ -32,12 +32,14 @@ public enum HTTPURLError: Error, Equatable, Sendable {
     }
 }
 
-/// "http://host[:port][/path]" split into its parts (RFC 3986 §3.2, RFC 9110 §4.2.1), parsed
-/// over the UTF-8 bytes so that no grapheme cluster can merge a delimiter into its neighbour.
+/// "http[s]://host[:port][/path]" split into its parts (RFC 3986 §3.2, RFC 9110 §4.2.1,
+/// §4.2.2), parsed over the UTF-8 bytes so that no grapheme cluster can merge a delimiter into
+/// its neighbour.
 ///
 ///     http://192.0.2.1:8080/whip          IPv4 address
 ///     http://home.example/whip            host name, port 80
 ///     http://[2001:db8::1]:8080/whip      IPv6 address in brackets
+///     https://home.example/whip           over TLS, port 443
 ///
 /// Parsing only: no name is resolved here.
 public struct HTTPURL: Equatable, Sendable {
@@ -51,9 +53,14 @@ public struct HTTPURL: Equatable, Sendable {
     public var port: UInt16
     /// Starts with "/": the request target (origin-form, RFC 9112 §3.2.1).
     public var path: String
+    /// `https`: the requests go over TLS and the server's certificate must match `host`
+    /// (RFC 9110 §4.2.2, §4.3.4).
+    public var secure: Bool
 
     /// RFC 9110 §4.2.1: the default port of the http scheme.
     public static let defaultPort: UInt16 = 80
+    /// RFC 9110 §4.2.2: the default port of the https scheme.
+    public static let defaultSecurePort: UInt16 = 443
     /// RFC 1035 §2.3.4: a name holds at most 253 bytes in text and a label at most 63.
     static let maxHostName = 253
     static let maxLabel = 63
@@ -65,17 +72,31 @@ public struct HTTPURL: Equatable, Sendable {
 
     public init(parsing text: String) throws(HTTPURLError) {
         let s = Array(text.utf8)
-        let scheme = Array("http://".utf8)
         // RFC 3986 §3.1: the scheme is case-insensitive.
-        guard s.count >= scheme.count else { throw .notHTTP }
-        for i in 0..<scheme.count where lowercased(s[i]) != scheme[i] { throw .notHTTP }
-        let start = scheme.count
+        let secure: Bool
+        if Self.hasScheme(s, "http://") {
+            secure = false
+        } else if Self.hasScheme(s, "https://") {
+            secure = true
+        } else {
+            throw .notHTTP
+        }
+        let start = secure ? 8 : 7
         var slash = start
         while slash < s.count && s[slash] != 0x2F { slash += 1 }
-        try self.init(authority: s[start..<slash], path: s[slash...])
+        try self.init(authority: s[start..<slash], path: s[slash...], secure: secure)
     }
 
-    init(authority a: ArraySlice<UInt8>, path p: ArraySlice<UInt8>) throws(HTTPURLError) {
+    static func hasScheme(_ s: [UInt8], _ scheme: StaticString) -> Bool {
+        let n = scheme.utf8CodeUnitCount
+        guard s.count >= n else { return false }
+        let p = scheme.utf8Start
+        for i in 0..<n where lowercased(s[i]) != p[i] { return false }
+        return true
+    }
+
+    init(authority a: ArraySlice<UInt8>, path p: ArraySlice<UInt8>, secure: Bool) throws(HTTPURLError) {
+        self.secure = secure
         var portStart: Int? = nil
         let hostRange: Range<Int>
         if a.first == 0x5B {  // "["
@@ -103,7 +124,7 @@ public struct HTTPURL: Equatable, Sendable {
             hostKind = try Self.checkHost(a[hostRange])
         }
         host = String(decoding: a[hostRange], as: UTF8.self)
-        port = Self.defaultPort
+        port = secure ? Self.defaultSecurePort : Self.defaultPort
         if let portStart { port = try Self.parsePort(a[portStart..<a.endIndex]) }
         path = try Self.checkPath(p)
     }
@@ -114,7 +135,7 @@ public struct HTTPURL: Equatable, Sendable {
     }
 
     /// The URL in canonical form: lower-case scheme, explicit port.
-    public var description: String { "http://" + hostAndPort + path }
+    public var description: String { (secure ? "https://" : "http://") + hostAndPort + path }
 
     /// A host name (RFC 1123 §2.1 labels, with RFC 3986 unreserved "_" and "~") or, when it is
     /// digits and dots only, a dotted-quad IPv4 address (RFC 3986 §3.2.2).

@@ -29,6 +29,13 @@ struct CallCommand {
     /// The trusted CAs for turns: servers, loaded once when one is configured.
     var turnTLS: TLSClientConfiguration? = nil
     var relayOnly = false
+    /// `--signal-ca` (call https://): the trusted CAs for the signaling server, loaded once.
+    var signalCA: String? = nil
+    var signalTLS: TLSClientConfiguration? = nil
+    /// `--tls-cert`/`--tls-key` (answer --listen): serve HTTPS.
+    var tlsCert: String? = nil
+    var tlsKey: String? = nil
+    var serverTLS: TLSServerConfiguration? = nil
     var boardPath: String? = nil
     var pcapPath: String? = nil
     var pcapMaxBytes = PcapWriter.defaultMaxBytes
@@ -59,11 +66,12 @@ struct CallCommand {
         if listen != nil && role == .controlling { throw UsageError("--listen is for answer") }
         if !allowedOrigins.isEmpty && listen == nil { throw UsageError("--allow-origin is for answer --listen") }
         if onButton && (role != .controlling || url == nil) {
-            throw UsageError("--on-button is for call with an http:// URL (each press places a call)")
+            throw UsageError("--on-button is for call with an http:// or https:// URL (each press places a call)")
         }
         if !turnURLs.isEmpty && turnUser == nil { throw UsageError("--turn needs --turn-user USER:PASSWORD or --turn-user-file FILE") }
         if relayOnly && turnURLs.isEmpty { throw UsageError("--relay-only needs a --turn server") }
         turnTLS = try TURNURL.validate(turnURLs, caFile: turnCA)
+        try loadSignalingTLS()
         if let boardPath {
             // A wrong board file is a configuration error (exit 2); a missing chip is not.
             do throws(BoardFileError) { _ = try BoardDefinition.load(path: boardPath) } catch {
@@ -71,6 +79,42 @@ struct CallCommand {
             }
         }
         prefixPayloadType()
+    }
+
+    /// Loads the signaling's TLS files at start-up, so a bad one is a configuration error
+    /// (exit 2), not a failure at the first call.
+    mutating func loadSignalingTLS() throws(UsageError) {
+        if tlsCert != nil || tlsKey != nil {
+            guard let tlsCert, let tlsKey else { throw UsageError("--tls-cert and --tls-key go together") }
+            guard listen != nil else { throw UsageError("--tls-cert/--tls-key are for answer --listen") }
+            let loaded: Result<TLSServerConfiguration, TLSServerConfigurationError> = {
+                do throws(TLSServerConfigurationError) {
+                    return .success(try TLSServerConfiguration(certificateFile: tlsCert, keyFile: tlsKey))
+                } catch {
+                    return .failure(error)
+                }
+            }()
+            switch loaded {
+            case .success(let c): serverTLS = c
+            case .failure(let e): throw UsageError("--tls-cert/--tls-key: " + e.description)
+            }
+        }
+        guard let url, url.secure else {
+            if signalCA != nil { throw UsageError("--signal-ca is for call with an https:// URL") }
+            return
+        }
+        let path = signalCA ?? TLSClientConfiguration.systemCAFile
+        let loaded: Result<TLSClientConfiguration, TLSError> = {
+            do throws(TLSError) {
+                return .success(try TLSClientConfiguration(caFile: path))
+            } catch {
+                return .failure(error)
+            }
+        }()
+        switch loaded {
+        case .success(let c): signalTLS = c
+        case .failure(let e): throw UsageError("--signal-ca: " + e.description)
+        }
     }
 
     /// rtpmap/fmtp values are given without the payload type; the SDP lines carry it.
@@ -138,7 +182,7 @@ extension CallCommand {
             return nil
         }
         guard let server = resolve(hostAndPort: url.hostAndPort) else { throw .unresolved(url.hostAndPort) }
-        let client = HTTPSignalingClient(url: url, server: server, loop: loop, token: token)
+        let client = HTTPSignalingClient(url: url, server: server, loop: loop, token: token, tls: signalTLS)
         session.signaling = client
         session.start(now: monotonicNow())
         return client
@@ -174,7 +218,7 @@ extension CallCommand {
         }
         let server: HTTPSignalingServer
         do throws(SocketError) {
-            server = try HTTPSignalingServer(listen: listen, loop: loop, policy: signalingPolicy) {
+            server = try HTTPSignalingServer(listen: listen, loop: loop, policy: signalingPolicy, tls: serverTLS) {
                 do throws(CallSetupError) {
                     return try self.makeSession(name: "home", role: .controlled, loop: loop, addresses: addresses, turn: turn,
                                                 identity: identity, attachMedia: false, pcap: pcap)
@@ -190,7 +234,7 @@ extension CallCommand {
         if token == nil {
             Log.warning("signaling: no --token-file: anyone who reaches \(listen) can place and end calls (see README, Security model)")
         }
-        Log.info("signaling: listening on http://\(server.listener.localAddress)/")
+        Log.info("signaling: listening on \(serverTLS == nil ? "http" : "https")://\(server.listener.localAddress)/")
         let leds = openLEDs(loop: loop)
         leds?.set(.idle, now: monotonicNow())
         _ = CallWatcher(loop: loop, leds: leds, server: server)

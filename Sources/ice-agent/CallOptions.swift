@@ -20,10 +20,9 @@ extension CallCommand {
                     + "one call at a time (503 + Retry-After otherwise).\n"
                     + "Exit status: 0 connected, 1 runtime failure, 2 usage or configuration error, 3 ICE never connected.",
             options: options,
-            positional: Positional(name: "URL", help: "call: http://HOST:PORT/PATH, a WHIP-style signaling endpoint", configKey: "url") {
+            positional: Positional(name: "URL", help: "call: http[s]://HOST[:PORT]/PATH, a WHIP-style signaling endpoint (https: port 443 by default)", configKey: "url") {
                 c, v throws(UsageError) in
-                if v.hasPrefix("https://") { throw UsageError("https signaling is not available in this build: use http://") }
-                guard v.hasPrefix("http://") else { throw UsageError("unknown option: " + v) }
+                guard v.hasPrefix("http://") || v.hasPrefix("https://") else { throw UsageError("unknown option: " + v) }
                 guard c.role == .controlling, let u = HTTPURL(v) else { throw UsageError("bad URL: " + v) }
                 c.url = u
             },
@@ -56,6 +55,19 @@ extension CallCommand {
         Option("--turn-ca", .value("FILE"), config: true, "CA certificates for turns: servers (default: the system's)") {
             c, v throws(UsageError) in
             c.turnCA = v
+        },
+        Option("--signal-ca", .value("FILE"), config: true,
+               "call https://: CA certificates (PEM) that must sign the signaling server's certificate (default: the system's)") {
+            c, v throws(UsageError) in
+            c.signalCA = v
+        },
+        Option("--tls-cert", .value("FILE"), config: true,
+               "answer --listen: serve HTTPS with this certificate chain (PEM, leaf first; needs --tls-key)") { c, v throws(UsageError) in
+            c.tlsCert = v
+        },
+        Option("--tls-key", .value("FILE"), config: true, "answer --listen: the private key (PEM, unencrypted) of --tls-cert") {
+            c, v throws(UsageError) in
+            c.tlsKey = v
         },
         Option("--relay-only", .flag, config: true, "offer relayed candidates only (needs --turn)") { c, _ throws(UsageError) in
             c.relayOnly = true

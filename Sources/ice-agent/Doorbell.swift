@@ -69,7 +69,7 @@ final class Doorbell: TimerClient {
             showFailure(now: now)
             return
         }
-        let signaling = HTTPSignalingClient(url: url, server: server, loop: loop, token: command.token)
+        let signaling = HTTPSignalingClient(url: url, server: server, loop: loop, token: command.token, tls: command.signalTLS)
         session.signaling = signaling
         call = (session, signaling, now + callLength)
         idleAt = nil

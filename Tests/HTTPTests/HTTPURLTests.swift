@@ -24,6 +24,30 @@ import Testing
         #expect(HTTPURL(u.description) == u)
     }
 
+    @Test(arguments: [
+        ("https://home.example/whip", "home.example", UInt16(443), "/whip"),
+        ("HTTPS://192.0.2.1:8443/", "192.0.2.1", 8443, "/"),
+        ("https://[::1]/w", "::1", 443, "/w"),
+        ("https://home.example:80/", "home.example", 80, "/"),
+    ])
+    func parsesHTTPSWithDefaultPort443(text: String, host: String, port: UInt16, path: String) throws {
+        let u = try parse(text).get()
+        #expect(u.secure && u.host == host && u.port == port && u.path == path)
+        #expect(u.description.hasPrefix("https://"))
+        #expect(HTTPURL(u.description) == u)
+    }
+
+    @Test func httpIsNotSecureAndSchemesDiffer() throws {
+        let plain = try parse("http://home.example:443/whip").get()
+        let tls = try parse("https://home.example/whip").get()
+        #expect(!plain.secure && plain.port == 443)
+        #expect(plain != tls && plain.hostAndPort == tls.hostAndPort)
+        // The https parser checks the authority as strictly as http's.
+        #expect(parse("https://home example/") == .failure(.badHostName))
+        #expect(parse("https://x:0/") == .failure(.badPort))
+        #expect(parse("https://2001:db8::1/") == .failure(.badIPv6Literal))
+    }
+
     @Test func hostAndPortBracketsIPv6Only() {
         #expect(HTTPURL("http://[2001:db8::1]:9/x")?.hostAndPort == "[2001:db8::1]:9")
         #expect(HTTPURL("http://192.0.2.1/")?.hostAndPort == "192.0.2.1:80")
@@ -31,7 +55,9 @@ import Testing
     }
 
     @Test(arguments: [
-        ("https://x/", HTTPURLError.notHTTP),
+        ("httpx://x/", HTTPURLError.notHTTP),
+        ("https:/x/", .notHTTP),
+        ("https//x/", .notHTTP),
         ("http:/x/", .notHTTP),
         ("ftp://x/", .notHTTP),
         ("", .notHTTP),
