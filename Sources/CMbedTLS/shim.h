@@ -30,6 +30,9 @@ static inline int ice_pk_parse_key(mbedtls_pk_context *k, const unsigned char *p
     int (*f_rng)(void *, unsigned char *, size_t), void *p_rng) { (void)f_rng; (void)p_rng; return mbedtls_pk_parse_key(k, p, n, NULL, 0); }
 static inline int ice_pk_check_pair(const mbedtls_pk_context *pub, const mbedtls_pk_context *prv,
     int (*f_rng)(void *, unsigned char *, size_t), void *p_rng) { (void)f_rng; (void)p_rng; return mbedtls_pk_check_pair(pub, prv); }
+static inline int ice_pk_sign(mbedtls_pk_context *k, mbedtls_md_type_t md, const unsigned char *hash, size_t hash_len,
+    unsigned char *sig, size_t sig_size, size_t *sig_len, int (*f_rng)(void *, unsigned char *, size_t), void *p_rng) {
+    (void)sig_size; return mbedtls_pk_sign(k, md, hash, hash_len, sig, sig_len, f_rng, p_rng); }
 #else
 static inline int ice_sha1_starts(mbedtls_sha1_context *c) { return mbedtls_sha1_starts(c); }
 static inline int ice_sha1_update(mbedtls_sha1_context *c, const unsigned char *p, size_t n) { return mbedtls_sha1_update(c, p, n); }
@@ -42,5 +45,8 @@ static inline int ice_pk_parse_key(mbedtls_pk_context *k, const unsigned char *p
     int (*f_rng)(void *, unsigned char *, size_t), void *p_rng) { return mbedtls_pk_parse_key(k, p, n, NULL, 0, f_rng, p_rng); }
 static inline int ice_pk_check_pair(const mbedtls_pk_context *pub, const mbedtls_pk_context *prv,
     int (*f_rng)(void *, unsigned char *, size_t), void *p_rng) { return mbedtls_pk_check_pair(pub, prv, f_rng, p_rng); }
+static inline int ice_pk_sign(mbedtls_pk_context *k, mbedtls_md_type_t md, const unsigned char *hash, size_t hash_len,
+    unsigned char *sig, size_t sig_size, size_t *sig_len, int (*f_rng)(void *, unsigned char *, size_t), void *p_rng) {
+    return mbedtls_pk_sign(k, md, hash, hash_len, sig, sig_size, sig_len, f_rng, p_rng); }
 #endif
 #endif

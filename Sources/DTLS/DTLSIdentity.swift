@@ -1,5 +1,6 @@
 import CMbedTLS
 import Common
+import Crypto
 
 /// This endpoint's DTLS identity: an ECDSA P-256 key and a self-signed certificate for it
 /// (RFC 8827 §6.5: what browsers use; RFC 5763 §5: the certificate is authenticated by its
@@ -134,7 +135,9 @@ public final class DTLSIdentity {
         return certificate
     }
 
-    /// A v3 certificate for `key`, signed by itself with ECDSA-SHA256.
+    /// A v3 certificate for `key`, signed by itself with ECDSA-SHA256. mbedTLS writes the
+    /// fields; the signature AlgorithmIdentifiers are then rewritten without parameters and the
+    /// TBSCertificate signed again (RFC 5758 §3.2; see `CertificateDER`).
     private static func selfSignedCertificate(key: UnsafeMutablePointer<mbedtls_pk_context>,
                                               generator: RandomGenerator) throws(DTLSError) -> [UInt8] {
         let writer = UnsafeMutablePointer<mbedtls_x509write_cert>.allocate(capacity: 1)
@@ -169,6 +172,27 @@ public final class DTLSIdentity {
                                       UnsafeMutableRawPointer(generator.context))
         }
         guard n > 0 else { throw .certificateWrite(n) }
-        return Array(buffer[(buffer.count - Int(n))...])
+        let tbs = try CertificateDER.ecdsaWithSHA256TBS(of: Array(buffer[(buffer.count - Int(n))...]))
+        return try CertificateDER.certificate(tbs: tbs, signature: sign(tbs, key: key, generator: generator)[...])
+    }
+
+    /// The DER ECDSA-Sig-Value over SHA-256(`data`) (RFC 5758 §3.2).
+    private static func sign(_ data: [UInt8], key: UnsafeMutablePointer<mbedtls_pk_context>,
+                             generator: RandomGenerator) throws(DTLSError) -> [UInt8] {
+        var digest = InlineArray<32, UInt8>(repeating: 0)
+        data.withUnsafeBytes { sha256($0, into: &digest) }
+        var hash = [UInt8](repeating: 0, count: 32)
+        for i in 0..<32 { hash[i] = digest[i] }
+        // A P-256 ECDSA-Sig-Value is at most 72 bytes.
+        var signature = [UInt8](repeating: 0, count: 80)
+        var length = 0
+        let rc = signature.withUnsafeMutableBufferPointer { s in
+            hash.withUnsafeBufferPointer { h in
+                ice_pk_sign(key, MBEDTLS_MD_SHA256, h.baseAddress, h.count, s.baseAddress, s.count, &length,
+                            mbedtls_ctr_drbg_random, UnsafeMutableRawPointer(generator.context))
+            }
+        }
+        guard rc == 0, length > 0, length <= signature.count else { throw .certificateWrite(rc) }
+        return Array(signature[0..<length])
     }
 }
