@@ -34,26 +34,7 @@ extension Session {
         j.member("dropped_unknown_source", droppedUnknownSource)
         j.member("dropped_no_pair", droppedNoPair)
         j.endObject()
-        // What protects the media: "dtls-srtp" with its handshake and SRTP counters, or
-        // "none" (clear RTP, only when configured so).
-        j.beginObject("security")
-        if let s = connection.mediaSecurity {
-            j.member("mode", "dtls-srtp")
-            j.member("dtls", Self.stateName(s.dtls))
-            if let p = s.profile { j.member("profile", p.name.description) }
-            if let f = identity?.fingerprint { j.member("fingerprint", f.sdpValue) }
-            j.member("protected", s.srtp.protected)
-            j.member("unprotected", s.srtp.unprotected)
-            j.member("authentication_failures", s.srtp.authenticationFailures)
-            j.member("replays", s.srtp.replays)
-            j.member("rejected", s.rejected)
-            j.member("dropped_before_keys", s.heldBeforeKeys)
-            j.member("dropped_dtls", s.droppedDTLS)
-        } else {
-            j.member("mode", media.security == .none ? "none" : "dtls-srtp")
-            if media.security == .dtlsSrtp { j.member("dtls", "waiting for the peer's description") }
-        }
-        j.endObject()
+        writeSecurity(&j)
         let c = agent.counters
         j.beginObject("stun")
         j.member("checks_sent", c.checksSent)
@@ -82,6 +63,29 @@ extension Session {
         j.endArray()
         j.endObject()
         return j.text
+    }
+
+    /// What protects the media: "dtls-srtp" with its handshake and SRTP counters, or "none"
+    /// (clear RTP, only when configured so).
+    func writeSecurity(_ j: inout JSONWriter) {
+        j.beginObject("security")
+        if let s = connection.mediaSecurity {
+            j.member("mode", "dtls-srtp")
+            j.member("dtls", Self.stateName(s.dtls))
+            if let p = s.profile { j.member("profile", p.name.description) }
+            if let f = identity?.fingerprint { j.member("fingerprint", f.sdpValue) }
+            j.member("protected", s.srtp.protected)
+            j.member("unprotected", s.srtp.unprotected)
+            j.member("authentication_failures", s.srtp.authenticationFailures)
+            j.member("replays", s.srtp.replays)
+            j.member("rejected", s.rejected)
+            j.member("dropped_before_keys", s.heldBeforeKeys)
+            j.member("dropped_dtls", s.droppedDTLS)
+        } else {
+            j.member("mode", media.security == .none ? "none" : "dtls-srtp")
+            if media.security == .dtlsSrtp { j.member("dtls", "waiting for the peer's description") }
+        }
+        j.endObject()
     }
 
     static func stateName(_ s: DTLSState) -> String {
