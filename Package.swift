@@ -79,7 +79,7 @@ let package = Package(
             name: "ice-bench",
             dependencies: [
                 "STUN", "ICE", "ICEHarness", "NetworkSimulator", "Crypto", "CMbedTLS", "AllocationCounter", "Runtime",
-                "Daemon", "SRTP", "CSRTP",
+                "Daemon", "SRTP", "CSRTP", "DTLS", "SDP",
             ],
             path: "Sources/ice-bench",
             // malloc & co. must be in the dynamic symbol table to interpose libc's for the

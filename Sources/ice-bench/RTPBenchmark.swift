@@ -1,7 +1,9 @@
+import AllocationCounter
 import Common
 import Daemon
 import ICE
 import Runtime
+import SDP
 
 // `ice-bench rtp`: the cost of forwarding RTP through the daemon against a plain UDP forwarder.
 
@@ -62,12 +64,17 @@ final class RTPBlaster: TimerClient {
     /// never at the instant just handled (the event loop's deadline invariant).
     var nextBurst = Instant.zero
     var cpuStarted = Interval(nanoseconds: 0)
+    /// The process's allocation count when the last packet arrived (`ice-bench alloc-check`).
+    var allocationsAtEnd = 0
     var packet = [UInt8](repeating: 0, count: 1012)
     var sequence: UInt16 = 0
     var timestamp: UInt32 = 0
 
+    /// `firstSequence`: where the RTP sequence numbers start; a blast that follows another to
+    /// the same SRTP receiver continues its numbering, or the replay check drops it (RFC 3711
+    /// §3.3.2).
     init(to destination: TransportAddress, sink: MediaSink, total: Int, burst: Int = 32, window: Int = 256, loop: EventLoop,
-         done: @escaping (BlastResult) -> Void) throws {
+         firstSequence: UInt16 = 0, done: @escaping (BlastResult) -> Void) throws {
         socket = try UDPSocket(bind: TransportAddress(.v4Loopback, 0))
         self.destination = destination
         self.sink = sink
@@ -77,6 +84,8 @@ final class RTPBlaster: TimerClient {
         self.window = window
         self.done = done
         sinkBase = sink.packets
+        sequence = firstSequence
+        timestamp = UInt32(firstSequence) &* 3000
         packet[0] = 0x80
         packet[1] = 96
         packet[8] = 0xCA; packet[9] = 0xFE; packet[10] = 0xD0; packet[11] = 0x0D
@@ -130,6 +139,9 @@ final class RTPBlaster: TimerClient {
     }
 
     func end(now: Instant, _ finish: (BlastResult) -> Void) {
+        // Before the loop's timer list is touched: removing a client copies the list the loop
+        // is iterating, the harness's allocation, not the relay's.
+        allocationsAtEnd = allocationCount
         done = nil
         loop.removeTimerClient(self)
         // A stall ends the run `stallTimeout` after the last packet moved: not counted as work.
@@ -167,79 +179,127 @@ struct RTPFigures {
     }
 }
 
-/// Blasts one step after the other, warm-ups first, then rounds alternating between the
-/// daemon and the plain path; stops the loop after the last.
-final class RTPRounds {
-    let call: DemoTopology
-    let plain: PlainPath
-    /// (through the daemon?, packets)
-    var steps: [(ice: Bool, packets: Int)] = [(true, 1000), (false, 1000)]
-    static let warmUps = 2
-    var results: [(ice: Bool, result: BlastResult)] = []
-    var blaster: RTPBlaster? = nil
-    var failure: String? = nil
+/// Which path a blast goes through.
+enum RTPPath: Equatable {
+    /// The demo with clear RTP (`--media-security none`).
+    case clear
+    /// The demo with DTLS-SRTP: protected on the doorbell, unprotected on the home.
+    case srtp
+    /// Two plain UDP forwarders.
+    case plain
+}
 
-    init(call: DemoTopology, plain: PlainPath, packets: Int, rounds: Int = 3) {
-        self.call = call
-        self.plain = plain
-        for _ in 0..<rounds { steps += [(true, packets), (false, packets)] }
+/// Blasts one step after the other, warm-ups first, then rounds cycling through the clear
+/// daemon, the plain forwarders and the encrypted daemon. The two demos have their own loops
+/// (the plain path shares the clear one's); each blast drives only its own.
+final class RTPRounds {
+    let clear: DemoTopology
+    let secure: DemoTopology
+    let plain: PlainPath
+    var steps: [(path: RTPPath, packets: Int)] = [(.clear, 1000), (.plain, 1000), (.srtp, 1000)]
+    static let warmUps = 3
+    var results: [(path: RTPPath, result: BlastResult)] = []
+    /// Each path's next RTP sequence number: one stream per path from start to end.
+    var sequences: [UInt16] = [0, 0, 0]
+
+    func nextSequence(_ path: RTPPath, _ packets: Int) -> UInt16 {
+        let i = path == .clear ? 0 : path == .srtp ? 1 : 2
+        let first = sequences[i]
+        sequences[i] = first &+ UInt16(truncatingIfNeeded: packets)
+        return first
     }
 
-    func next() {
-        guard results.count < steps.count else { return call.loop.stop() }
-        let step = steps[results.count]
-        let destination = step.ice ? call.doorbellIngress : plain.ingress
-        let into = step.ice ? call.sink : plain.sink
-        do {
-            blaster = try RTPBlaster(to: destination, sink: into, total: step.packets, loop: call.loop) { r in
-                self.results.append((step.ice, r))
-                self.next()
+    init(clear: DemoTopology, secure: DemoTopology, plain: PlainPath, packets: Int, rounds: Int) {
+        self.clear = clear
+        self.secure = secure
+        self.plain = plain
+        for _ in 0..<rounds { steps += [(.clear, packets), (.plain, packets), (.srtp, packets)] }
+    }
+
+    /// Runs every step; a failure is said on stderr.
+    func run() -> Bool {
+        for step in steps {
+            let call = step.path == .srtp ? secure : clear
+            let destination = step.path == .plain ? plain.ingress : call.doorbellIngress
+            let into = step.path == .plain ? plain.sink : call.sink
+            var result: BlastResult? = nil
+            do {
+                let blaster = try RTPBlaster(to: destination, sink: into, total: step.packets, loop: call.loop,
+                                             firstSequence: nextSequence(step.path, step.packets)) { result = $0 }
+                let finished = drive([call.loop], timeout: .seconds(120), slice: .milliseconds(20)) { result != nil }
+                guard finished, let r = result else {
+                    printError("rtp: a blast did not finish (\(blaster.received) of \(step.packets) arrived)")
+                    return false
+                }
+                results.append((step.path, r))
+            } catch {
+                printError("rtp: \(error)")
+                return false
             }
-        } catch {
-            failure = "\(error)"
-            call.loop.stop()
         }
+        return true
     }
 
     /// Scheduler noise only ever makes things slower: the best round of each figure; drops
     /// are summed.
-    func figures(ice: Bool) -> RTPFigures {
-        let measured = results.dropFirst(Self.warmUps).filter { $0.ice == ice }.map { $0.result }
+    func figures(_ path: RTPPath) -> RTPFigures {
+        let measured = results.dropFirst(Self.warmUps).filter { $0.path == path }.map { $0.result }
         return RTPFigures(packetsPerSecond: measured.map { $0.packetsPerSecond }.max() ?? 0,
                           cpuPerPacket: measured.map { $0.cpuPerPacket }.min() ?? 0,
                           dropped: measured.reduce(0) { $0 + $1.dropped }, received: measured.reduce(0) { $0 + $1.received })
     }
 }
 
+/// Two decimals.
+func hundredths(_ v: Double) -> String {
+    let h = Int(v * 100 + 0.5)
+    return "\(h / 100).\(h % 100 < 10 ? "0" : "")\(h % 100)"
+}
+
 /// `ice-bench rtp`: RTP through the daemon (source -> doorbell --rtp-in -> selected pair ->
-/// home -> --rtp-out -> sink), and through two plain UDP forwarders (source -> hop -> hop ->
-/// sink), same bursts, same loop. After a warm-up of 1,000 packets each, three rounds of
-/// `packets` alternate between the two paths; each figure is the best of its three rounds
-/// (scheduler noise only ever makes things slower), drops are summed over all rounds.
-func runRTPBenchmark(packets: Int) -> Int32 {
-    guard let call = benchTopology("rtp") else { return 1 }
+/// home -> --rtp-out -> sink), clear and with DTLS-SRTP, and through two plain UDP forwarders
+/// (source -> hop -> hop -> sink), same bursts. After a warm-up of 1,000 packets each,
+/// `rounds` rounds of `packets` cycle through the three paths; each figure is the best of its
+/// rounds (scheduler noise only ever makes things slower), drops are summed over all rounds.
+/// The encrypted blasts start only once both ends are keyed.
+func runRTPBenchmark(packets: Int, rounds: Int = 3) -> Int32 {
+    guard let clear = benchTopology("rtp", security: .none), let secure = benchTopology("rtp", security: .dtlsSrtp) else { return 1 }
     let plain: PlainPath
-    do { plain = try PlainPath(loop: call.loop) } catch {
+    do { plain = try PlainPath(loop: clear.loop) } catch {
         printError("rtp: setup failed: \(error)")
         return 1
     }
-    let rounds = RTPRounds(call: call, plain: plain, packets: packets)
-    guard runConnected(call, "rtp", connected: { _ in rounds.next() }) else { return 1 }
-    if let failure = rounds.failure {
-        printError("rtp: \(failure)")
+    let now = monotonicNow()
+    clear.start(now: now)
+    secure.start(now: now)
+    guard drive([clear.loop, secure.loop], timeout: .seconds(10), until: { connectedAndKeyed(clear) && connectedAndKeyed(secure) }) else {
+        printError("rtp: the sessions did not complete and key (clear: \(clear.states); srtp: \(secure.states), keyed "
+            + "\(String(describing: secure.doorbell.connection.mediaKeyed))/\(String(describing: secure.home.connection.mediaKeyed)))")
         return 1
     }
-    let iceFigures = rounds.figures(ice: true), plainFigures = rounds.figures(ice: false)
+    let steps = RTPRounds(clear: clear, secure: secure, plain: plain, packets: packets, rounds: rounds)
+    guard steps.run() else { return 1 }
+    let iceFigures = steps.figures(.clear), plainFigures = steps.figures(.plain), srtpFigures = steps.figures(.srtp)
     print(iceFigures.line("rtp-ice-agent"))
     print(plainFigures.line("rtp-plain-udp-forwarder"))
     let ratio = plainFigures.cpuPerPacket > 0 ? iceFigures.cpuPerPacket / plainFigures.cpuPerPacket : 0
-    let hundredths = Int(ratio * 100 + 0.5)
-    print("rtp-ratio: \(hundredths / 100).\(hundredths % 100 < 10 ? "0" : "")\(hundredths % 100) (ice-agent CPU/packet over plain forwarder)")
-    let doorbell = call.doorbell, home = call.home
-    if doorbell.toPeer.invalid + home.fromPeer.invalid + home.droppedUnknownSource + home.droppedNotRTP > 0 {
-        printError("rtp: the daemon dropped packets: doorbell invalid \(doorbell.toPeer.invalid), home invalid \(home.fromPeer.invalid), "
-            + "unknown source \(home.droppedUnknownSource), not RTP \(home.droppedNotRTP)")
+    print("rtp-ratio: \(hundredths(ratio)) (ice-agent CPU/packet over plain forwarder)")
+    print(srtpFigures.line("rtp-ice-agent-srtp"))
+    let srtpCPU = plainFigures.cpuPerPacket > 0 ? srtpFigures.cpuPerPacket / plainFigures.cpuPerPacket : 0
+    print("rtp-srtp-ratio: \(hundredths(srtpCPU)) (ice-agent with DTLS-SRTP CPU/packet over plain forwarder)")
+    let rate = { (f: RTPFigures) in plainFigures.packetsPerSecond > 0 ? f.packetsPerSecond / plainFigures.packetsPerSecond : 0 }
+    print("rtp-throughput: clear \(hundredths(rate(iceFigures)))x, srtp \(hundredths(rate(srtpFigures)))x the plain forwarder's packets/s "
+        + "(goals: srtp >= 0.5x packets/s, clear <= 1.1x CPU/packet)")
+    var ok = true
+    for (label, call) in [("clear", clear), ("srtp", secure)] {
+        let doorbell = call.doorbell, home = call.home
+        let rejected = home.connection.mediaSecurity?.rejected ?? 0
+        if doorbell.toPeer.invalid + home.fromPeer.invalid + home.droppedUnknownSource + home.droppedNotRTP + rejected > 0 {
+            printError("rtp (\(label)): the daemon dropped packets: doorbell invalid \(doorbell.toPeer.invalid), home invalid \(home.fromPeer.invalid), "
+                + "unknown source \(home.droppedUnknownSource), not RTP \(home.droppedNotRTP), SRTP rejected \(rejected)")
+        }
+        ok = ok && connectedAndKeyed(call)
+        call.close()
     }
-    call.close()
-    return iceFigures.received > 0 && plainFigures.received > 0 ? 0 : 1
+    return ok && iceFigures.received > 0 && plainFigures.received > 0 && srtpFigures.received > 0 ? 0 : 1
 }

@@ -49,5 +49,38 @@ import Testing
         // The SRTP packet path is checked in the same run, for both profiles.
         #expect(r.stdout.contains("srtp allocations (aes-cm-hmac-sha1-80): "), "\(r.stdout)")
         #expect(r.stdout.contains("srtp allocations (aead-aes-128-gcm): "), "\(r.stdout)")
+        // And the whole encrypted relay of a demo call, libsrtp's share apart.
+        #expect(r.stdout.contains("srtp-path allocations ("), "\(r.stdout)")
+        #expect(r.stdout.contains(" of 10000 RTP packets relayed through the encrypted demo call "), "\(r.stdout)")
+    }
+
+    /// `ice-bench dtls`: identity generation, the in-memory handshake and the handshake on
+    /// loopback, with the RTT split the goal is read from.
+    @Test func dtlsReportsHandshakeOnLoopbackInRTTs() throws {
+        let r = try run(try iceBenchPath(), ["dtls", "--iterations", "3", "--runs", "2"], timeout: 120)
+        #expect(r.status == 0, "\(r.stderr)")
+        for prefix in ["dtls-identity-generate: median ", "dtls-handshake-memory: median ", "dtls-handshake-loopback: median ",
+                       "dtls-loopback-rtt: median "] {
+            #expect(r.stdout.contains("\n" + prefix) || r.stdout.hasPrefix(prefix), "\(prefix): \(r.stdout)")
+        }
+        #expect(r.stdout.contains(" over 2 (both sessions' selected pair to both keyed)"), "\(r.stdout)")
+        let pattern = try Regex(#"dtls-handshake-adds: ([0-9.]+) ms = ([0-9.]+) RTTs \+ crypto ([0-9.]+) ms"#)
+        #expect(r.stdout.contains(pattern), "\(r.stdout)")
+    }
+
+    /// `ice-bench rtp`: clear and encrypted relays, each against the plain forwarder of the
+    /// same run, every packet through.
+    @Test func rtpMeasuresClearAndEncryptedRelays() throws {
+        let r = try run(try iceBenchPath(), ["rtp", "--packets", "2000", "--runs", "1"], timeout: 120)
+        #expect(r.status == 0, "\(r.stderr)")
+        for name in ["rtp-ice-agent", "rtp-plain-udp-forwarder", "rtp-ice-agent-srtp"] {
+            let line = try Regex("\n?" + name + #": [0-9]+ packets/s, [0-9.]+ ns CPU/packet, ([0-9]+) dropped"#, as: (Substring, Substring).self)
+            let dropped = r.stdout.firstMatch(of: line).flatMap { Int($0.1) }
+            #expect(dropped != nil, "\(name): \(r.stdout)")
+        }
+        #expect(r.stdout.contains("rtp-ratio: "), "\(r.stdout)")
+        #expect(r.stdout.contains("rtp-srtp-ratio: "), "\(r.stdout)")
+        #expect(r.stdout.contains("rtp-throughput: clear "), "\(r.stdout)")
+        #expect(!r.stderr.contains("the daemon dropped packets"), "\(r.stderr)")
     }
 }
