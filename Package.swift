@@ -122,6 +122,6 @@ let package = Package(
 if Context.environment["ICE_SYSTEM_TESTS"] == "1" {
     package.targets.append(
         .testTarget(
-            name: "IntegrationTests", dependencies: ["TestSupport", "ice-agent", "ice-bench", "Daemon", "MDNS", "Runtime", "Common"],
+            name: "IntegrationTests", dependencies: ["TestSupport", "ice-agent", "ice-bench", "Daemon", "MDNS", "Runtime", "Common", "DTLS"],
             path: "Tests/IntegrationTests"))
 }
