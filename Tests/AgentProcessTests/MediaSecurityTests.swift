@@ -137,3 +137,50 @@ import TestSupport
         #expect(call.terminationStatus == 1, "\(log)")
     }
 }
+
+/// The DTLS identity file (`--identity`): made once, 0600, the same certificate on every start;
+/// one others may read, or one that is not a key and certificate, stops the agent with the
+/// reason before any call.
+@Suite struct IdentityFileTests {
+    func start(_ identity: String) throws -> Finished {
+        try run(try iceAgentPath(), ["answer", "--signal", "stdio", "--allow-loopback", "--interface", "lo", "--duration", "1",
+                                     "--identity", identity], timeout: 10)
+    }
+
+    func fingerprint(_ text: String) -> String? {
+        guard let r = text.range(of: "a=fingerprint:sha-256 ") else { return nil }
+        return String(text[r.upperBound...].prefix(95))
+    }
+
+    @Test func madeOnceKeptPrivateAndStable() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("identity-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("state/identity.pem").path
+        let first = try start(path)
+        let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        let second = try start(path)
+        let a = try #require(fingerprint(first.stdout)), b = try #require(fingerprint(second.stdout))
+        #expect(a == b, "the certificate changed between starts")
+        #expect(second.stderr.contains("identity: \(path), a=fingerprint:sha-256 \(a)"), "\(second.stderr)")
+    }
+
+    @Test func aReadableOrCorruptFileStopsTheAgent() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("identity-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("identity.pem").path
+        _ = try start(path)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+        let open = try start(path)
+        #expect(open.status == 1 && open.stderr.contains("chmod 600"), "\(open.stderr)")
+        try Data("-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n".utf8).write(to: URL(fileURLWithPath: path))
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        let corrupt = try start(path)
+        #expect(corrupt.status == 1 && corrupt.stderr.contains("is not usable"), "\(corrupt.stderr)")
+        // Clear media needs no identity: the broken file is not even read.
+        let clear = try run(try iceAgentPath(), ["answer", "--signal", "stdio", "--allow-loopback", "--interface", "lo",
+                                                 "--duration", "1", "--identity", path, "--media-security", "none"], timeout: 10)
+        #expect(!clear.stderr.contains("identity"), "\(clear.stderr)")
+    }
+}
