@@ -66,7 +66,7 @@ struct CallCommand {
         if listen != nil && role == .controlling { throw UsageError("--listen is for answer") }
         if !allowedOrigins.isEmpty && listen == nil { throw UsageError("--allow-origin is for answer --listen") }
         if onButton && (role != .controlling || url == nil) {
-            throw UsageError("--on-button is for call with an http:// or https:// URL (each press places a call)")
+            throw UsageError("--on-button is for call with an http:// URL or an https:// one (each press places a call)")
         }
         if !turnURLs.isEmpty && turnUser == nil { throw UsageError("--turn needs --turn-user USER:PASSWORD or --turn-user-file FILE") }
         if relayOnly && turnURLs.isEmpty { throw UsageError("--relay-only needs a --turn server") }
