@@ -137,21 +137,8 @@ extension MediaConfig {
     /// The codec the configured rtpmap names, when negotiation knows it (H264 in
     /// packetization-mode 1, VP8, Opus, PCMU).
     public var codec: Codec? {
-        let encoding = rtpmap.split(separator: " ").last.flatMap { $0.split(separator: "/").first }?.lowercased()
-        switch encoding {
-        case "h264":
-            let params = fmtp.map { FormatParameters(format: payloadType, parameters: String($0.split(separator: " ", maxSplits: 1).last ?? "")) }
-            if let mode = params?.parameter("packetization-mode"), mode != "1" { return nil }
-            if let hex = params?.parameter("profile-level-id") {
-                guard let p = H264ProfileLevelID(hex: hex) else { return nil }
-                return .h264(p)
-            }
-            return .h264Default
-        case "vp8": return .vp8
-        case "opus": return .opus
-        case "pcmu": return .pcmu
-        default: return nil
-        }
+        guard let map = RTPMap(rtpmap[...]) else { return nil }
+        return Codec(rtpmap: map, parameters: fmtp.flatMap { FormatParameters($0[...]) })
     }
 
     /// The payload type the pipeline writes (`--payload-type`).
