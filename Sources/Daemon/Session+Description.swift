@@ -8,6 +8,9 @@ import SDP
 /// What the session took from the peer's description for its media: the DTLS-SRTP binding
 /// and the payload type its codec has on the wire.
 struct PeerMedia {
+    /// The peer's section whose transport carries the bundle: the one ICE credentials and
+    /// candidates are taken from.
+    var section: Int
     /// The peer's certificate fingerprint and the DTLS role this side takes (RFC 5763 §5),
     /// nil for clear media.
     var dtls: (fingerprint: Fingerprint, role: DTLS.DTLSRole)?
@@ -67,13 +70,16 @@ extension Session {
     /// Checks the peer's description against this session's media: with DTLS-SRTP it must
     /// carry a sha-256 fingerprint and a usable a=setup; an offer must be answerable.
     func peerMedia(_ d: SessionDescription) throws(SDPError) -> PeerMedia {
-        let section = Self.transportSection(d)
-        var peer = PeerMedia()
+        var peer = PeerMedia(section: Self.transportSection(d))
         if let plan = media.plan, !offerer, media.security == .dtlsSrtp || !d.bundleGroups.isEmpty {
             // What we will answer must exist: a browser's offer with nothing we can carry is
             // refused now, with the reason, not after gathering.
             let answer = try Negotiation.answer(to: d, plan: plan, transport: localTransport())
             for t in answer.media.tracks { peer.payloadTypes.append((t.localPayloadType, t.payloadType)) }
+            // The first section we accept carries the transport (RFC 8843 §7): a browser with
+            // bundle policy "balanced" gathers for a rejected section too, on a transport it
+            // closes after the answer.
+            if let i = answer.media.transportMediaIndex { peer.section = i }
         } else if let plan = media.plan {
             // Our offer's tracks against the answer's sections of the same kind (RFC 3264 §6).
             for track in plan.tracks {
@@ -85,25 +91,25 @@ extension Session {
         }
         switch media.security {
         case .none:
-            if !d.fingerprints(media: section).isEmpty {
+            if !d.fingerprints(media: peer.section).isEmpty {
                 Log.warning("\(name): the peer offers DTLS-SRTP but --media-security none sends clear RTP, which it will drop")
             }
         case .dtlsSrtp:
             var fingerprint: Fingerprint? = nil
-            for value in d.fingerprints(media: section) {
+            for value in d.fingerprints(media: peer.section) {
                 if let f = try? Fingerprint(sdpValue: value[...]) {
                     fingerprint = f
                     break
                 }
             }
             guard let fingerprint else {
-                throw SDPError(d.fingerprints(media: section).isEmpty ? .missingFingerprint : .badFingerprint, line: 0)
+                throw SDPError(d.fingerprints(media: peer.section).isEmpty ? .missingFingerprint : .badFingerprint, line: 0)
             }
             // RFC 8842 §5: active is the client. This side answers active, so an actpass offer
             // makes it the client; an answer must not say actpass; absent means active
             // (RFC 4145 §4).
             let role: DTLS.DTLSRole
-            switch d.setup(media: section) {
+            switch d.setup(media: peer.section) {
             case .active, nil: role = .server
             case .passive: role = .client
             case .actpass:

@@ -96,9 +96,10 @@ public final class Session: TimerClient {
 
     func receiveDescription(_ text: String, now: Instant) throws(SDPError) {
         let d = try SessionDescription.parse(text)
-        let section = Self.transportSection(d)
-        guard let creds = d.credentials(media: section) else { throw SDPError(.badCredentials, line: 0) }
+        guard d.credentials(media: Self.transportSection(d)) != nil else { throw SDPError(.badCredentials, line: 0) }
         let peer = try peerMedia(d)
+        let section = peer.section
+        guard let creds = d.credentials(media: section) else { throw SDPError(.badCredentials, line: 0) }
         logSkipped(d.skippedCandidates, resolving: section < d.media.count ? d.media[section].hostnameCandidates : [])
         agent.setRemoteCredentials(ufrag: creds.ufrag, password: creds.pwd)
         if d.iceLite { agent.remoteIsLite = true }
