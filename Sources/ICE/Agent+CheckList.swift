@@ -67,8 +67,18 @@ extension Agent {
         // Nominations go out at once: one check per component, and waiting up to Ta for it
         // would add to every connect (the goal is two RTTs when the first check succeeds).
         sendPendingNominations(now: now)
-        if let last = lastPacedSend, now < last + configuration.ta { return }
-        if startNextGather(now: now) || sendNextCheck(now: now) { lastPacedSend = now }
+        // Gathering requests go to STUN servers and checks to the peer: each stream is paced
+        // by Ta on its own (§5.1.1.2, §6.1.4.2), so two new transactions at most go out per
+        // Ta, 40 per second with the default, well under §14.2's ceiling of 200 per second.
+        // One shared pacer would hold the first check a whole Ta behind the gathering
+        // request the agent sent when it started, on every call with a STUN server.
+        if pacerReady(lastGatherSend, now: now), startNextGather(now: now) { lastGatherSend = now }
+        if pacerReady(lastCheckSend, now: now), sendNextCheck(now: now) { lastCheckSend = now }
+    }
+
+    func pacerReady(_ last: Instant?, now: Instant) -> Bool {
+        guard let last else { return true }
+        return now >= last + configuration.ta
     }
 
     /// The check the pacer would send next (RFC 8445 §6.1.4.2).
@@ -111,13 +121,11 @@ extension Agent {
         return candidate.map { .frozen($0) }
     }
 
-    /// Whether the pacer can send something now (so it needs a Ta tick). The same choice as
-    /// `sendNextCheck` makes: work that cannot be sent (the transaction table full, Frozen
-    /// pairs whose foundation is busy) must not keep the deadline in the past.
-    var hasPacedWork: Bool {
-        if transactions.contains(where: { !$0.started }) { return true }
-        return nextPacedCheck() != nil
-    }
+    /// Whether each pacer can send something now (so it needs a Ta tick). The same choice as
+    /// `startNextGather` and `sendNextCheck` make: work that cannot be sent (the transaction
+    /// table full, Frozen pairs whose foundation is busy) must not keep the deadline in the past.
+    var hasPacedGather: Bool { transactions.contains(where: { !$0.started }) }
+    var hasPacedCheck: Bool { nextPacedCheck() != nil }
 
     func sendNextCheck(now: Instant) -> Bool {
         guard let next = nextPacedCheck() else { return false }

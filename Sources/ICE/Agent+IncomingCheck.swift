@@ -121,6 +121,7 @@ extension Agent {
         case .succeeded:
             break
         case .frozen, .waiting, .failed, .inProgress:
+            if pairs[p].state == .inProgress { resendOutstandingCheck(pair: p, now: now) }
             if pairs[p].state != .inProgress { pairs[p].state = .waiting }
             let id = pairs[p].id
             if !triggered.contains(where: { $0 == id }) && !triggered.push(id) { tableFull(.triggeredQueue) }
@@ -134,6 +135,27 @@ extension Agent {
         } else {
             pairs[p].nominateOnSuccess = true
         }
+    }
+
+    /// The peer's check on a pair whose own check is In-Progress shows the path open in both
+    /// directions now: its NAT or its TURN server's permission (RFC 8656 §9) has let the
+    /// peer's request out towards us, so ours, most likely dropped before that, would pass.
+    /// RFC 8445 §7.3.1.4 queues a triggered check, a new transaction that waits for the next
+    /// Ta tick; the outstanding request is sent again at once instead, the same transaction
+    /// (a retransmission, not paced by Ta: §14.3), at most once per transaction so a peer's
+    /// checks cannot make us send more than they do. The triggered check stays queued in case
+    /// this copy is lost too.
+    func resendOutstandingCheck(pair p: Int, now: Instant) {
+        let id = pairs[p].id
+        guard let t = transactions.firstIndex(where: { t in
+            if case .check(let pair, _) = t.kind { return pair == id && !t.hurried }
+            return false
+        }) else { return }
+        transactions[t].hurried = true
+        // The copy that gets through is most likely this one: round trips count from it.
+        transactions[t].firstSent = now
+        counters.checkRetransmits += 1
+        sendTransaction(t)
     }
 
     func usernameStarts(_ username: UnsafeRawBufferPointer, with ufrag: [UInt8]) -> Bool {

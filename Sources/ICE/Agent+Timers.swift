@@ -69,8 +69,9 @@ extension Agent {
             if earliest == nil || t < earliest! { earliest = t }
         }
         for t in transactions.indices where transactions[t].started { consider(transactions[t].timer.deadline) }
-        if !configuration.lite && hasPacedWork {
-            consider(lastPacedSend.map { $0 + configuration.ta } ?? .zero)
+        if !configuration.lite {
+            if hasPacedGather { consider(lastGatherSend.map { $0 + configuration.ta } ?? .zero) }
+            if hasPacedCheck { consider(lastCheckSend.map { $0 + configuration.ta } ?? .zero) }
         }
         consider(nominationDeadline())
         if failureCheckDue && (state == .checking || state == .new) { consider(.zero) }

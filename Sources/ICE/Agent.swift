@@ -54,7 +54,11 @@ public final class Agent<Random: RandomSource> {
     /// credentials are gone), so it carries media at most this long (RFC 7675 §5.1).
     var previousSelectionExpiry: [Instant?]
 
-    var lastPacedSend: Instant? = nil
+    /// The gathering and the check pacers (RFC 8445 §5.1.1.2, §6.1.4.2): each sends at most
+    /// one new transaction per Ta. They are separate so the first check does not queue a
+    /// whole Ta behind a request to a STUN server (see `pump`).
+    var lastGatherSend: Instant? = nil
+    var lastCheckSend: Instant? = nil
     var lastRemoteCandidateAt: Instant? = nil
     var remoteEndOfCandidates = false
     /// `remoteCandidateWait` passed since the last remote candidate (no deadline needed).

@@ -21,6 +21,9 @@ struct Transaction {
     var role: Role
     /// First transmission, for round-trip measurement.
     var firstSent: Instant = .zero
+    /// Sent once more, out of its schedule, because the peer's check on the same pair showed
+    /// the path open (see `Agent.checkReceived`); at most once per transaction.
+    var hurried = false
 
     var isGathering: Bool {
         if case .gather = kind { return true }
