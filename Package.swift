@@ -27,6 +27,8 @@ let package = Package(
         .target(name: "STUN", dependencies: ["Common", "Crypto"], path: "Sources/STUN"),
         .target(name: "ICE", dependencies: ["Common", "STUN"], path: "Sources/ICE"),
         .target(name: "TURN", dependencies: ["Common", "STUN"], path: "Sources/TURN"),
+        // RFC 5780 NAT behaviour discovery, the client side (`ice-agent nat-type`).
+        .target(name: "NATBehavior", dependencies: ["Common", "STUN"], path: "Sources/NATBehavior"),
         .target(name: "SDP", dependencies: ["Common", "ICE"], path: "Sources/SDP"),
         // One-shot mDNS resolution of ".local" names (RFC 6762 §5.1), for browsers' host candidates.
         .target(name: "MDNS", dependencies: ["Common"], path: "Sources/MDNS"),
@@ -72,7 +74,7 @@ let package = Package(
         .target(
             name: "Daemon", dependencies: ["Common", "STUN", "ICE", "TURN", "Connectivity", "DTLS", "SRTP", "SDP", "RTP", "HTTP", "Runtime", "MDNS"], path: "Sources/Daemon"),
         .executableTarget(
-            name: "ice-agent", dependencies: ["Daemon", "Board", "Config", "STUN", "ICE", "TURN", "SDP", "RTP", "HTTP", "Runtime"], path: "Sources/ice-agent"),
+            name: "ice-agent", dependencies: ["Daemon", "Board", "Config", "STUN", "ICE", "TURN", "SDP", "RTP", "HTTP", "Runtime", "NATBehavior"], path: "Sources/ice-agent"),
         // Replaces malloc & co. in the benchmark process to count heap allocations.
         .target(name: "AllocationCounter", dependencies: ["CLinux"], path: "Sources/AllocationCounter"),
         .executableTarget(
@@ -102,6 +104,9 @@ let package = Package(
         .testTarget(name: "ConfigTests", dependencies: ["Config", "TestSupport"], path: "Tests/ConfigTests"),
         .testTarget(name: "STUNTests", dependencies: ["STUN", "STUNTestVectors"], path: "Tests/STUNTests"),
         .testTarget(name: "TURNTests", dependencies: ["Common", "STUN", "TURN"], path: "Tests/TURNTests"),
+        .testTarget(
+            name: "NATBehaviorTests", dependencies: ["Common", "STUN", "NATBehavior", "NetworkSimulator"],
+            path: "Tests/NATBehaviorTests"),
         .testTarget(name: "ConnectivityTests", dependencies: ["Common", "ICE", "TURN", "Connectivity"], path: "Tests/ConnectivityTests"),
         // The built ice-agent and ice-bench as processes on loopback: no root, no third-party tool.
         .testTarget(

@@ -1,0 +1,42 @@
+import Common
+import STUN
+
+/// The tests of RFC 5780 §4.3-4.5, in the order they run. Filtering runs before mapping
+/// tests II and III: those send to the alternate address, which would open the very filter
+/// the filtering tests measure.
+enum Stage: Equatable {
+    /// §4.3/§4.4 test I: socket 0 to the primary address.
+    case mappingI
+    /// §4.4 test II: CHANGE-REQUEST "change IP" and "change port".
+    case filteringII
+    /// §4.4 test III: CHANGE-REQUEST "change port".
+    case filteringIII
+    /// §4.3 test II: to the alternate IP, primary port.
+    case mappingII
+    /// §4.3 test III: to the alternate IP and port.
+    case mappingIII
+    /// §4.5: socket 1's mapped address, so that socket 0 can open its filter towards it.
+    case hairpinBinding
+    /// §4.5: socket 0 to socket 1's mapped address and socket 1 to socket 0's at once.
+    case hairpinCross
+}
+
+/// One request of a test, retransmitted with the test's timer under one transaction id.
+struct ProbeRequest {
+    var socket: LocalSocket
+    var destination: TransportAddress
+    var id: TransactionID
+    /// RFC 5780 §7.2 CHANGE-REQUEST flags, 0 for none.
+    var changeFlags: UInt32
+    /// Where a response must come from: the destination, or the address CHANGE-REQUEST
+    /// asked the server to answer from.
+    var expectedSource: TransportAddress
+
+    /// A Binding request with CHANGE-REQUEST when asked, and FINGERPRINT (RFC 8489 §7.2.1).
+    func write(into buffer: UnsafeMutableRawBufferPointer) throws(BuildError) -> Int {
+        var b = try MessageBuilder(into: buffer, type: .bindingRequest, transactionID: id)
+        if changeFlags != 0 { try b.append(.changeRequest, uint32: changeFlags) }
+        try b.appendFingerprint()
+        return b.count
+    }
+}
