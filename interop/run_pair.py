@@ -3,7 +3,7 @@
 packet can leave the machine) and prints a one-line JSON result.
 
     run_pair.py IMPL ROLE [--json] [--left IMPL] [--duration S] [--ice-agent PATH]
-                [--log-level debug] [--keep-logs] [--no-netns]
+                [--log-level debug] [--keep-logs] [--no-netns] [--stun]
 
 IMPL (the peer): aioice | libnice | pion | ice-agent.  ROLE: the role of the left side, which is
 ice-agent unless --left says otherwise: call (controlling) | answer (controlled); the peer
@@ -211,6 +211,8 @@ class Side:
             # goes in clear, which ice-agent does only when told. Two ice-agents encrypt.
             if peer_impl != "ice-agent":
                 self.cmd += ["--media-security", "none"]
+            if getattr(args, "stun_server", None):
+                self.cmd += ["--stun", args.stun_server]
         elif impl in ("aioice", "libnice"):
             script = os.path.join(HERE, impl + "_peer.py")
             self.cmd = [SYSTEM_PYTHON, script, "--" + role_word, "--duration", str(args.duration),
@@ -387,6 +389,7 @@ def inner(args):
     logdir = tempfile.mkdtemp(prefix="iceinterop-%s-%s-%s-" % (args.left, args.role, args.impl))
     left_label = args.left if args.left != args.impl else args.left + "-" + args.role
     right_label = args.impl if args.left != args.impl else args.impl + "-" + ("answer" if left_controlling else "call")
+    stun = start_stun_server(args, logdir) if args.stun else None
     left = Side(left_label, args.left, left_controlling, args, logdir, peer_impl=args.impl)
     right = Side(right_label, args.impl, not left_controlling, args, logdir, peer_impl=args.left)
     sides = [left, right]
@@ -415,6 +418,9 @@ def inner(args):
     finally:
         for s in sides:
             s.stop()
+        if stun:
+            stun.terminate()
+            stun.wait()
         for w in wires:
             w.thread.join(timeout=1)
         siglog.close()
@@ -451,6 +457,34 @@ def inner(args):
     return 0 if ok else 1
 
 
+def start_stun_server(args, logdir):
+    """--stun: ice-agent's own STUN server on loopback, answering before the sides start (a
+    Binding request is retried until it is answered), so both sides gather a server-reflexive
+    candidate as a doorbell with `--stun` does."""
+    port = free_udp_port()
+    err = open(os.path.join(logdir, "stun-server.stderr"), "w")
+    proc = subprocess.Popen([args.ice_agent, "stun", "server", "--listen", "127.0.0.1:%d" % port],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    probe.settimeout(0.05)
+    request = b"\x00\x01\x00\x00\x21\x12\xa4\x42" + os.urandom(12)
+    try:
+        for _ in range(100):
+            probe.sendto(request, ("127.0.0.1", port))
+            try:
+                if probe.recv(1500)[8:20] == request[8:20]:
+                    break
+            except (socket.timeout, ConnectionRefusedError):
+                continue
+        else:
+            proc.terminate()
+            raise Missing("ice-agent stun server did not answer on 127.0.0.1:%d" % port)
+    finally:
+        probe.close()
+    args.stun_server = "127.0.0.1:%d" % port
+    return proc
+
+
 def _sent_from_media(text):
     """ice-agent's closing line: "sent N RTP packets, received M (gaps G)"."""
     m = re.match(r"sent (\d+) RTP packets", text or "")
@@ -484,6 +518,8 @@ def main():
                     help="extra argument for the peer (repeatable), e.g. --peer-arg=--aggressive (libnice), "
                          "--peer-arg=--check-interval-ms=50 (pion)")
     ap.add_argument("--no-netns", action="store_true", help="run on the host's loopback (debugging)")
+    ap.add_argument("--stun", action="store_true",
+                    help="run ice-agent's STUN server in the namespace and give it to every ice-agent side (--stun)")
     ap.add_argument("--inside-netns", help=argparse.SUPPRESS)
     argv = sys.argv[1:]
     args = ap.parse_args(argv)

@@ -66,7 +66,10 @@ public final class Connection<R: RandomSource> {
         clock = now
         try agent.addRemoteCandidate(c, now: now)
         permitOnRelays(c.address, now: now)
-        settle(now: now)
+        // The agent's due work waits for the owner's next `handleTimeout`: a description
+        // brings its candidates one call each, and the first check must go to the best pair
+        // among all of them (RFC 8445 §6.1.4.2), not to whichever candidate came first.
+        settle(now: now, agentTimers: false)
     }
 
     public func setRemoteEndOfCandidates(now: Instant) {
@@ -232,8 +235,9 @@ public final class Connection<R: RandomSource> {
     /// to bind. Bounded: each round consumes queued events or runs due timers. An input that
     /// reported nothing (a media datagram) costs two empty polls: the timers it did not
     /// touch are the owner's loop's business, as always; after `handleTimeout` (`timers`)
-    /// the first round runs them too, so no deadline is left in the past.
-    func settle(now: Instant, timers: Bool = false) {
+    /// the first round runs them too, so no deadline is left in the past. Without
+    /// `agentTimers` the agent's due work is left to that next `handleTimeout`.
+    func settle(now: Instant, timers: Bool = false, agentTimers: Bool = true) {
         var runTimers = timers
         for _ in 0..<8 {
             var progressed = drainRelayEvents(now: now)
@@ -243,7 +247,7 @@ public final class Connection<R: RandomSource> {
             runTimers = false
             // A relay settling ends the agent's wait for gathering: its failure check is due.
             checkGatheringDone()
-            if let d = agent.nextDeadline, d <= now { agent.handleTimeout(now: now) }
+            if agentTimers, let d = agent.nextDeadline, d <= now { agent.handleTimeout(now: now) }
             for relay in relays {
                 if let d = relay.client.nextDeadline, d <= now { relay.client.handleTimeout(now: now) }
             }
