@@ -276,8 +276,9 @@ public struct NATBehaviorDiscovery<Random: RandomSource> {
     }
 
     /// The time limit: a verdict if mapping and filtering are known (hairpinning untested),
-    /// else `.timedOut`.
+    /// `.noResponse` if the server never answered, else `.timedOut`.
     mutating func expire() {
+        if stage == .mappingI { return fail(.noResponse) }
         if stage == .hairpinBinding || stage == .hairpinCross { hairpinning = .notTested }
         finish()
     }

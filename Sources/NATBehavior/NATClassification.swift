@@ -39,8 +39,8 @@ public enum NATClassification: Equatable, Sendable {
     /// For people: the name with spaces.
     public var label: StaticString {
         switch self {
-        case .openInternet: return "open internet (no NAT)"
-        case .firewall: return "no NAT, filtering firewall"
+        case .openInternet: return "open internet"
+        case .firewall: return "filtering firewall"
         case .fullCone: return "full cone"
         case .restrictedCone: return "restricted cone"
         case .portRestrictedCone: return "port-restricted cone"

@@ -34,7 +34,8 @@ func usageText(_ commands: [Command]) -> String {
               ice-agent stun client --help).
 
         exit status: 0 success, 1 runtime failure (timeout, socket error), 2 usage or configuration
-        error, 3 ICE never connected (call/answer --signal stdio or URL).
+        error, 3 ICE never connected (call/answer --signal stdio or URL) or the STUN server lacks RFC 5780
+        (nat-type).
 
         """
     return out

@@ -33,6 +33,7 @@ func allCommands() -> [Command] { [
     Command(StunDecode.spec) { a throws(UsageError) in try StunDecode(arguments: a).run() },
     Command(StunServerCommand.spec) { a throws(UsageError) in try StunServerCommand(arguments: a).run() },
     Command(StunClientCommand.spec) { a throws(UsageError) in try StunClientCommand(arguments: a).run() },
+    Command(NatTypeCommand.spec) { a throws(UsageError) in try NatTypeCommand(arguments: a).run() },
 ] }
 
 func run(_ args: [String]) -> Int32 {

@@ -95,6 +95,12 @@ import Testing
         // 4 sends: 250 + 500 + 1000 ms, then 4 x 250 ms (RFC 8489 §6.2.1 with the defaults).
         #expect(world.client.sent.count == 4)
         #expect(world.network.now == Instant.zero + .milliseconds(2750))
+
+        // A time limit inside test I's schedule ends it the same way, at the limit.
+        let short = DiscoveryWorld(type: .fullCone) { $0.timeLimit = .seconds(1) }
+        short.network.blocked = { _, to, _ in to.ip == DiscoveryWorld.primary.ip }
+        #expect(short.run() == .failed(.noResponse))
+        #expect(short.network.now == Instant.zero + .seconds(1))
     }
 
     @Test func silentAlternateIsReportedAsSuch() {

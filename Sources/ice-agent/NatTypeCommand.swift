@@ -1,0 +1,213 @@
+import Common
+import NATBehavior
+import Runtime
+import STUN
+
+/// `ice-agent nat-type --stun HOST[:PORT]`: RFC 5780 §4 NAT behaviour discovery against a
+/// server with an alternate address, for a field engineer asking why a call fell back to a
+/// relay.
+struct NatTypeCommand {
+    var serverText: String? = nil
+    var server = TransportAddress(.v4Any, 0)
+    var json = false
+    var timeout: Int64 = 20
+    var rto = Interval.milliseconds(250)
+    var hairpinning = true
+
+    /// RFC 8489 §18.1.1 / RFC 7064: STUN's default UDP port.
+    static let defaultPort = "3478"
+
+    static let spec = CommandSpec<NatTypeCommand>(
+        name: "nat-type", synopsis: "--stun HOST[:PORT] [--json] [--timeout S] [--rto MS] [--no-hairpinning]",
+        about: "Finds this host's NAT mapping, filtering and hairpinning behaviour (RFC 5780 §4, RFC 4787) with\n"
+            + "a STUN server that has an alternate address (e.g. ice-agent stun server --alternate, coturn\n"
+            + "with two addresses), and says what it means for direct connections.\n"
+            + "exit status: 0 determined, 1 network failure or timeout, 2 usage error, 3 the server does not\n"
+            + "support RFC 5780 (no OTHER-ADDRESS, or CHANGE-REQUEST refused).",
+        options: [
+            Option("--stun", .value("HOST[:PORT]"), "the STUN server (also stun:HOST[:PORT]; default port 3478)") {
+                c, v throws(UsageError) in
+                c.serverText = v
+            },
+            Option("--json", .flag, "one JSON object on stdout instead of text") { c, _ throws(UsageError) in
+                c.json = true
+            },
+            Option("--timeout", .value("S"), "the bound on the whole run (1..600, default 20)") { c, v throws(UsageError) in
+                c.timeout = try number(v, in: 1...600, "--timeout takes 1..600 s")
+            },
+            Option("--rto", .value("MS"), "each test's first retransmission timeout (10..10000, default 250)") {
+                c, v throws(UsageError) in
+                c.rto = .milliseconds(try number(v, in: 10...10_000, "--rto takes 10..10000 ms"))
+            },
+            Option("--no-hairpinning", .flag, "skip the hairpinning test (RFC 5780 §4.5)") { c, _ throws(UsageError) in
+                c.hairpinning = false
+            },
+        ])
+
+    init(arguments: [String]) throws(UsageError) {
+        try NatTypeCommand.spec.parse(arguments, into: &self)
+        guard let serverText else { throw UsageError("nat-type needs --stun HOST[:PORT]") }
+        let text = Self.withPort(serverText)
+        guard let s = resolve(hostAndPort: text) else { throw UsageError("cannot resolve " + serverText) }
+        server = s
+    }
+
+    /// "stun:" dropped, the default port added: "host", "1.2.3.4", "[v6]", bare "v6".
+    static func withPort(_ text: String) -> String {
+        var t = Substring(text)
+        if t.hasPrefix("stun:") { t = t.dropFirst(5) }
+        let s = String(t)
+        if TransportAddress(s) != nil { return s }
+        if s.hasPrefix("[") { return s.hasSuffix("]") ? s + ":" + defaultPort : s }
+        let colons = s.utf8.reduce(0) { $0 + ($1 == UInt8(ascii: ":") ? 1 : 0) }
+        if colons == 0 { return s + ":" + defaultPort }
+        if colons > 1 { return "[" + s + "]:" + defaultPort }
+        return s
+    }
+
+    func run() -> Int32 {
+        guard let first = clientSocket(bind: nil, towards: server), let second = clientSocket(bind: nil, towards: server),
+              let loop = openEventLoop()
+        else { return 1 }
+        // RFC 5780 §4.3: test I's mapped address equal to one of ours means no NAT. The sockets
+        // are bound to the wildcard, so every interface address with socket 0's port counts.
+        var filter = InterfaceFilter()
+        filter.includeLoopback = true
+        filter.includeLinkLocal = true
+        let port = first.localAddress.port
+        let locals = interfaceAddresses(filter).map { TransportAddress($0.address, port) }
+        var configuration = DiscoveryConfiguration(server: server, localAddresses: locals)
+        configuration.timeLimit = .seconds(timeout)
+        configuration.rto = rto
+        configuration.testHairpinning = hairpinning
+        let runner = NatTypeRun(configuration: configuration, sockets: [first, second], loop: loop)
+        let outcome = runner.run()
+        first.close()
+        second.close()
+        return report(outcome)
+    }
+
+    func report(_ outcome: DiscoveryOutcome) -> Int32 {
+        switch outcome {
+        case .determined(let r):
+            writeStdout(json ? Self.json(r) + "\n" : Self.text(r))
+            return 0
+        case .failed(let error):
+            let message = Self.message(error, server: server)
+            if json {
+                writeStdout("{\"result\":\"failed\",\"error\":\"\(error.name)\",\"server\":\"\(server)\",\"message\":"
+                                + jsonString(message) + "}\n")
+            } else {
+                printError("ice-agent nat-type: " + message)
+            }
+            return error == .serverLacksRFC5780 ? 3 : 1
+        case .running:
+            return 1
+        }
+    }
+
+    static func message(_ error: NATDiscoveryError, server: TransportAddress) -> String {
+        switch error {
+        case .noResponse: return "no response from \(server) (server down, or UDP blocked)"
+        case .serverLacksRFC5780:
+            return "\(server) does not support RFC 5780 (no OTHER-ADDRESS, or CHANGE-REQUEST refused): "
+                + "use a server with an alternate address"
+        case .alternateUnreachable: return "the alternate address \(server) advertised does not answer"
+        case .errorResponse(let code): return "\(server) answered with error \(code)"
+        case .timedOut: return "the time limit passed before mapping and filtering were known"
+        }
+    }
+
+    static func mappingLine(_ m: MappingBehavior) -> String {
+        m == .noNAT ? "no NAT (the mapped address is this host's own)" : "\(m.name) (\(m.abbreviation))"
+    }
+
+    static func verdict(_ r: NATBehaviorReport) -> String {
+        let mapping = r.mapping == .noNAT ? "no NAT" : "\(r.mapping.abbreviation)"
+        return "NAT type: \(r.classification.label) (\(mapping), \(r.filtering.abbreviation)) — \(r.classification.advice)"
+    }
+
+    static func text(_ r: NATBehaviorReport) -> String {
+        "server: \(r.server), alternate \(r.otherAddress)\n"
+            + "mapped address: \(r.mappedAddress)\n"
+            + "mapping: " + mappingLine(r.mapping) + "\n"
+            + "filtering: \(r.filtering.name) (\(r.filtering.abbreviation))\n"
+            + "hairpinning: \(r.hairpinning.name)\n"
+            + verdict(r) + "\n"
+    }
+
+    static func json(_ r: NATBehaviorReport) -> String {
+        "{\"result\":\"determined\",\"nat_type\":\"\(r.classification.name)\",\"mapping\":\"\(r.mapping.name)\","
+            + "\"filtering\":\"\(r.filtering.name)\",\"hairpinning\":\"\(r.hairpinning.name)\","
+            + "\"mapped_address\":\"\(r.mappedAddress)\",\"server\":\"\(r.server)\",\"other_address\":\"\(r.otherAddress)\","
+            + "\"advice\":" + jsonString("\(r.classification.advice)") + "}"
+    }
+}
+
+/// The discovery on the event loop: both sockets' datagrams in, its transmits out, its
+/// deadline on the loop's timer.
+final class NatTypeRun: TimerClient, ReadableHandler {
+    var discovery: NATBehaviorDiscovery<SystemRandom>
+    let sockets: [UDPSocket]
+    let loop: EventLoop
+    var buffer = [UInt8](repeating: 0, count: 2048)
+
+    init(configuration: DiscoveryConfiguration, sockets: [UDPSocket], loop: EventLoop) {
+        discovery = NATBehaviorDiscovery(configuration: configuration, random: SystemRandom(), now: monotonicNow())
+        self.sockets = sockets
+        self.loop = loop
+    }
+
+    func run() -> DiscoveryOutcome {
+        for s in sockets {
+            do throws(EventLoop.Failure) { try loop.register(fd: s.descriptor, self) } catch {
+                printError("ice-agent: cannot watch the socket")
+                return .failed(.noResponse)
+            }
+        }
+        loop.addTimerClient(self)
+        flush()
+        if discovery.outcome == .running {
+            do throws(EventLoop.Failure) { try loop.run() } catch {
+                printError("ice-agent: event loop failed")
+            }
+        }
+        for s in sockets { loop.unregister(fd: s.descriptor) }
+        loop.removeTimerClient(self)
+        return discovery.outcome
+    }
+
+    var nextDeadline: Instant? { discovery.nextDeadline }
+
+    func handleTimeout(now: Instant) {
+        discovery.handleTimeout(now: now)
+        flush()
+    }
+
+    func readable(now: Instant) {
+        for (index, socket) in sockets.enumerated() {
+            guard let local = LocalSocket(rawValue: index) else { continue }
+            buffer.withUnsafeMutableBytes { buf in
+                while discovery.outcome == .running, case .some(.some(let (n, from))) = try? socket.tryReceive(into: buf) {
+                    discovery.handle(datagram: UnsafeRawBufferPointer(rebasing: buf[0..<n]), from: from, on: local, now: now)
+                }
+            }
+        }
+        flush()
+    }
+
+    /// Sends what the discovery asks for; stops the loop once it has an outcome.
+    func flush() {
+        buffer.withUnsafeMutableBytes { buf in
+            while let t = discovery.pollTransmit(into: buf) {
+                do throws(SocketError) {
+                    try sockets[t.socket.rawValue].send(UnsafeRawBufferPointer(rebasing: buf[0..<t.count]), to: t.destination)
+                } catch {
+                    // ICMP errors (port unreachable) surface here; the test's timer treats them as loss.
+                    printError("ice-agent: " + error.description)
+                }
+            }
+        }
+        if discovery.outcome != .running { loop.stop() }
+    }
+}

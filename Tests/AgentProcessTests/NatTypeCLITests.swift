@@ -1,0 +1,93 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `ice-agent nat-type` against `ice-agent stun server` on loopback: no NAT between them, so
+/// RFC 5780 must report no NAT and endpoint-independent filtering, and its exit status must
+/// tell scripts what happened.
+@Suite(.serialized) struct NatTypeCLITests {
+    /// A server on 127.0.0.1:P, with its RFC 5780 alternate on 127.0.0.2:Q when asked.
+    func server(alternate: Bool) throws -> (Background, UInt16, UInt16) {
+        let port = freeUDPPort()
+        let other = freeUDPPort()
+        var arguments = ["stun", "server", "--listen", "127.0.0.1:\(port)"]
+        if alternate { arguments += ["--alternate", "127.0.0.2:\(other)"] }
+        let s = try Background(try iceAgentPath(), arguments)
+        #expect(waitUntil { s.output.contains("STUN server listening") }, "\(s.output)")
+        return (s, port, other)
+    }
+
+    func json(_ text: String) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "\(text)")
+    }
+
+    @Test func loopbackIsOpenInternetInJSON() throws {
+        let (s, port, other) = try server(alternate: true)
+        defer { s.stop() }
+        let r = try run(try iceAgentPath(), ["nat-type", "--stun", "127.0.0.1:\(port)", "--json"], timeout: 30)
+        #expect(r.status == 0, "\(r.stderr)")
+        let out = try json(r.stdout)
+        #expect(out["result"] as? String == "determined")
+        #expect(out["mapping"] as? String == "no-nat")
+        #expect(out["filtering"] as? String == "endpoint-independent")
+        #expect(out["nat_type"] as? String == "open")
+        #expect(out["other_address"] as? String == "127.0.0.2:\(other)")
+        #expect(out["server"] as? String == "127.0.0.1:\(port)")
+        #expect((out["mapped_address"] as? String)?.hasPrefix("127.0.0.1:") == true)
+        #expect(r.stdout.split(separator: "\n").count == 1)
+    }
+
+    @Test func textHasOneLinePerBehaviourAndAVerdict() throws {
+        let (s, port, _) = try server(alternate: true)
+        defer { s.stop() }
+        let r = try run(try iceAgentPath(), ["nat-type", "--stun", "stun:127.0.0.1:\(port)"], timeout: 30)
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.hasPrefix("mapping: no NAT") }, "\(r.stdout)")
+        #expect(lines.contains("filtering: endpoint-independent (EIF)"), "\(r.stdout)")
+        #expect(lines.contains { $0.hasPrefix("hairpinning: ") }, "\(r.stdout)")
+        #expect(lines.last == "NAT type: open internet (no NAT, EIF) — direct connections work with any peer", "\(r.stdout)")
+    }
+
+    @Test func serverWithoutAlternateExits3() throws {
+        let (s, port, _) = try server(alternate: false)
+        defer { s.stop() }
+        let r = try run(try iceAgentPath(), ["nat-type", "--stun", "127.0.0.1:\(port)", "--json"], timeout: 30)
+        #expect(r.status == 3, "\(r.stdout) \(r.stderr)")
+        let out = try json(r.stdout)
+        #expect(out["result"] as? String == "failed")
+        #expect(out["error"] as? String == "server-lacks-rfc5780")
+        let text = try run(try iceAgentPath(), ["nat-type", "--stun", "127.0.0.1:\(port)"], timeout: 30)
+        #expect(text.status == 3)
+        #expect(text.stdout.isEmpty)
+        #expect(text.stderr.contains("does not support RFC 5780"), "\(text.stderr)")
+    }
+
+    @Test func silentServerExits1WithinTheTimeout() throws {
+        // A bound UDP socket that never answers.
+        let (fd, port) = bindLoopback(Int32(SOCK_DGRAM.rawValue))
+        defer { close(fd) }
+        let start = Date()
+        let r = try run(try iceAgentPath(), ["nat-type", "--stun", "127.0.0.1:\(port)", "--timeout", "1", "--json"], timeout: 10)
+        let elapsed = Date().timeIntervalSince(start)
+        #expect(r.status == 1, "\(r.stdout) \(r.stderr)")
+        #expect(try json(r.stdout)["error"] as? String == "no-response")
+        #expect(elapsed >= 0.9 && elapsed < 3, "took \(elapsed) s")
+    }
+
+    @Test func usageMistakesExit2() throws {
+        for (arguments, message) in [
+            (["nat-type"], "ice-agent nat-type: nat-type needs --stun HOST[:PORT] (see ice-agent nat-type --help)"),
+            (["nat-type", "--stun", "127.0.0.1", "--timeout", "0"],
+             "ice-agent nat-type: --timeout takes 1..600 s (see ice-agent nat-type --help)"),
+        ] {
+            let r = try run(try iceAgentPath(), arguments)
+            #expect(r.status == 2)
+            #expect(r.stderr == message + "\n", "\(r.stderr)")
+            #expect(r.stdout.isEmpty)
+        }
+        let help = try run(try iceAgentPath(), ["nat-type", "--help"])
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("3 the server does not\nsupport RFC 5780"), "\(help.stdout)")
+    }
+}
