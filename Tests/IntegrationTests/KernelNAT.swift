@@ -1,0 +1,191 @@
+import Foundation
+import TestSupport
+
+/// The five classic RFC 4787 placements of a host, built with real kernel NATs (nftables and
+/// conntrack in network namespaces; recipes and traps in /work/shared/notes/kernel-nat.md).
+enum KernelNATKind: String, CaseIterable, CustomStringConvertible, Sendable {
+    /// The host has a public address; the router only routes.
+    case open
+    /// EIM, EIF: SNAT keeping the port, plus a DNAT of any inbound UDP to the host.
+    case fullCone
+    /// EIM, ADF: as full cone, but the DNAT applies only to (remote IP, port) the host sent from.
+    case addressRestricted
+    /// EIM, APDF: plain conntrack SNAT.
+    case portRestricted
+    /// APDM, APDF: SNAT with a random port per 5-tuple.
+    case symmetric
+
+    var description: String { rawValue }
+}
+
+/// A simulated internet in one network namespace: server addresses on its loopback (the
+/// TEST-NET ranges, which nothing outside the namespaces sees), and sites attached to it, each
+/// a host namespace behind a router namespace doing one `KernelNATKind`. Every namespace is
+/// removed by `tearDown()` (call it in a `defer`), also when setting up failed half-way.
+final class KernelInternet {
+    let prefix: String
+    let internet: String
+    private(set) var namespaces: [String] = []
+    private(set) var sites: [KernelNATSite] = []
+    private var tornDown = false
+
+    /// Fails with the install command when a tool is missing, and without root.
+    static func requirePrerequisites() throws {
+        guard geteuid() == 0 else {
+            throw TestFailure("kernel NAT tests need root (network namespaces): run `sudo ICE_SYSTEM_TESTS=1 swift test --filter IntegrationTests`")
+        }
+        _ = try requireTool("ip", install: "apt-get install -y iproute2")
+        _ = try requireTool("nft", install: "apt-get install -y nftables")
+    }
+
+    /// `serverAddresses` (e.g. "198.51.100.10") are put on the internet namespace's loopback.
+    init(name: String, serverAddresses: [String]) throws {
+        try Self.requirePrerequisites()
+        // Short and unique per process: several test processes may build labs at once.
+        prefix = "kn\(getpid() % 100_000)\(name)"
+        internet = prefix + "-i"
+        do {
+            try addNamespace(internet)
+            for a in serverAddresses { try ip(["-n", internet, "addr", "add", a + "/32", "dev", "lo"]) }
+        } catch {
+            tearDown()
+            throw error
+        }
+    }
+
+    deinit { tearDown() }
+
+    /// A host behind a router of `kind`, as site number `sites.count` (so up to 30 sites).
+    /// Site n: router WAN 203.0.113.(8n+1)/30 towards the internet's 203.0.113.(8n+2); behind a
+    /// NAT the host is 10.0.n.2/24 (router 10.0.n.1), in the open it is 192.0.2.(16n+2)/28.
+    @discardableResult
+    func addSite(_ kind: KernelNATKind) throws -> KernelNATSite {
+        let n = sites.count
+        precondition(n < 30, "KernelInternet: at most 30 sites")
+        let site = KernelNATSite(kind: kind, index: n, prefix: prefix)
+        do {
+            try addNamespace(site.host)
+            try addNamespace(site.router)
+            // Links created from inside the namespaces: no name in the root namespace to collide.
+            try ip(["-n", site.host, "link", "add", "h0", "type", "veth", "peer", "name", "r0", "netns", site.router])
+            try ip(["-n", site.router, "link", "add", "r1", "type", "veth", "peer", "name", "s\(n)", "netns", internet])
+            try ip(["-n", site.host, "addr", "add", site.hostAddress + "/\(site.lanPrefixLength)", "dev", "h0"])
+            try ip(["-n", site.host, "link", "set", "h0", "up"])
+            try ip(["-n", site.host, "route", "add", "default", "via", site.routerLANAddress])
+            try ip(["-n", site.router, "addr", "add", site.routerLANAddress + "/\(site.lanPrefixLength)", "dev", "r0"])
+            try ip(["-n", site.router, "link", "set", "r0", "up"])
+            try ip(["-n", site.router, "addr", "add", site.publicAddress + "/30", "dev", "r1"])
+            try ip(["-n", site.router, "link", "set", "r1", "up"])
+            try ip(["-n", site.router, "route", "add", "default", "via", site.internetSideAddress])
+            try ip(["-n", internet, "addr", "add", site.internetSideAddress + "/30", "dev", "s\(n)"])
+            try ip(["-n", internet, "link", "set", "s\(n)", "up"])
+            if kind == .open {
+                try ip(["-n", internet, "route", "add", site.lanSubnet, "via", site.publicAddress])
+            }
+            try exec(site.router, ["/bin/sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward"])
+            if let rules = site.nftRules {
+                let r = try run("/usr/sbin/ip", ["netns", "exec", site.router, "nft", "-f", "-"], stdin: rules)
+                guard r.status == 0 else { throw TestFailure("nft -f in \(site.router): \(r.stderr)\n\(rules)") }
+            }
+        } catch {
+            tearDown()
+            throw error
+        }
+        sites.append(site)
+        return site
+    }
+
+    /// Removes every namespace (their veths go with them). Safe to call twice.
+    func tearDown() {
+        guard !tornDown else { return }
+        tornDown = true
+        for ns in namespaces.reversed() { _ = try? run("/usr/sbin/ip", ["netns", "del", ns]) }
+        namespaces.removeAll()
+    }
+
+    /// Runs `arguments` inside namespace `ns`, checking its exit status.
+    @discardableResult
+    func exec(_ ns: String, _ arguments: [String], timeout: TimeInterval = 20) throws -> Finished {
+        let r = try run("/usr/sbin/ip", ["netns", "exec", ns] + arguments, timeout: timeout)
+        guard r.status == 0 else { throw TestFailure("in \(ns): \(arguments.joined(separator: " ")): exit \(r.status): \(r.stderr)") }
+        return r
+    }
+
+    /// `ip netns exec NS` + `arguments`, for `run` or `Background`.
+    func command(in ns: String, _ arguments: [String]) -> (String, [String]) {
+        ("/usr/sbin/ip", ["netns", "exec", ns] + arguments)
+    }
+
+    private func addNamespace(_ ns: String) throws {
+        // A namespace left by a killed earlier run of this process id is stale: replace it.
+        _ = try? run("/usr/sbin/ip", ["netns", "del", ns])
+        try ip(["netns", "add", ns])
+        namespaces.append(ns)
+        try ip(["-n", ns, "link", "set", "lo", "up"])
+    }
+
+    private func ip(_ arguments: [String]) throws {
+        let r = try run("/usr/sbin/ip", arguments)
+        guard r.status == 0 else { throw TestFailure("ip \(arguments.joined(separator: " ")): exit \(r.status): \(r.stderr)") }
+    }
+}
+
+/// One site of a `KernelInternet`: names and addresses of its host and router.
+struct KernelNATSite {
+    let kind: KernelNATKind
+    let index: Int
+    let host: String
+    let router: String
+
+    init(kind: KernelNATKind, index: Int, prefix: String) {
+        self.kind = kind
+        self.index = index
+        host = prefix + "-h\(index)"
+        router = prefix + "-r\(index)"
+    }
+
+    /// The router's WAN address: the NAT's public address.
+    var publicAddress: String { "203.0.113.\(8 * index + 1)" }
+    var internetSideAddress: String { "203.0.113.\(8 * index + 2)" }
+    var hostAddress: String { kind == .open ? "192.0.2.\(16 * index + 2)" : "10.0.\(index).2" }
+    var routerLANAddress: String { kind == .open ? "192.0.2.\(16 * index + 1)" : "10.0.\(index).1" }
+    var lanPrefixLength: Int { kind == .open ? 28 : 24 }
+    var lanSubnet: String { kind == .open ? "192.0.2.\(16 * index)/28" : "10.0.\(index).0/24" }
+
+    /// The router's nftables ruleset (nil: it only routes). Unsolicited inbound packets are
+    /// dropped in `input` before conntrack confirms them: a confirmed entry would take the
+    /// 5-tuple the host's own later SNAT needs, and Linux would pick another port.
+    var nftRules: String? {
+        let snat = "oifname \"r1\" snat to \(publicAddress)"
+        let dropNew = "iifname \"r1\" ct state new drop"
+        switch kind {
+        case .open:
+            return nil
+        case .portRestricted, .symmetric:
+            return """
+                table ip natlab {
+                    chain postrouting { type nat hook postrouting priority srcnat; policy accept; \(snat)\(kind == .symmetric ? " fully-random" : ""); }
+                    chain input { type filter hook input priority filter; policy accept; \(dropNew); }
+                    chain forward { type filter hook forward priority filter; policy accept; \(dropNew); }
+                }
+                """
+        case .fullCone, .addressRestricted:
+            // Linux keeps the source port when it is free, so external port == host port and
+            // the DNAT can send inbound WAN:port to host:port.
+            let match = kind == .addressRestricted ? "ip saddr . udp dport @sent " : ""
+            let remember = kind == .addressRestricted
+                ? "chain remember { type filter hook forward priority filter - 1; policy accept; iifname \"r0\" oifname \"r1\" meta l4proto udp update @sent { ip daddr . udp sport }; }"
+                : ""
+            return """
+                table ip natlab {
+                    set sent { type ipv4_addr . inet_service; flags dynamic, timeout; timeout 5m; }
+                    \(remember)
+                    chain prerouting { type nat hook prerouting priority dstnat; policy accept; iifname "r1" meta l4proto udp \(match)dnat to \(hostAddress); }
+                    chain postrouting { type nat hook postrouting priority srcnat; policy accept; \(snat); }
+                    chain input { type filter hook input priority filter; policy accept; \(dropNew); }
+                    chain forward { type filter hook forward priority filter; policy accept; iifname "r1" ct status dnat accept; \(dropNew); }
+                }
+                """
+        }
+    }
+}
