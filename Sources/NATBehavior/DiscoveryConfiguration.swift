@@ -21,6 +21,8 @@ public struct DiscoveryConfiguration: Sendable {
     public var timeLimit: Interval = .seconds(20)
     /// RFC 5780 §4.5 hairpinning test, with a second local socket.
     public var testHairpinning = true
+    /// RFC 5780 §4.6 mapping lifetime test; off by default since it takes minutes.
+    public var lifetime: LifetimeProbe? = nil
 
     public init(server: TransportAddress, localAddresses: [TransportAddress]) {
         self.server = server
@@ -40,7 +42,30 @@ public struct DiscoveryConfiguration: Sendable {
         c.lastWaitFactor = min(max(c.lastWaitFactor, 1), 16)
         c.timeLimit = Interval(nanoseconds: min(max(c.timeLimit.nanoseconds, Interval.milliseconds(100).nanoseconds),
                                                 Interval.seconds(3600).nanoseconds))
+        if var l = c.lifetime {
+            l.first = Interval(nanoseconds: min(max(l.first.nanoseconds, Interval.seconds(1).nanoseconds),
+                                                LifetimeProbe.longest.nanoseconds))
+            l.longest = Interval(nanoseconds: min(max(l.longest.nanoseconds, l.first.nanoseconds),
+                                                  LifetimeProbe.longest.nanoseconds))
+            c.lifetime = l
+        }
         return c
+    }
+}
+
+/// RFC 5780 §4.6: how long an idle mapping is probed for. The idle time doubles from `first`
+/// while the mapping survives, up to `longest`: at most 12 rounds.
+public struct LifetimeProbe: Equatable, Sendable {
+    /// The longest idle time ever probed: RFC 4787 REQ-5 asks for at least 2 minutes, and
+    /// a NAT keeping idle mappings longer than 30 minutes needs no keepalive planning.
+    public static let longest = Interval.seconds(1800)
+
+    public var first: Interval
+    public var longest: Interval
+
+    public init(first: Interval = .seconds(5), longest: Interval = .seconds(120)) {
+        self.first = first
+        self.longest = longest
     }
 }
 

@@ -30,6 +30,11 @@ public struct NATBehaviorDiscovery<Random: RandomSource> {
     var mapping: MappingBehavior? = nil
     var filtering: FilteringBehavior? = nil
     var hairpinning = Hairpinning.notTested
+    /// RFC 5780 §4.6 progress: this round's idle time, and the end of the idle wait.
+    var idle = Interval(nanoseconds: 0)
+    var idleUntil: Instant? = nil
+    var lifetimeMapped: TransportAddress? = nil
+    var lifetime: MappingLifetime? = nil
 
     public init(configuration: DiscoveryConfiguration, random: Random, now: Instant) {
         self.configuration = configuration.clamped
@@ -42,7 +47,7 @@ public struct NATBehaviorDiscovery<Random: RandomSource> {
 
     public var nextDeadline: Instant? {
         guard outcome == .running else { return nil }
-        return min(timer.deadline, deadline)
+        return min(idleUntil ?? timer.deadline, deadline)
     }
 
     public mutating func handleTimeout(now: Instant) {
@@ -92,10 +97,11 @@ public struct NATBehaviorDiscovery<Random: RandomSource> {
                 return
             }
             hairpinning = .supported
-            finish()
+            startLifetime(now: now)
+            pump(now: now)
             return
         }
-        guard socket == request.socket, source == request.expectedSource, m.checkFingerprint() != .bad else {
+        guard socket == request.replySocket, source == request.expectedSource, m.checkFingerprint() != .bad else {
             droppedDatagrams += 1
             return
         }
@@ -158,15 +164,24 @@ public struct NATBehaviorDiscovery<Random: RandomSource> {
             guard let mapped1, let socket1Mapped else { return }
             add(.socket0, to: socket1Mapped)
             add(.socket1, to: mapped1)
+        case .lifetimeRefresh:
+            add(.socket0, to: server)
+        case .lifetimeIdle:
+            idleUntil = now + idle
+        case .lifetimeProbe:
+            guard let lifetimeMapped else { return }
+            add(.socket1, to: server, responsePort: lifetimeMapped.port, replySocket: .socket0)
         }
         timer = Retransmission(now: now, rto: configuration.rto, maxSends: configuration.maxSends,
                                lastWaitFactor: configuration.lastWaitFactor)
     }
 
     mutating func add(_ socket: LocalSocket, to destination: TransportAddress, change: UInt32 = 0,
-                      expecting source: TransportAddress? = nil) {
+                      expecting source: TransportAddress? = nil, responsePort: UInt16? = nil,
+                      replySocket: LocalSocket? = nil) {
         let id = TransactionID(random: &random)
         requests.append(ProbeRequest(socket: socket, destination: destination, id: id, changeFlags: change,
+                                     responsePort: responsePort, replySocket: replySocket ?? socket,
                                      expectedSource: source ?? destination))
     }
 
@@ -174,6 +189,11 @@ public struct NATBehaviorDiscovery<Random: RandomSource> {
     /// that went unanswered (which may start the next one at `now`).
     mutating func pump(now: Instant) {
         while outcome == .running {
+            if let until = idleUntil {
+                guard now >= until else { return }
+                idleUntil = nil
+                start(.lifetimeProbe, now: now)
+            }
             switch timer.poll(now: now) {
             case .send:
                 due = UInt8(truncatingIfNeeded: (1 << requests.count) - 1)
@@ -218,8 +238,15 @@ public struct NATBehaviorDiscovery<Random: RandomSource> {
         case .hairpinBinding:
             socket1Mapped = mapped
             start(.hairpinCross, now: now)
-        case .hairpinCross:
+        case .hairpinCross, .lifetimeIdle:
             break
+        case .lifetimeRefresh:
+            lifetimeMapped = mapped
+            start(.lifetimeIdle, now: now)
+        case .lifetimeProbe:
+            // The answer reached socket 0 through its mapping: alive after `idle`.
+            lifetime?.aliveAfter = idle
+            nextLifetimeRound(now: now)
         }
     }
 
@@ -229,6 +256,8 @@ public struct NATBehaviorDiscovery<Random: RandomSource> {
             // RFC 5780 §6.1: a server without an alternate answers CHANGE-REQUEST with 420.
             fail(code == 420 ? .serverLacksRFC5780 : .errorResponse(code: code))
         case .hairpinBinding:
+            startLifetime(now: now)
+        case .lifetimeRefresh, .lifetimeProbe:
             finish()
         default:
             fail(.errorResponse(code: code))
@@ -243,9 +272,13 @@ public struct NATBehaviorDiscovery<Random: RandomSource> {
             filtering = .addressAndPortDependent
             startMappingTests(now: now)
         case .mappingII, .mappingIII: fail(.alternateUnreachable)
-        case .hairpinBinding: finish()
+        case .hairpinBinding: startLifetime(now: now)
         case .hairpinCross:
             hairpinning = .notObserved
+            startLifetime(now: now)
+        case .lifetimeRefresh, .lifetimeIdle: finish()
+        case .lifetimeProbe:
+            lifetime?.goneAfter = idle
             finish()
         }
     }
@@ -257,22 +290,39 @@ public struct NATBehaviorDiscovery<Random: RandomSource> {
     }
 
     mutating func startHairpinning(now: Instant) {
-        guard configuration.testHairpinning else { return finish() }
+        guard configuration.testHairpinning else { return startLifetime(now: now) }
         start(.hairpinBinding, now: now)
+    }
+
+    /// RFC 5780 §4.6, when configured and there is a NAT whose mapping can expire.
+    mutating func startLifetime(now: Instant) {
+        guard let probe = configuration.lifetime, mapping != .noNAT else { return finish() }
+        lifetime = MappingLifetime(aliveAfter: nil, goneAfter: nil)
+        idle = probe.first
+        start(.lifetimeRefresh, now: now)
+    }
+
+    mutating func nextLifetimeRound(now: Instant) {
+        guard let probe = configuration.lifetime, idle * 2 <= probe.longest else { return finish() }
+        idle = idle * 2
+        start(.lifetimeRefresh, now: now)
     }
 
     mutating func finish() {
         guard let mapped1, let other, let mapping, let filtering else { return fail(.timedOut) }
         outcome = .determined(NATBehaviorReport(mappedAddress: mapped1, server: configuration.server, otherAddress: other,
-                                                mapping: mapping, filtering: filtering, hairpinning: hairpinning))
+                                                mapping: mapping, filtering: filtering, hairpinning: hairpinning,
+                                                mappingLifetime: lifetime))
         requests.removeAll()
         due = 0
+        idleUntil = nil
     }
 
     mutating func fail(_ error: NATDiscoveryError) {
         outcome = .failed(error)
         requests.removeAll()
         due = 0
+        idleUntil = nil
     }
 
     /// The time limit: a verdict if mapping and filtering are known (hairpinning untested),

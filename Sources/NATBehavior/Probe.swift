@@ -19,6 +19,12 @@ enum Stage: Equatable {
     case hairpinBinding
     /// §4.5: socket 0 to socket 1's mapped address and socket 1 to socket 0's at once.
     case hairpinCross
+    /// §4.6: socket 0 to the primary, starting its mapping's idle time.
+    case lifetimeRefresh
+    /// §4.6: no traffic on socket 0's mapping for the round's idle time.
+    case lifetimeIdle
+    /// §4.6: socket 1 to the primary with RESPONSE-PORT, answered to socket 0's mapping.
+    case lifetimeProbe
 }
 
 /// One request of a test, retransmitted with the test's timer under one transaction id.
@@ -28,6 +34,10 @@ struct ProbeRequest {
     var id: TransactionID
     /// RFC 5780 §7.2 CHANGE-REQUEST flags, 0 for none.
     var changeFlags: UInt32
+    /// RFC 5780 §7.5 RESPONSE-PORT: the answer goes to this port of the request's source IP.
+    var responsePort: UInt16?
+    /// The socket the answer arrives on: the sending one, unless RESPONSE-PORT redirects it.
+    var replySocket: LocalSocket
     /// Where a response must come from: the destination, or the address CHANGE-REQUEST
     /// asked the server to answer from.
     var expectedSource: TransportAddress
@@ -36,6 +46,7 @@ struct ProbeRequest {
     func write(into buffer: UnsafeMutableRawBufferPointer) throws(BuildError) -> Int {
         var b = try MessageBuilder(into: buffer, type: .bindingRequest, transactionID: id)
         if changeFlags != 0 { try b.append(.changeRequest, uint32: changeFlags) }
+        if let responsePort { try b.append(.responsePort, uint16: responsePort) }
         try b.appendFingerprint()
         return b.count
     }

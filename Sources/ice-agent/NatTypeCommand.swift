@@ -13,12 +13,15 @@ struct NatTypeCommand {
     var timeout: Int64 = 20
     var rto = Interval.milliseconds(250)
     var hairpinning = true
+    var timeoutGiven = false
+    /// RFC 5780 §4.6: the longest idle time probed, in seconds; nil: not probed.
+    var lifetime: Int64? = nil
 
     /// RFC 8489 §18.1.1 / RFC 7064: STUN's default UDP port.
     static let defaultPort = "3478"
 
     static let spec = CommandSpec<NatTypeCommand>(
-        name: "nat-type", synopsis: "--stun HOST[:PORT] [--json] [--timeout S] [--rto MS] [--no-hairpinning]",
+        name: "nat-type", synopsis: "--stun HOST[:PORT] [--json] [--timeout S] [--rto MS] [--no-hairpinning] [--lifetime S]",
         about: "Finds this host's NAT mapping, filtering and hairpinning behaviour (RFC 5780 §4, RFC 4787) with\n"
             + "a STUN server that has an alternate address (e.g. ice-agent stun server --alternate, coturn\n"
             + "with two addresses), and says what it means for direct connections.\n"
@@ -32,8 +35,10 @@ struct NatTypeCommand {
             Option("--json", .flag, "one JSON object on stdout instead of text") { c, _ throws(UsageError) in
                 c.json = true
             },
-            Option("--timeout", .value("S"), "the bound on the whole run (1..600, default 20)") { c, v throws(UsageError) in
-                c.timeout = try number(v, in: 1...600, "--timeout takes 1..600 s")
+            Option("--timeout", .value("S"), "the bound on the whole run (1..3600, default 20, with --lifetime 50 + 2 x its S)") {
+                c, v throws(UsageError) in
+                c.timeout = try number(v, in: 1...3600, "--timeout takes 1..3600 s")
+                c.timeoutGiven = true
             },
             Option("--rto", .value("MS"), "each test's first retransmission timeout (10..10000, default 250)") {
                 c, v throws(UsageError) in
@@ -41,6 +46,11 @@ struct NatTypeCommand {
             },
             Option("--no-hairpinning", .flag, "skip the hairpinning test (RFC 5780 §4.5)") { c, _ throws(UsageError) in
                 c.hairpinning = false
+            },
+            Option("--lifetime", .value("S"), "also measure how long an idle mapping lives (RFC 5780 §4.6): idle 5 s,\n"
+                    + "                              doubling while it survives, up to S (5..1800; off by default)") {
+                c, v throws(UsageError) in
+                c.lifetime = try number(v, in: 5...1800, "--lifetime takes 5..1800 s")
             },
         ])
 
@@ -78,6 +88,11 @@ struct NatTypeCommand {
         let locals = interfaceAddresses(filter).map { TransportAddress($0.address, port) }
         var configuration = DiscoveryConfiguration(server: server, localAddresses: locals)
         configuration.timeLimit = .seconds(timeout)
+        if let lifetime {
+            configuration.lifetime = LifetimeProbe(first: .seconds(5), longest: .seconds(lifetime))
+            // The idle rounds add up to less than twice the longest.
+            if !timeoutGiven { configuration.timeLimit = .seconds(50 + 2 * lifetime) }
+        }
         configuration.rto = rto
         configuration.testHairpinning = hairpinning
         let runner = NatTypeRun(configuration: configuration, sockets: [first, second], loop: loop)
@@ -133,14 +148,27 @@ struct NatTypeCommand {
             + "mapping: " + mappingLine(r.mapping) + "\n"
             + "filtering: \(r.filtering.name) (\(r.filtering.abbreviation))\n"
             + "hairpinning: \(r.hairpinning.name)\n"
+            + (r.mappingLifetime.map { "mapping lifetime: " + lifetimeText($0) + "\n" } ?? "")
             + verdict(r) + "\n"
     }
+
+    static func lifetimeText(_ l: MappingLifetime) -> String {
+        switch (l.aliveAfter, l.goneAfter) {
+        case (let alive?, let gone?): return "alive after \(alive.milliseconds / 1000) s idle, gone after \(gone.milliseconds / 1000) s"
+        case (let alive?, nil): return "alive after \(alive.milliseconds / 1000) s idle (the longest probed)"
+        case (nil, let gone?): return "gone after \(gone.milliseconds / 1000) s idle (the shortest probed)"
+        case (nil, nil): return "unknown (the time limit came first)"
+        }
+    }
+
+    static func seconds(_ i: Interval?) -> String { i.map { "\($0.milliseconds / 1000)" } ?? "null" }
 
     static func json(_ r: NATBehaviorReport) -> String {
         "{\"result\":\"determined\",\"nat_type\":\"\(r.classification.name)\",\"mapping\":\"\(r.mapping.name)\","
             + "\"filtering\":\"\(r.filtering.name)\",\"hairpinning\":\"\(r.hairpinning.name)\","
-            + "\"mapped_address\":\"\(r.mappedAddress)\",\"server\":\"\(r.server)\",\"other_address\":\"\(r.otherAddress)\","
-            + "\"advice\":" + jsonString("\(r.classification.advice)") + "}"
+            + "\"mapped_address\":\"\(r.mappedAddress)\",\"server\":\"\(r.server)\",\"other_address\":\"\(r.otherAddress)\""
+            + (r.mappingLifetime.map { ",\"lifetime_alive_s\":" + seconds($0.aliveAfter) + ",\"lifetime_gone_s\":" + seconds($0.goneAfter) } ?? "")
+            + ",\"advice\":" + jsonString("\(r.classification.advice)") + "}"
     }
 }
 

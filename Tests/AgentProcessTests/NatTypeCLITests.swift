@@ -35,6 +35,12 @@ import Testing
         #expect(out["server"] as? String == "127.0.0.1:\(port)")
         #expect((out["mapped_address"] as? String)?.hasPrefix("127.0.0.1:") == true)
         #expect(r.stdout.split(separator: "\n").count == 1)
+        // RFC 5780 §4.6 is off by default, and with no NAT there is no mapping to time anyway.
+        #expect(out["lifetime_alive_s"] == nil)
+        let withLifetime = try run(try iceAgentPath(), ["nat-type", "--stun", "127.0.0.1:\(port)", "--json", "--lifetime", "5"],
+                                   timeout: 30)
+        #expect(withLifetime.status == 0)
+        #expect(try json(withLifetime.stdout)["lifetime_alive_s"] == nil)
     }
 
     @Test func textHasOneLinePerBehaviourAndAVerdict() throws {
@@ -79,7 +85,9 @@ import Testing
         for (arguments, message) in [
             (["nat-type"], "ice-agent nat-type: nat-type needs --stun HOST[:PORT] (see ice-agent nat-type --help)"),
             (["nat-type", "--stun", "127.0.0.1", "--timeout", "0"],
-             "ice-agent nat-type: --timeout takes 1..600 s (see ice-agent nat-type --help)"),
+             "ice-agent nat-type: --timeout takes 1..3600 s (see ice-agent nat-type --help)"),
+            (["nat-type", "--stun", "127.0.0.1", "--lifetime", "4"],
+             "ice-agent nat-type: --lifetime takes 5..1800 s (see ice-agent nat-type --help)"),
         ] {
             let r = try run(try iceAgentPath(), arguments)
             #expect(r.status == 2)

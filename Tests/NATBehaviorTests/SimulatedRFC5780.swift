@@ -74,11 +74,12 @@ struct DiscoveryWorld {
     static let alternate = addr("198.51.100.11:3479")
 
     init(type: NATType?, alternate: TransportAddress? = DiscoveryWorld.alternate, hairpinning: Bool = true,
-         configure: (inout DiscoveryConfiguration) -> Void = { _ in }) {
+         bindingTimeout: Interval = .seconds(120), configure: (inout DiscoveryConfiguration) -> Void = { _ in }) {
         let host: Host
         let sockets: [TransportAddress]
         if let type {
-            let nat = network.addNAT(name: "home", publicAddress: ip("203.0.113.1"), type: type)
+            let nat = network.addNAT(name: "home", publicAddress: ip("203.0.113.1"), type: type,
+                                     bindingTimeout: bindingTimeout)
             nat.hairpinning = hairpinning
             self.nat = nat
             host = network.addHost(name: "doorbell", addresses: [ip("192.168.1.20")], behind: nat)
@@ -97,10 +98,10 @@ struct DiscoveryWorld {
         network.attach(server, to: serverHost, addresses: server.addresses)
     }
 
-    /// Runs until the outcome is known or a minute of virtual time passed.
-    func run() -> DiscoveryOutcome {
+    /// Runs until the outcome is known or `limit` of virtual time passed.
+    func run(limit: Interval = .seconds(60)) -> DiscoveryOutcome {
         let client = self.client
-        network.runUntil(timeout: .seconds(60)) { client.discovery.outcome != .running }
+        network.runUntil(timeout: limit) { client.discovery.outcome != .running }
         return client.discovery.outcome
     }
 }
