@@ -95,6 +95,14 @@ final class KernelInternet {
         return site
     }
 
+    /// How long the site's router keeps an idle UDP mapping (conntrack's UDP timeouts, per
+    /// network namespace; Linux's defaults are 30 s, and 120 s once both sides have spoken).
+    func setUDPMappingTimeout(_ site: KernelNATSite, seconds: Int) throws {
+        for name in ["nf_conntrack_udp_timeout", "nf_conntrack_udp_timeout_stream"] {
+            try exec(site.router, ["/bin/sh", "-c", "echo \(seconds) > /proc/sys/net/netfilter/\(name)"])
+        }
+    }
+
     /// Removes every namespace (their veths go with them). Safe to call twice.
     func tearDown() {
         guard !tornDown else { return }

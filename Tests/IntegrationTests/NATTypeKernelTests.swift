@@ -80,6 +80,29 @@ import Testing
         #expect(verdicts.filtering == want.filtering, "\(kind): turnutils_natdiscovery said\n\(coturn.stdout)\(coturn.stderr)")
     }
 
+    @Test func mappingLifetimeBehindConntrack() throws {
+        // RFC 5780 §4.6 against a port-restricted NAT whose idle UDP mappings last 12 s: idle
+        // rounds of 5 and 10 s find the mapping, 20 s does not.
+        let agent = try iceAgentPath()
+        let net = try KernelInternet(name: "lt", serverAddresses: [Self.primary, Self.alternate])
+        defer { net.tearDown() }
+        let site = try net.addSite(.portRestricted)
+        try net.setUDPMappingTimeout(site, seconds: 12)
+        let (serverPath, serverArguments) = net.command(
+            in: net.internet, [agent, "stun", "server", "--listen", "\(Self.primary):3478", "--alternate", "\(Self.alternate):3479"])
+        let server = try Background(serverPath, serverArguments)
+        defer { server.stop() }
+        #expect(waitUntil { server.output.contains("STUN server listening") }, "\(server.output)")
+        let (path, arguments) = net.command(
+            in: site.host, [agent, "nat-type", "--stun", "\(Self.primary):3478", "--json", "--no-hairpinning", "--lifetime", "60"])
+        let r = try run(path, arguments, timeout: 120)
+        #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(r.stdout)")
+        #expect(json["nat_type"] as? String == "port-restricted-cone", "\(r.stdout)")
+        #expect(json["lifetime_alive_s"] as? Int == 10, "\(r.stdout)")
+        #expect(json["lifetime_gone_s"] as? Int == 20, "\(r.stdout)")
+    }
+
     @Test func namespacesAreRemovedOnFailureAndTearDown() throws {
         let prefix = "kn\(getpid() % 100_000)"
         // The same address twice on the internet's loopback: `ip addr add` fails half-way.
