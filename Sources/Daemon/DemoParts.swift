@@ -86,18 +86,24 @@ public final class MediaSink: ReadableHandler {
     }
 }
 
-/// Stops the loop when `done(now)` says so; checked every 50 ms.
+/// Stops the loop when `done(now)` says so; checked every 50 ms, and at once when `wake`
+/// names an earlier time (an event the owner waits for).
 public final class Stopper: TimerClient {
     let loop: EventLoop
     let done: (Instant) -> Bool
+    let wake: () -> Instant?
     var next: Instant = .zero
 
-    public init(loop: EventLoop, _ done: @escaping (Instant) -> Bool) {
+    public init(loop: EventLoop, wake: @escaping () -> Instant? = { nil }, _ done: @escaping (Instant) -> Bool) {
         self.loop = loop
+        self.wake = wake
         self.done = done
     }
 
-    public var nextDeadline: Instant? { next }
+    public var nextDeadline: Instant? {
+        guard let w = wake(), w < next else { return next }
+        return w
+    }
 
     public func handleTimeout(now: Instant) {
         if done(now) { loop.stop() }

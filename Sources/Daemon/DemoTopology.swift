@@ -82,6 +82,27 @@ public final class DemoTopology {
 
     public var completed: Bool { doorbell.agent.state == .completed && home.agent.state == .completed }
 
+    /// When the later of the two sessions completed ICE, as each recorded it.
+    public var completedAt: Instant? {
+        guard let d = doorbell.completedAt, let h = home.completedAt else { return nil }
+        return max(d, h)
+    }
+
+    /// The earliest event either session queued for its owner (a state change): an owner
+    /// that waits for completion wakes then rather than on a period.
+    public var eventDeadline: Instant? {
+        switch (doorbell.eventDeadline, home.eventDeadline) {
+        case (let d?, let h?): return min(d, h)
+        case (let d, let h): return d ?? h
+        }
+    }
+
+    /// Drops the sessions' queued events (the demo reads the sessions' state instead).
+    public func drainEvents() {
+        while doorbell.pollEvent() != nil {}
+        while home.pollEvent() != nil {}
+    }
+
     /// "doorbell STATE, home STATE", for the messages of a run that did not connect.
     public var states: String { "doorbell \(doorbell.agent.state.name.description), home \(home.agent.state.name.description)" }
 

@@ -58,6 +58,7 @@ extension Session {
         case .stateChanged(let s):
             Log.info("\(name): ICE \(s.name.description)")
             if s == .connected || s == .completed { everConnected = true }
+            if s == .completed && completedAt == nil { completedAt = now }
             events.push(.stateChanged(s), now: now)
         case .selectedPair(_, let l, let r, let nominated):
             Log.info("\(name): selected \(l.address) -> \(r.address) (\(l.type.sdpName.description)/\(r.type.sdpName.description))\(nominated ? " nominated" : "")")

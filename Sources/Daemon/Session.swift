@@ -26,6 +26,8 @@ public final class Session: TimerClient {
     /// RTP to and from the local pipeline, checked and counted.
     public let mediaRelay = MediaRelay()
     public internal(set) var everConnected = false
+    /// When ICE first completed (the loop's time of the packet or timer that did it).
+    public internal(set) var completedAt: Instant? = nil
     /// DTLS-SRTP failed: the call's media could not be protected.
     public internal(set) var mediaFailed = false
     /// The I/O side of each of the connection's relays, by the same index.

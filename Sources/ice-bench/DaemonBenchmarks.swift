@@ -16,6 +16,14 @@ func cpuTime() -> Interval {
     return Interval(nanoseconds: us * 1000)
 }
 
+/// Voluntary context switches of the whole process (getrusage `ru_nvcsw`): each time a thread
+/// blocked and the kernel woke it again, which is what an idle device pays for.
+func voluntaryContextSwitches() -> Int {
+    var u = rusage()
+    _ = getrusage(__rusage_who_t(ice_RUSAGE_SELF), &u)
+    return Int(u.ru_nvcsw)
+}
+
 /// Resident set size in kB (VmRSS of /proc/self/status).
 func residentKilobytes() -> Int? {
     guard let bytes = readFile("/proc/self/status", limit: 64 * 1024) else { return nil }
@@ -25,8 +33,8 @@ func residentKilobytes() -> Int? {
     return nil
 }
 
-/// Calls `then` once both sessions are completed (checked every 10 ms), or stops the loop
-/// after 10 s with `failed` set.
+/// Calls `then` with the time both sessions completed, woken by their state changes (every
+/// 10 ms otherwise), or stops the loop after 10 s with `failed` set.
 final class WaitForCompletion: TimerClient {
     let call: DemoTopology
     let deadline: Instant
@@ -40,14 +48,19 @@ final class WaitForCompletion: TimerClient {
         deadline = monotonicNow() + .seconds(10)
     }
 
-    var nextDeadline: Instant? { then == nil ? nil : next }
+    var nextDeadline: Instant? {
+        guard then != nil else { return nil }
+        if let e = call.eventDeadline, e < next { return e }
+        return next
+    }
 
     func handleTimeout(now: Instant) {
         guard let t = then else { return }
+        call.drainEvents()
         if call.completed {
             then = nil
             call.loop.removeTimerClient(self)
-            t(now)
+            t(call.completedAt ?? now)
         } else if now >= deadline {
             then = nil
             failed = true

@@ -23,7 +23,10 @@ final class IdleTimer: TimerClient {
 /// The counters the idle figures come from.
 struct IdleSample {
     var at = Instant.zero
+    /// Voluntary context switches (the kernel's count of the process sleeping and waking).
     var wakeups = 0
+    /// The event loop's returns from epoll_wait.
+    var loopReturns = 0
     /// Both sessions' STUN responses.
     var responses = 0
     /// Both sessions' connectivity checks (consent requests are not among them).
@@ -34,7 +37,8 @@ struct IdleSample {
     init(_ call: DemoTopology, at now: Instant) {
         let d = call.doorbell.agent.counters, h = call.home.agent.counters
         at = now
-        wakeups = call.loop.wakeups
+        wakeups = voluntaryContextSwitches()
+        loopReturns = call.loop.wakeups
         responses = d.responsesSent + h.responsesSent
         checks = d.checksSent + h.checksSent
     }
@@ -76,7 +80,8 @@ final class IdleWindow {
     func printFigures() {
         let elapsed = Double((last.at - first.at).nanoseconds) / 1e9
         // Less the one wakeup of the timer that ends the measurement.
-        print("idle-wakeups: \(format(Double(last.wakeups - first.wakeups - 1) / elapsed))/s")
+        print("idle-wakeups: \(format(Double(last.wakeups - first.wakeups - 1) / elapsed))/s (voluntary context switches)")
+        print("idle-loop-returns: \(format(Double(last.loopReturns - first.loopReturns - 1) / elapsed))/s")
         // Consent requests are not counted in checksSent (that counts connectivity checks
         // only); on a lossless link the requests one side sent are the responses its peer
         // sent, so the STUN packets of both sessions are twice the responses.
@@ -87,7 +92,8 @@ final class IdleWindow {
 }
 
 /// `ice-bench idle`: two connected sessions on loopback, no media, for `seconds` of real time
-/// (from 1 s after both completed). Prints event-loop wakeups per second, the STUN packets the
+/// (from 1 s after both completed). Prints the process's wakeups per second as the kernel counts
+/// them (voluntary context switches) and the event loop's returns, the STUN packets the
 /// two sessions sent per second (consent requests and their responses) and the process's RSS.
 func runIdleBenchmark(seconds: Int64) -> Int32 {
     guard let call = benchTopology("idle") else { return 1 }

@@ -11,6 +11,9 @@ import Testing
         #expect(r.stdout.contains("demo: media arrived: OK"))
         #expect(r.stdout.contains("R W N  base"))  // the pair table
         #expect(r.stderr.contains("doorbell: ICE completed") && r.stderr.contains("home: ICE completed"))
+        // The time the sessions recorded when they completed, to the hundredth of a
+        // millisecond, not a multiple of a polling period.
+        #expect(r.stderr.range(of: #"demo: connected in [0-9]+\.[0-9]{2} ms"#, options: .regularExpression) != nil, "\(r.stderr)")
     }
 
     @Test func callAndAnswerOverStdioStreamRTP() throws {
