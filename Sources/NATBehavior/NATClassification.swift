@@ -48,16 +48,18 @@ public enum NATClassification: Equatable, Sendable {
         }
     }
 
-    /// What this means for direct connectivity. A symmetric mapping defeats hole punching
-    /// against any peer that filters by port (RFC 4787 §4.1, RFC 8445 §2.2): only the
-    /// peer's openness or a TURN relay (RFC 8656) connects it.
+    /// What this means for direct connectivity, from RFC 4787 §4.1 and §5 and what real NATs
+    /// do (ICE RFC 8445 §2.2 hole punching): an address-and-port-dependent mapping gives the
+    /// peer a port it never learned, which only an open or endpoint-independent filter lets in;
+    /// an address-dependent filter lets it in only when the peer's NAT keeps the IP.
     public var advice: StaticString {
         switch self {
-        case .openInternet: return "direct connections work with any peer"
-        case .firewall, .fullCone, .restrictedCone:
-            return "direct connections work with any peer that can reach this host's mapped address"
+        case .openInternet, .fullCone: return "direct connections work with any peer"
+        case .firewall: return "direct connections work with cone and open peers; a symmetric peer may need a TURN relay"
+        case .restrictedCone: return "direct connections work with any peer but, at times, a symmetric one"
         case .portRestrictedCone: return "direct connections need the peer to be cone or open"
-        case .symmetric: return "direct connections need the peer to be open or full/restricted cone; otherwise a TURN relay"
+        case .symmetric:
+            return "direct connections need the peer to be open or full cone (restricted cone: at times); otherwise a TURN relay"
         }
     }
 }
