@@ -41,29 +41,36 @@ libsrtp2_add_deb_src() {
   mv "$LIBSRTP2_DEB_SRC.tmp" "$LIBSRTP2_DEB_SRC"
 }
 
-# Sets LIBSRTP2_SRC (the unpacked, Debian-patched tree) and LIBSRTP2_VERSION (the Debian
-# version). The source package is fetched once into $OUT/libsrtp2-src/ and kept; delete that
-# folder to fetch the suite's current version.
-libsrtp2_source() {
-  [[ -n ${LIBSRTP2_SRC:-} ]] && return 0
-  local dir=$OUT/libsrtp2-src dsc
+# deb_source <source package> [version]: sets DEB_SOURCE_TREE (the unpacked, Debian-patched
+# tree) and DEB_SOURCE_VERSION (its Debian version). The source package is fetched once into
+# $OUT/<package>-src/ and kept; delete that folder to fetch again. Without a version, apt gives
+# the suite's current one; with one that the mirror no longer has, the suite's current one
+# (with a warning). Also used by toolchain/mbedtls.sh.
+deb_source() {
+  local pkg=$1 want=${2:-} dir=$OUT/$1-src dsc
   mkdir -p "$dir"
-  dsc=$(compgen -G "$dir/libsrtp2_*.dsc" | LC_ALL=C sort -V | tail -n1) || true
+  dsc=$(compgen -G "$dir/${pkg}_*.dsc" | LC_ALL=C sort -V | tail -n1) || true
   if [[ -z $dsc ]]; then
-    if ! apt-get source --print-uris -qq libsrtp2 >/dev/null 2>&1; then
+    if ! apt-get source --print-uris -qq "$pkg" >/dev/null 2>&1; then
       [[ -f $LIBSRTP2_DEB_SRC ]] || libsrtp2_add_deb_src
       APT_UPDATED=0   # the new source index is not there yet
       apt_update_once
     fi
-    log "apt-get source --download-only libsrtp2"
+    local spec=$pkg${want:+=$want}
+    log "apt-get source --download-only $spec"
     # apt-get writes into the current directory (and, as root, warns about its sandbox).
-    (cd "$dir" && apt-get source --download-only -q libsrtp2 >download.log 2>&1) \
-      || { cat "$dir/download.log" >&2; die "apt-get source libsrtp2 failed"; }
-    dsc=$(compgen -G "$dir/libsrtp2_*.dsc" | LC_ALL=C sort -V | tail -n1) || die "apt-get source gave no libsrtp2 .dsc"
+    if ! (cd "$dir" && apt-get source --download-only -q "$spec" >download.log 2>&1); then
+      if [[ -n $want ]] && (cd "$dir" && apt-get source --download-only -q "$pkg" >download.log 2>&1); then
+        echo "toolchain: warning: $pkg $want is not on the mirror; using the suite's current source" >&2
+      else
+        cat "$dir/download.log" >&2; die "apt-get source $spec failed"
+      fi
+    fi
+    dsc=$(compgen -G "$dir/${pkg}_*.dsc" | LC_ALL=C sort -V | tail -n1) || die "apt-get source gave no $pkg .dsc"
   fi
-  LIBSRTP2_VERSION=$(sed -n 's/^Version: //p' "$dsc")
-  [[ -n $LIBSRTP2_VERSION ]] || die "no Version in $dsc"
-  local tree=$dir/libsrtp2-$LIBSRTP2_VERSION
+  DEB_SOURCE_VERSION=$(sed -n 's/^Version: //p' "$dsc")
+  [[ -n $DEB_SOURCE_VERSION ]] || die "no Version in $dsc"
+  local tree=$dir/$pkg-$DEB_SOURCE_VERSION
   if [[ ! -f $tree/.unpacked ]]; then
     command -v dpkg-source >/dev/null || { apt_update_once; apt-get install -y -qq dpkg-dev >/dev/null || die "installing dpkg-dev failed"; }
     log "dpkg-source -x $(basename "$dsc")"
@@ -72,21 +79,33 @@ libsrtp2_source() {
     dpkg-source -q -x "$dsc" "$tree" >/dev/null 2>"$dir/unpack.log" || { cat "$dir/unpack.log" >&2; die "dpkg-source -x $dsc failed"; }
     touch "$tree/.unpacked"
   fi
-  LIBSRTP2_SRC=$tree
+  DEB_SOURCE_TREE=$tree
+}
+
+# Sets LIBSRTP2_SRC and LIBSRTP2_VERSION (see deb_source).
+libsrtp2_source() {
+  [[ -n ${LIBSRTP2_SRC:-} ]] && return 0
+  deb_source libsrtp2
+  LIBSRTP2_SRC=$DEB_SOURCE_TREE LIBSRTP2_VERSION=$DEB_SOURCE_VERSION
 }
 
 # ensure_libsrtp2 <tag> <clang target> <sysroot> <prefix> [clang flag...]: leaves
-# <prefix>/lib/libsrtp2.a and <prefix>/include/srtp2/*.h. The stamp holds the source version,
-# the target, the flags, the sysroot's package list and this file's and the config's hashes, so
-# any of those changing rebuilds; otherwise nothing is done.
+# <prefix>/lib/libsrtp2.a and <prefix>/include/srtp2/*.h. With LIBSRTP2_MBEDTLS set to the
+# prefix of an mbedTLS that toolchain/mbedtls.sh built, it compiles against that one's headers
+# (its config decides the layout of the AES, GCM and MD contexts libsrtp2 embeds); otherwise
+# against the sysroot's. The stamp holds the source version, the target, the flags, the
+# sysroot's package list, that mbedTLS's stamp and this file's and the config's hashes, so any
+# of those changing rebuilds; otherwise nothing is done.
 ensure_libsrtp2() {
   local tag=$1 target=$2 sysroot=$3 prefix=$4; shift 4
   local flags=(--target="$target" --sysroot="$sysroot" -Os -ffunction-sections -fdata-sections -DHAVE_CONFIG_H "$@")
+  [[ -z ${LIBSRTP2_MBEDTLS:-} ]] || flags+=(-I "$LIBSRTP2_MBEDTLS/include")
   libsrtp2_source
   local upstream=${LIBSRTP2_VERSION%-*}; upstream=${upstream#*:}
   local stamp
   stamp=$(printf '%s\n' "libsrtp2 $LIBSRTP2_VERSION $target ${flags[*]}" \
     "$(cat "$sysroot/.stamp" 2>/dev/null)" \
+    "$( [[ -z ${LIBSRTP2_MBEDTLS:-} ]] || cat "$LIBSRTP2_MBEDTLS/.stamp")" \
     "$(cd "$LIBSRTP2_TOOLCHAIN_DIR" && sha256sum libsrtp2.sh libsrtp2-config.h)")
   if [[ -f $prefix/.stamp && $(cat "$prefix/.stamp") == "$stamp" ]]; then return 0; fi
 
@@ -98,7 +117,7 @@ ensure_libsrtp2() {
   for src in "${LIBSRTP2_SOURCES[@]}"; do
     o=$prefix/obj/$(basename "${src%.c}").o
     objs+=("$o")
-    # The mbedTLS headers come from the sysroot's libmbedtls-dev.
+    # The mbedTLS headers: LIBSRTP2_MBEDTLS's (device), else the sysroot's (host).
     "$SWIFT_BIN/clang" "${flags[@]}" -DPACKAGE_VERSION="\"$upstream\"" \
       -DPACKAGE_STRING="\"libsrtp2 $upstream\"" -I "$prefix/obj" \
       -I "$LIBSRTP2_SRC/crypto/include" -I "$LIBSRTP2_SRC/include" \
