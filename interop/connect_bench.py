@@ -76,7 +76,12 @@ def main():
         for i in range(args.runs):
             cmd = ["/usr/bin/python3", os.path.join(HERE, "run_pair.py")] + pair_args + [
                 "--json", "--duration", str(args.duration), "--ice-agent", args.ice_agent, "--log-level", "info"]
-            p = subprocess.run(cmd, capture_output=True, text=True, timeout=args.duration + 60)
+            try:
+                p = subprocess.run(cmd, capture_output=True, text=True, timeout=args.duration + 60)
+            except subprocess.TimeoutExpired:
+                # A run that hangs (or a peer built on first use on a loaded machine) is a
+                # failed run, not the end of the benchmark.
+                p = subprocess.CompletedProcess(cmd, 1, "", "run_pair.py timed out after %d s" % (args.duration + 60))
             try:
                 r = json.loads(p.stdout.strip().splitlines()[-1])
             except (ValueError, IndexError):

@@ -34,10 +34,6 @@ func runTurnBenchmark(runs: Int) -> Int32 {
 
 /// The directory of this executable (/proc/self/exe), for the ice-agent next to it.
 private func executableDirectory() -> String? {
-    var buffer = [UInt8](repeating: 0, count: 4096)
-    let n = buffer.withUnsafeMutableBytes { readlink("/proc/self/exe", $0.baseAddress!.assumingMemoryBound(to: CChar.self), 4095) }
-    guard n > 0 else { return nil }
-    let path = String(decoding: buffer[0..<n], as: UTF8.self)
-    guard let slash = path.lastIndex(of: "/") else { return nil }
+    guard let path = executablePath(), let slash = path.lastIndex(of: "/") else { return nil }
     return String(path[..<slash])
 }
