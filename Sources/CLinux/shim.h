@@ -60,6 +60,7 @@ static const int ice_SFD_CLOEXEC = SFD_CLOEXEC;
 static const int ice_SIGINT = SIGINT;
 static const int ice_SIGTERM = SIGTERM;
 static const int ice_SIGUSR1 = SIGUSR1;
+static const int ice_SIGUSR2 = SIGUSR2;
 static const int ice_SIGPIPE = SIGPIPE;
 static const int ice_SIG_BLOCK = SIG_BLOCK;
 static const int ice_MSG_DONTWAIT = MSG_DONTWAIT;

@@ -20,6 +20,7 @@ public final class InMemorySignaling {
         public func sendDescription(_ sdp: String) { peer?.inbox.push(.description(sdp), now: monotonicNow()) }
         public func sendCandidate(_ c: Candidate, local: Credentials) { peer?.inbox.push(.candidate(c), now: monotonicNow()) }
         public func sendEndOfCandidates(local: Credentials) { peer?.inbox.push(.endOfCandidates, now: monotonicNow()) }
+        public func sendRestart(description: String, fragment: String) { sendDescription(description) }
         public var inboundDeadline: Instant? { inbox.deadline }
         public func pollInbound() -> SignalingMessage? { inbox.pop() }
     }

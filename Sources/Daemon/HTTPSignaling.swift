@@ -43,6 +43,8 @@ public final class HTTPSignalingClient: SignalingTransport, TimerClient {
     enum Pending {
         case offer(String)
         case trickle(TrickleFragment)
+        /// An ICE restart: the fragment with our new credentials (RFC 9725 §4.3.3).
+        case restart(String)
         case delete
     }
     var queue: [Pending] = []
@@ -79,6 +81,11 @@ public final class HTTPSignalingClient: SignalingTransport, TimerClient {
         startNext()
     }
 
+    public func sendRestart(description: String, fragment: String) {
+        queue.append(.restart(fragment))
+        startNext()
+    }
+
     public var inboundDeadline: Instant? { inbox.deadline }
     public func pollInbound() -> SignalingMessage? { inbox.pop() }
 
@@ -110,6 +117,11 @@ public final class HTTPSignalingClient: SignalingTransport, TimerClient {
                                body: Array(f.serialize().utf8))
             // RFC 9725 §4.3.2: a trickle PATCH names the ICE session it belongs to.
             if let eTag { request.headers.append(("if-match", eTag)) }
+        case .restart(let f):
+            guard let path = locationPath else { return }
+            // RFC 9725 §4.3.3: If-Match: * asks the server for a new ICE session.
+            request = .request("PATCH", path, headers: [("Host", url.hostAndPort), ("Content-Type", "application/trickle-ice-sdpfrag"),
+                                                        ("if-match", "*")], body: Array(f.utf8))
         case .delete:
             guard let path = locationPath else { return detach() }
             request = .request("DELETE", path, headers: [("Host", url.hostAndPort)])
@@ -155,6 +167,15 @@ public final class HTTPSignalingClient: SignalingTransport, TimerClient {
             inbox.push(.description(String(decoding: r.body, as: UTF8.self)), now: now)
         case .trickle:
             if response?.status != 204 { Log.warning("signaling: trickle PATCH: " + (response.map { "HTTP \($0.status)" } ?? error)) }
+        case .restart:
+            guard let r = response, r.status == 200 else {
+                // The session judges a restart that got no answer (its checks fail, or it tries again).
+                Log.warning("signaling: ICE restart PATCH: " + (response.map(Self.explain) ?? error))
+                break
+            }
+            // The new ICE session's entity-tag names it in the trickle PATCHes that follow.
+            if let tag = r.header("etag") { eTag = tag }
+            inbox.push(.restartAnswer(String(decoding: r.body, as: UTF8.self)), now: now)
         case .delete:
             if let r = response, r.status / 100 == 2 {} else {
                 Log.warning("signaling: DELETE: " + (response.map { "HTTP \($0.status)" } ?? error))

@@ -61,8 +61,8 @@ extension HTTPSignalingServer {
                 switch e {
                 case .stateChanged(let state): stateChanged(s, state, now: now)
                 // The server's sessions take their descriptions from requests, which answer
-                // for themselves; they have no signaling transport.
-                case .descriptionRejected, .signalingClosedWithoutPeer: break
+                // for themselves; they have no signaling transport of their own to restart with.
+                case .descriptionRejected, .signalingClosedWithoutPeer, .restartUnanswered: break
                 case .mediaSecurityFailed: end(s, "ended (media protection failed)")
                 }
             }

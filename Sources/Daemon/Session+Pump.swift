@@ -60,6 +60,7 @@ extension Session {
             if s == .connected || s == .completed { everConnected = true }
             if s == .completed && completedAt == nil { completedAt = now }
             events.push(.stateChanged(s), now: now)
+            if s == .disconnected { consentLost(now: now) }
         case .selectedPair(_, let l, let r, let nominated):
             Log.info("\(name): selected \(l.address) -> \(r.address) (\(l.type.sdpName.description)/\(r.type.sdpName.description))\(nominated ? " nominated" : "")")
         case .roleChanged(let role):

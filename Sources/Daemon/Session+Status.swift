@@ -16,6 +16,7 @@ extension Session {
         j.member("name", name)
         j.member("role", agent.role.name.description)
         j.member("state", agent.state.name.description)
+        j.member("ice_restarts", restarts)
         if let p = agent.selectedPair() {
             j.beginObject("selected")
             j.member("local", p.local.address.description)

@@ -40,6 +40,19 @@ public final class Session: TimerClient {
     let identity: DTLSIdentity?
     /// The peer's offer, which this session's description answers (the answerer only).
     var remoteOffer: SessionDescription? = nil
+    /// The peer's certificate fingerprint from its first description: a later one (an ICE
+    /// restart) must name the same.
+    var peerFingerprint: Fingerprint? = nil
+    /// An ICE restart of ours waits for the peer's new credentials until then.
+    var restartPending = false
+    var restartDeadline: Instant? = nil
+    /// ICE restarts of this call (ours and the peer's).
+    public internal(set) var restarts = 0
+    /// Our restart got no answer: the call could not recover.
+    public internal(set) var restartFailed = false
+    /// Whether this side restarts ICE itself when consent is lost (RFC 7675 §5.1 "disconnected"):
+    /// the calling side does, so a call survives a NAT that rebound or an address that changed.
+    public var restartOnConsentLoss = false
     /// mDNS names of the peer's host candidates (Session+MDNS), and the resolver, opened at
     /// the first one.
     var pendingHostnames: [HostnameCandidate] = []
@@ -98,6 +111,7 @@ public final class Session: TimerClient {
 
     func receiveDescription(_ text: String, now: Instant) throws(SDPError) {
         let d = try SessionDescription.parse(text)
+        if remoteDescriptionReceived { return try receiveLaterDescription(d, now: now) }
         guard d.credentials(media: Self.transportSection(d)) != nil else { throw SDPError(.badCredentials, line: 0) }
         let peer = try peerMedia(d)
         let section = peer.section
@@ -107,6 +121,7 @@ public final class Session: TimerClient {
         if d.iceLite { agent.remoteIsLite = true }
         remoteDescriptionReceived = true
         if !offerer { remoteOffer = d }
+        peerFingerprint = peer.dtls?.fingerprint
         applyPeerMedia(peer, now: now)
         if section < d.media.count {
             let m = d.media[section]
@@ -158,7 +173,7 @@ public final class Session: TimerClient {
 
     public var nextDeadline: Instant? {
         var d = connection.nextDeadline
-        for t in [signaling?.inboundDeadline, mdns?.resultDeadline] {
+        for t in [signaling?.inboundDeadline, mdns?.resultDeadline, restartPending ? restartDeadline : nil] {
             if let t, d == nil || t < d! { d = t }
         }
         return d
@@ -172,6 +187,7 @@ public final class Session: TimerClient {
     public func handleTimeout(now: Instant) {
         while let m = signaling?.pollInbound() { receive(m, now: now) }
         takeMDNSResults(now: now)
+        if restartPending, let due = restartDeadline, now >= due { restartUnanswered(now: now) }
         connection.handleTimeout(now: now)
         pump(now: now)
     }
@@ -186,6 +202,7 @@ public final class Session: TimerClient {
             }
         case .candidate(let c): receiveCandidate(c, now: now)
         case .endOfCandidates: receiveEndOfCandidates(now: now)
+        case .restartAnswer(let text): receiveRestartAnswer(text, now: now)
         case .closed:
             if !remoteDescriptionReceived { events.push(.signalingClosedWithoutPeer, now: now) }
         }

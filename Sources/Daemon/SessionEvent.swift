@@ -16,6 +16,8 @@ public enum SessionEvent: Equatable, Sendable {
     /// DTLS-SRTP failed (the peer's certificate is not the one its description named, the
     /// handshake timed out, the peer closed it): no media can flow, the call is over.
     case mediaSecurityFailed
+    /// Our ICE restart got no answer over signaling in time: the call cannot recover.
+    case restartUnanswered
 }
 
 /// The events waiting for an owner that polls on the event loop (a session's owner, or the

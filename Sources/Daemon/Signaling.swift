@@ -12,6 +12,10 @@ public protocol SignalingTransport: AnyObject {
     /// (RFC 8840 §4.4: a fragment carries the ufrag and pwd).
     func sendCandidate(_ c: Candidate, local: Credentials)
     func sendEndOfCandidates(local: Credentials)
+    /// An ICE restart on our initiative (RFC 8445 §9): `description` is the new offer (stdio,
+    /// in-memory), `fragment` the same as a trickle-ice-sdpfrag for a PATCH with If-Match: *
+    /// (RFC 9725 §4.3.3); each transport sends the one its peer expects.
+    func sendRestart(description: String, fragment: String)
     /// Since when a message from the peer has waited (nil: none waits).
     var inboundDeadline: Instant? { get }
     func pollInbound() -> SignalingMessage?
@@ -23,6 +27,9 @@ public enum SignalingMessage {
     case description(String)
     case candidate(Candidate)
     case endOfCandidates
+    /// The peer's answer to our ICE restart as a trickle-ice-sdpfrag (its new ufrag and pwd
+    /// and its candidates, RFC 9725 §4.3.3).
+    case restartAnswer(String)
     /// The transport ended (stdin closed): no more messages come.
     case closed
 }

@@ -26,6 +26,8 @@ public final class StdioSignaling: SignalingTransport, ReadableHandler {
 
     public func sendCandidate(_ c: Candidate, local: Credentials) { writeStdout("a=" + CandidateLine.format(c) + "\r\n") }
     public func sendEndOfCandidates(local: Credentials) { writeStdout("a=end-of-candidates\r\n") }
+    /// A new description, as the first one was sent: the peer sees a new ufrag (RFC 8445 §9).
+    public func sendRestart(description: String, fragment: String) { sendDescription(description) }
 
     public var inboundDeadline: Instant? { inbox.deadline }
     public func pollInbound() -> SignalingMessage? { inbox.pop() }
@@ -73,6 +75,12 @@ public final class StdioSignaling: SignalingTransport, ReadableHandler {
             return
         }
         if line.isEmpty { return }
+        if line == "v=0" {
+            // A later description (an ICE restart, RFC 8445 §9): read up to its empty line.
+            inDescription = true
+            description = [line]
+            return
+        }
         if line == "a=end-of-candidates" {
             inbox.push(.endOfCandidates, now: now)
         } else if line.hasPrefix("a=candidate:") {

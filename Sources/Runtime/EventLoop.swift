@@ -105,6 +105,8 @@ public final class EventLoop {
 
     /// SIGUSR1, for `onSignal`.
     public static let userSignal1: Int32 = ice_SIGUSR1
+    /// SIGUSR2, for `onSignal`.
+    public static let userSignal2: Int32 = ice_SIGUSR2
 
     /// Delivers `signal` to `handler` on the loop (through the signalfd) instead of letting it
     /// stop or kill the process.

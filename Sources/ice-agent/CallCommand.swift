@@ -162,6 +162,12 @@ extension CallCommand {
             return 1
         }
         watcher.http = http
+        // SIGUSR2: the network changed (a hook of the DHCP client or network manager says
+        // so): restart ICE now rather than wait for consent to be lost.
+        loop.onSignal(EventLoop.userSignal2) { now in
+            Log.info("SIGUSR2: network changed")
+            if !session.restartICE(now: now) { Log.info("ICE restart not possible now (no peer yet, or one in progress)") }
+        }
         guard runLoop(loop) else { return 1 }
         return endCall(session, http: http)
     }
@@ -196,7 +202,8 @@ extension CallCommand {
             session.close()
             return 1
         }
-        let failed = session.agent.state == .failed
+        // A restart the peer never answered is a call that failed as surely as ICE failing.
+        let failed = session.agent.state == .failed || session.restartFailed
         http?.delete()
         session.close()
         return session.everConnected && !failed ? 0 : 3

@@ -59,6 +59,8 @@ extension CallCommand {
             }
         }
         session.pcap = pcap
+        // The calling side restarts ICE when consent is lost (RFC 8445 §9, RFC 7675 §5.1).
+        session.restartOnConsentLoss = role == .controlling
         return session
     }
 

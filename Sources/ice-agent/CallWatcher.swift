@@ -48,7 +48,7 @@ final class CallWatcher: TimerClient {
                     http.fail()
                     loop.stop()
                 }
-            case .mediaSecurityFailed:
+            case .mediaSecurityFailed, .restartUnanswered:
                 loop.stop()
             case .signalingClosedWithoutPeer:
                 if endWithoutPeer {

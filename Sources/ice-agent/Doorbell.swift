@@ -93,6 +93,8 @@ final class Doorbell: TimerClient {
                 break
             case .mediaSecurityFailed:
                 requestEnd("media protection failed", now: now)
+            case .restartUnanswered:
+                requestEnd("the home did not answer the ICE restart", now: now)
             }
         }
         if c.signaling.takeFatal() { requestEnd("the home did not take the call", now: now) }

@@ -25,6 +25,21 @@ import Testing
         #expect(r.received > r.sent / 2, "sent \(r.sent), received \(r.received)\n\(r.callLog)\n\(r.answerLog)")
     }
 
+    /// SIGUSR2 (the network changed) makes the calling side restart ICE over stdio (RFC 8445
+    /// §9): a new description with new credentials; the home restarts too and answers with
+    /// its own. Both complete again and the stream goes on through it.
+    @Test func sigusr2RestartsICEOverStdioAndMediaGoesOn() throws {
+        let r = try streamOverStdio(signalCallAt: 1.5)
+        #expect(r.callStatus == 0, "\(r.callLog)")
+        #expect(r.answerStatus == 0, "\(r.answerLog)")
+        #expect(r.callLog.contains("doorbell: ICE restart (ufrag"), "\(r.callLog)")
+        #expect(r.answerLog.contains("home: ICE restart asked by the peer"), "\(r.answerLog)")
+        // Completed once before the restart and once after it, on each side.
+        #expect(r.callLog.components(separatedBy: "doorbell: ICE completed").count == 3, "\(r.callLog)")
+        #expect(r.answerLog.components(separatedBy: "home: ICE completed").count == 3, "\(r.answerLog)")
+        #expect(r.receivedAfterSignal > r.sentAfterSignal / 2, "sent \(r.sentAfterSignal), received \(r.receivedAfterSignal) after SIGUSR2")
+    }
+
     /// `--signal stdio` whose stdin ends before any description: no peer can ever come, so
     /// the agent ends at once with 3 (ICE never connected) instead of waiting for ever. Both
     /// ways stdin reaches the loop: a regular file (read at once) and a pipe (epoll).

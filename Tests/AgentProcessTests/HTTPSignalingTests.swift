@@ -29,6 +29,28 @@ import Testing
                 "\(server.output)")
     }
 
+    /// SIGUSR2 (the network changed) makes the doorbell restart ICE over HTTP as WHIP does
+    /// (RFC 9725 §4.3.3: PATCH with If-Match: * and its new credentials); the home answers
+    /// with its own, and both complete again.
+    @Test func sigusr2RestartsICEOverHTTP() throws {
+        let port = freeTCPPort()
+        let server = try startServer(port)
+        defer { server.stop() }
+        let call = try Background(try iceAgentPath(), ["call", "http://127.0.0.1:\(port)/whip", "--allow-loopback", "--interface", "lo",
+                                                       "--duration", "4"])
+        defer { call.stop() }
+        #expect(waitUntil { call.output.contains("doorbell: ICE completed") }, "\(call.output)")
+        kill(call.process.processIdentifier, SIGUSR2)
+        let completions = { (log: String, name: String) in log.components(separatedBy: "\(name): ICE completed").count - 1 }
+        #expect(waitUntil { completions(call.output, "doorbell") == 2 && completions(server.output, "home") == 2 },
+                "\(call.output)\n\(server.output)")
+        #expect(call.output.contains("doorbell: ICE restart (ufrag"), "\(call.output)")
+        #expect(server.output.contains("ICE restart"), "\(server.output)")
+        #expect(!call.output.contains("ICE restart PATCH"), "the PATCH was answered: \(call.output)")
+        call.process.waitUntilExit()
+        #expect(call.process.terminationStatus == 0, "\(call.output)")
+    }
+
     @Test func badRequestsGetClearStatusesAndTheServerSurvives() throws {
         let port = freeTCPPort()
         let server = try startServer(port)

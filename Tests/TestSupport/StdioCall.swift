@@ -3,6 +3,8 @@ import Foundation
 /// What a cross-wired call/answer over stdio did.
 public struct StdioCall {
     public var sent = 0, received = 0
+    /// What was sent and received from `signalCallAt` on (all of it when not signalled).
+    public var sentAfterSignal = 0, receivedAfterSignal = 0
     public var callStatus: Int32 = -1, answerStatus: Int32 = -1
     public var callLog = "", answerLog = ""
 }
@@ -48,8 +50,9 @@ public final class CrossWiredAgents {
 }
 
 /// Runs `ice-agent answer` and `ice-agent call` cross-wired over stdio for 4 s, feeds RTP into
-/// the doorbell's --rtp-in for 3 s and counts what reaches the home's --rtp-out.
-public func streamOverStdio(extra: [String] = []) throws -> StdioCall {
+/// the doorbell's --rtp-in for 3 s and counts what reaches the home's --rtp-out. With
+/// `signalCallAt`, the call gets SIGUSR2 (the network changed: restart ICE) that many seconds in.
+public func streamOverStdio(extra: [String] = [], signalCallAt: TimeInterval? = nil) throws -> StdioCall {
     let rtpIn = freeUDPPort(), rtpOut = freeUDPPort()
     let common = ["--signal", "stdio", "--allow-loopback", "--interface", "lo", "--duration", "4"] + extra
     let agents = try CrossWiredAgents(answer: common + ["--rtp-out", "127.0.0.1:\(rtpOut)"],
@@ -61,19 +64,30 @@ public func streamOverStdio(extra: [String] = []) throws -> StdioCall {
     let tx = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0), rx = bindLoopback(Int32(SOCK_DGRAM.rawValue), port: rtpOut).fd
     defer { close(tx); close(rx) }
     setReceiveTimeout(rx, microseconds: 20_000)
-    var received = 0, sent = 0
+    var received = 0, sent = 0, sentAfter = 0, receivedAfter = 0
+    var signalled = signalCallAt == nil
     let start = Date()
     var buffer = [UInt8](repeating: 0, count: 2048)
     while Date().timeIntervalSince(start) < 3 {
+        if !signalled, let at = signalCallAt, Date().timeIntervalSince(start) >= at {
+            kill(call.processIdentifier, SIGUSR2)
+            signalled = true
+        }
         sendLoopback(tx, testRTPPacket(sequence: sent), to: rtpIn)
         sent += 1
-        while buffer.withUnsafeMutableBytes({ recv(rx, $0.baseAddress, $0.count, 0) }) > 0 { received += 1 }
+        if signalled { sentAfter += 1 }
+        while buffer.withUnsafeMutableBytes({ recv(rx, $0.baseAddress, $0.count, 0) }) > 0 {
+            received += 1
+            if signalled { receivedAfter += 1 }
+        }
     }
     answer.waitUntilExit()
     call.waitUntilExit()
     var result = StdioCall()
     result.sent = sent
     result.received = received
+    result.sentAfterSignal = sentAfter
+    result.receivedAfterSignal = receivedAfter
     result.callStatus = call.terminationStatus
     result.answerStatus = answer.terminationStatus
     result.callLog = agents.log(of: call)
