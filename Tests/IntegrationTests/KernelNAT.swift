@@ -55,14 +55,15 @@ final class KernelInternet {
 
     deinit { tearDown() }
 
-    /// A host behind a router of `kind`, as site number `sites.count` (so up to 30 sites).
+    /// A host behind a router of `kind`, as site number `sites.count` (so up to 30 sites),
+    /// hairpinning or not.
     /// Site n: router WAN 203.0.113.(8n+1)/30 towards the internet's 203.0.113.(8n+2); behind a
     /// NAT the host is 10.0.n.2/24 (router 10.0.n.1), in the open it is 192.0.2.(16n+2)/28.
     @discardableResult
-    func addSite(_ kind: KernelNATKind) throws -> KernelNATSite {
+    func addSite(_ kind: KernelNATKind, hairpinning: Bool = false) throws -> KernelNATSite {
         let n = sites.count
         precondition(n < 30, "KernelInternet: at most 30 sites")
-        let site = KernelNATSite(kind: kind, index: n, prefix: prefix)
+        let site = KernelNATSite(kind: kind, index: n, prefix: prefix, hairpinning: hairpinning)
         do {
             try addNamespace(site.host)
             try addNamespace(site.router)
@@ -144,9 +145,12 @@ struct KernelNATSite {
     let index: Int
     let host: String
     let router: String
+    /// The router loops LAN packets for its WAN address back in (RFC 4787 REQ-9).
+    let hairpinning: Bool
 
-    init(kind: KernelNATKind, index: Int, prefix: String) {
+    init(kind: KernelNATKind, index: Int, prefix: String, hairpinning: Bool) {
         self.kind = kind
+        self.hairpinning = hairpinning
         self.index = index
         host = prefix + "-h\(index)"
         router = prefix + "-r\(index)"
@@ -164,36 +168,40 @@ struct KernelNATSite {
     /// dropped in `input` before conntrack confirms them: a confirmed entry would take the
     /// 5-tuple the host's own later SNAT needs, and Linux would pick another port.
     var nftRules: String? {
-        let snat = "oifname \"r1\" snat to \(publicAddress)"
+        guard kind != .open else { return nil }
         let dropNew = "iifname \"r1\" ct state new drop"
-        switch kind {
-        case .open:
-            return nil
-        case .portRestricted, .symmetric:
-            return """
-                table ip natlab {
-                    chain postrouting { type nat hook postrouting priority srcnat; policy accept; \(snat)\(kind == .symmetric ? " fully-random" : ""); }
-                    chain input { type filter hook input priority filter; policy accept; \(dropNew); }
-                    chain forward { type filter hook forward priority filter; policy accept; \(dropNew); }
-                }
-                """
-        case .fullCone, .addressRestricted:
-            // Linux keeps the source port when it is free, so external port == host port and
-            // the DNAT can send inbound WAN:port to host:port.
-            let match = kind == .addressRestricted ? "ip saddr . udp dport @sent " : ""
-            let remember = kind == .addressRestricted
-                ? "chain remember { type filter hook forward priority filter - 1; policy accept; iifname \"r0\" oifname \"r1\" meta l4proto udp update @sent { ip daddr . udp sport }; }"
-                : ""
-            return """
-                table ip natlab {
-                    set sent { type ipv4_addr . inet_service; flags dynamic, timeout; timeout 5m; }
-                    \(remember)
-                    chain prerouting { type nat hook prerouting priority dstnat; policy accept; iifname "r1" meta l4proto udp \(match)dnat to \(hostAddress); }
-                    chain postrouting { type nat hook postrouting priority srcnat; policy accept; \(snat); }
-                    chain input { type filter hook input priority filter; policy accept; \(dropNew); }
-                    chain forward { type filter hook forward priority filter; policy accept; iifname "r1" ct status dnat accept; \(dropNew); }
-                }
-                """
+        var prerouting: [String] = []
+        var postrouting: [String] = []
+        var forward: [String] = []
+        var extra = ""
+        if hairpinning {
+            // RFC 4787 REQ-9: from the LAN to our own WAN address, back to the host at the same
+            // port (Linux keeps the port when it is free), with the sender's external address as
+            // the source. Not for APDM: its external port is not the host's.
+            prerouting.append("iifname \"r0\" ip daddr \(publicAddress) meta l4proto udp dnat to \(hostAddress)")
+            postrouting.append("iifname \"r0\" oifname \"r0\" ct status dnat snat to \(publicAddress)")
         }
+        postrouting.append("oifname \"r1\" snat to \(publicAddress)" + (kind == .symmetric ? " fully-random" : ""))
+        if kind == .fullCone || kind == .addressRestricted {
+            // As above, external port == host port, so inbound WAN:port can go to host:port.
+            if kind == .addressRestricted {
+                extra = "set sent { type ipv4_addr . inet_service; flags dynamic, timeout; timeout 5m; }\n"
+                    + "chain remember { type filter hook forward priority filter - 1; policy accept; "
+                    + "iifname \"r0\" oifname \"r1\" meta l4proto udp update @sent { ip daddr . udp sport }; }"
+            }
+            let match = kind == .addressRestricted ? "ip saddr . udp dport @sent " : ""
+            prerouting.append("iifname \"r1\" meta l4proto udp \(match)dnat to \(hostAddress)")
+            forward.append("iifname \"r1\" ct status dnat accept")
+        }
+        forward.append(dropNew)
+        func chain(_ name: String, _ head: String, _ rules: [String]) -> String {
+            rules.isEmpty ? "" : "chain \(name) { \(head); policy accept; " + rules.map { $0 + "; " }.joined() + "}\n"
+        }
+        return "table ip natlab {\n" + extra + "\n"
+            + chain("prerouting", "type nat hook prerouting priority dstnat", prerouting)
+            + chain("postrouting", "type nat hook postrouting priority srcnat", postrouting)
+            + chain("input", "type filter hook input priority filter", [dropNew])
+            + chain("forward", "type filter hook forward priority filter", forward)
+            + "}\n"
     }
 }

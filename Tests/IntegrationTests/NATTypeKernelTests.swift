@@ -80,6 +80,31 @@ import Testing
         #expect(verdicts.filtering == want.filtering, "\(kind): turnutils_natdiscovery said\n\(coturn.stdout)\(coturn.stderr)")
     }
 
+    @Test(arguments: [KernelNATKind.fullCone, .portRestricted])
+    func hairpinningRouterIsSeen(_ kind: KernelNATKind) throws {
+        // RFC 5780 §4.5 on a router that loops LAN packets for its WAN address back in; coturn's
+        // natdiscovery -H must see it too.
+        let discovery = try requireTool("turnutils_natdiscovery", install: "apt-get install -y coturn")
+        let agent = try iceAgentPath()
+        let net = try KernelInternet(name: "hp", serverAddresses: [Self.primary, Self.alternate])
+        defer { net.tearDown() }
+        let site = try net.addSite(kind, hairpinning: true)
+        let (serverPath, serverArguments) = net.command(
+            in: net.internet, [agent, "stun", "server", "--listen", "\(Self.primary):3478", "--alternate", "\(Self.alternate):3479"])
+        let server = try Background(serverPath, serverArguments)
+        defer { server.stop() }
+        #expect(waitUntil { server.output.contains("STUN server listening") }, "\(server.output)")
+        let (path, arguments) = net.command(in: site.host, [agent, "nat-type", "--stun", "\(Self.primary):3478", "--json"])
+        let r = try run(path, arguments, timeout: 40)
+        #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(r.stdout)")
+        #expect(json["hairpinning"] as? String == "supported", "\(kind): \(r.stdout)")
+        #expect(json["nat_type"] as? String == Self.expected(kind).natType, "\(kind): \(r.stdout)")
+        let (cPath, cArguments) = net.command(in: site.host, [discovery, "-H", "-L", site.hostAddress, "-p", "3478", Self.primary])
+        let coturn = try run(cPath, cArguments, timeout: 60)
+        #expect(coturn.stdout.contains("Received a request (maybe a successful hairpinning)"), "\(coturn.stdout)\(coturn.stderr)")
+    }
+
     @Test func mappingLifetimeBehindConntrack() throws {
         // RFC 5780 §4.6 against a port-restricted NAT whose idle UDP mappings last 12 s: idle
         // rounds of 5 and 10 s find the mapping, 20 s does not.
