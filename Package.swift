@@ -18,11 +18,13 @@ let package = Package(
         // libsrtp2 on mbedTLS, static, in /usr/local (scripts/install-deps): the .pc adds the
         // -L the linker does not search by itself.
         .systemLibrary(name: "CSRTP", path: "Sources/CSRTP", pkgConfig: "libsrtp2-mbedtls"),
+        // CRC-32 with the ARMv8 CRC32 instructions, header-only (FINGERPRINT, RFC 8489 §14.7).
+        .systemLibrary(name: "CCRC32", path: "Sources/CCRC32"),
 
         // Protocol modules: sans-IO, Embedded-Swift compatible.
         .target(name: "Common", path: "Sources/Common"),
         .target(
-            name: "Crypto", dependencies: ["CMbedTLS"], path: "Sources/Crypto",
+            name: "Crypto", dependencies: ["CMbedTLS", "CCRC32"], path: "Sources/Crypto",
             linkerSettings: [.linkedLibrary("mbedcrypto")]),
         .target(name: "STUN", dependencies: ["Common", "Crypto"], path: "Sources/STUN"),
         .target(name: "ICE", dependencies: ["Common", "STUN"], path: "Sources/ICE"),
@@ -89,7 +91,7 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic"])]),
         // The device self-test, also buildable (and run in tests) on the host.
         .executableTarget(
-            name: "device-selftest", dependencies: ["STUN", "STUNTestVectors", "ICE", "ICEHarness", "CLinux", "DTLS", "SRTP"], path: "Sources/device-selftest"),
+            name: "device-selftest", dependencies: ["Crypto", "STUN", "STUNTestVectors", "ICE", "ICEHarness", "CLinux", "DTLS", "SRTP"], path: "Sources/device-selftest"),
 
         // Shared test support (processes, free ports, coturn, the repository's root): test targets only.
         .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -132,6 +132,7 @@ func connectTwoAgents() {
     }
 }
 connectTwoAgents()
+crc32SelfTest()
 dtlsSelfTest()
 srtpSelfTest()
 
