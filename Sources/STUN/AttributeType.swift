@@ -106,4 +106,16 @@ public struct AttributeType: RawRepresentable, Hashable, Sendable {
     }
 
     public var isKnown: Bool { info != nil }
+
+    /// A comprehension-required type this codec does not know: what a 420 response lists in
+    /// UNKNOWN-ATTRIBUTES (RFC 8489 §14). The ones it knows are all below 0x40, one bit each in
+    /// `knownComprehensionRequired`, so the parser tests a bit instead of running `info`'s switch
+    /// per attribute; a test checks the two agree for every type.
+    @inline(__always)
+    public var isUnknownComprehensionRequired: Bool {
+        rawValue < 0x8000 && (rawValue >= 64 || (AttributeType.knownComprehensionRequired >> UInt64(rawValue)) & 1 == 0)
+    }
+
+    /// Bit n set: type n has an entry in `info`.
+    static let knownComprehensionRequired: UInt64 = 0xF5_77FC_3F7E
 }

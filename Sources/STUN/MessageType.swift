@@ -60,9 +60,14 @@ public struct MessageType: Hashable, Sendable {
 
     public init(rawValue t: UInt16) {
         let m = (t & 0x000F) | ((t & 0x00E0) >> 1) | ((t & 0x3E00) >> 2)
-        let c = ((t & 0x0010) >> 4) | ((t & 0x0100) >> 7)
         method = Method(rawValue: m)
-        messageClass = MessageClass(rawValue: UInt8(c))!
+        // Bits C1 (0x0100) and C0 (0x0010); a switch, as every parse runs this.
+        switch t & 0x0110 {
+        case 0x0000: messageClass = .request
+        case 0x0010: messageClass = .indication
+        case 0x0100: messageClass = .successResponse
+        default: messageClass = .errorResponse
+        }
     }
 
     public var rawValue: UInt16 {
