@@ -1,10 +1,11 @@
-#if arch(arm64) || arch(arm)
+#if arch(arm64) || arch(arm) || arch(x86_64)
 import CCRC32
 #endif
 
 /// CRC-32 (ISO-HDLC, the one zlib and Ethernet use), as RFC 8489 §14.7 FINGERPRINT requires.
-/// Every STUN message on the packet path is fingerprinted, so it runs at the CPU's pace: on ARM
-/// cores that have them (checked at run time) the ARMv8 CRC32 instructions, elsewhere
+/// Every STUN message on the packet path is fingerprinted, so it runs at the CPU's pace, with
+/// what the CPU has (checked at run time): on ARM the ARMv8 CRC32 instructions, on x86-64
+/// carry-less multiplication (PCLMULQDQ) for 64 bytes and more, elsewhere and for the rest
 /// slicing-by-16 through sixteen 256-entry tables (`crc32Tables`, 16 KiB of static data).
 public struct CRC32 {
     public private(set) var value: UInt32 = 0xFFFF_FFFF
@@ -29,11 +30,15 @@ public struct CRC32 {
         case table
         /// The ARMv8 CRC32B/W/X instructions (an optional ARMv8.0 feature).
         case armv8
+        /// x86-64 PCLMULQDQ folding of the 16-byte blocks of inputs of 64 bytes or more; the
+        /// tables for shorter inputs and the last 0-15 bytes.
+        case pclmul
 
         public var name: StaticString {
             switch self {
             case .table: return "slicing-by-16 tables"
             case .armv8: return "ARMv8 CRC32 instructions"
+            case .pclmul: return "x86-64 PCLMULQDQ folding"
             }
         }
 
@@ -46,12 +51,22 @@ public struct CRC32 {
                 #else
                 return false
                 #endif
+            case .pclmul:
+                #if arch(x86_64)
+                return ice_crc32_clmul_available() != 0
+                #else
+                return false
+                #endif
             }
         }
     }
 
     /// What `update` and `checksum` use on this CPU.
-    public static var selected: Implementation { Implementation.armv8.isAvailable ? .armv8 : .table }
+    public static var selected: Implementation {
+        if Implementation.armv8.isAvailable { return .armv8 }
+        if Implementation.pclmul.isAvailable { return .pclmul }
+        return .table
+    }
 
     /// The checksum with one implementation, for known-answer tests of each; nil when this CPU
     /// does not have it.
@@ -66,6 +81,12 @@ public struct CRC32 {
             #else
             return nil
             #endif
+        case .pclmul:
+            #if arch(x86_64)
+            return advancePCLMUL(0xFFFF_FFFF, p, data.count) ^ 0xFFFF_FFFF
+            #else
+            return nil
+            #endif
         }
     }
 
@@ -74,9 +95,22 @@ public struct CRC32 {
     static func advance(_ crc: UInt32, _ p: UnsafeRawPointer, _ n: Int) -> UInt32 {
         #if arch(arm64) || arch(arm)
         if ice_crc32_arm_available() != 0 { return ice_crc32_arm(crc, p, n) }
+        #elseif arch(x86_64)
+        if n >= 64 && ice_crc32_clmul_available() != 0 { return advancePCLMUL(crc, p, n) }
         #endif
         return advanceTable(crc, p, n)
     }
+
+    #if arch(x86_64)
+    /// The folding needs 64 bytes and whole 16-byte blocks; the tables do the rest. (84 bytes,
+    /// an ICE check up to its FINGERPRINT: 35 ns with the tables alone, 16 ns so.)
+    @inline(__always)
+    static func advancePCLMUL(_ crc: UInt32, _ p: UnsafeRawPointer, _ n: Int) -> UInt32 {
+        guard n >= 64 else { return advanceTable(crc, p, n) }
+        let blocks = n & ~15
+        return advanceTable(ice_crc32_clmul(crc, p, blocks), p + blocks, n &- blocks)
+    }
+    #endif
 
     static func advanceTable(_ crc: UInt32, _ p: UnsafeRawPointer, _ n: Int) -> UInt32 {
         crc32Tables.withUnsafeBufferPointer { tables in

@@ -1,8 +1,9 @@
 import Crypto
 import Testing
 
-/// CRC-32 against the definition, for every implementation this CPU has: slicing-by-16 and,
-/// on ARM cores with them, the CRC32 instructions (which the device self-test covers under QEMU).
+/// CRC-32 against the definition, for every implementation this CPU has: slicing-by-16, and
+/// PCLMULQDQ folding on x86-64 or the CRC32 instructions on ARM (which the device self-test
+/// covers under QEMU).
 @Suite struct CRC32Tests {
     /// The definition, one bit at a time (reflected polynomial 0xEDB88320, RFC 8489 §14.7 via
     /// ISO-HDLC): nothing shared with the table code.
@@ -43,7 +44,7 @@ import Testing
         #expect(CRC32.selected.isAvailable)
         #expect(CRC32.Implementation.table.isAvailable)
         var compared = 0
-        for implementation in [CRC32.Implementation.table, .armv8] {
+        for implementation in [CRC32.Implementation.table, .armv8, .pclmul] {
             guard implementation.isAvailable else {
                 #expect([UInt8]().withUnsafeBytes { CRC32.checksum($0, using: implementation) } == nil)
                 continue
