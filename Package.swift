@@ -31,6 +31,8 @@ let package = Package(
         .target(name: "TURN", dependencies: ["Common", "STUN"], path: "Sources/TURN"),
         // RFC 5780 NAT behaviour discovery, the client side (`ice-agent nat-type`).
         .target(name: "NATBehavior", dependencies: ["Common", "STUN"], path: "Sources/NATBehavior"),
+        // The kernel's link and address notifications (rtnetlink), interpreted.
+        .target(name: "RTNetlink", dependencies: ["Common"], path: "Sources/RTNetlink"),
         .target(name: "SDP", dependencies: ["Common", "ICE"], path: "Sources/SDP"),
         // One-shot mDNS resolution of ".local" names (RFC 6762 §5.1), for browsers' host candidates.
         .target(name: "MDNS", dependencies: ["Common"], path: "Sources/MDNS"),
@@ -74,7 +76,7 @@ let package = Package(
         // The daemon's parts (sessions, signaling transports, media relay, status socket, the
         // demo's in-process helpers), shared by ice-agent and ice-bench.
         .target(
-            name: "Daemon", dependencies: ["Common", "STUN", "ICE", "TURN", "Connectivity", "DTLS", "SRTP", "SDP", "RTP", "HTTP", "Runtime", "MDNS"], path: "Sources/Daemon"),
+            name: "Daemon", dependencies: ["Common", "STUN", "ICE", "TURN", "Connectivity", "DTLS", "SRTP", "SDP", "RTP", "HTTP", "Runtime", "MDNS", "RTNetlink"], path: "Sources/Daemon"),
         .executableTarget(
             name: "ice-agent", dependencies: ["Daemon", "Board", "Config", "STUN", "ICE", "TURN", "SDP", "RTP", "HTTP", "Runtime", "NATBehavior"], path: "Sources/ice-agent"),
         // Replaces malloc & co. in the benchmark process to count heap allocations.
@@ -109,6 +111,7 @@ let package = Package(
         .testTarget(
             name: "NATBehaviorTests", dependencies: ["Common", "STUN", "NATBehavior", "NetworkSimulator"],
             path: "Tests/NATBehaviorTests"),
+        .testTarget(name: "RTNetlinkTests", dependencies: ["Common", "RTNetlink"], path: "Tests/RTNetlinkTests"),
         .testTarget(name: "ConnectivityTests", dependencies: ["Common", "ICE", "TURN", "Connectivity"], path: "Tests/ConnectivityTests"),
         // The built ice-agent and ice-bench as processes on loopback: no root, no third-party tool.
         .testTarget(

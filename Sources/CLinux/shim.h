@@ -102,6 +102,27 @@ static inline int ice_set_blocking(int fd) {
 
 static inline int ice_errno(void) { return errno; }
 
+// rtnetlink (netlink(7), rtnetlink(7)) without the kernel's headers, which the musl sysroot
+// lacks: the constants and sockaddr_nl's layout are part of the kernel's stable ABI.
+struct ice_sockaddr_nl { sa_family_t nl_family; unsigned short nl_pad; uint32_t nl_pid; uint32_t nl_groups; };
+static const int ice_ENOBUFS = ENOBUFS;
+/// A non-blocking socket subscribed to link and IPv4/IPv6 address changes, or -1 (errno set).
+static inline int ice_open_route_monitor(void) {
+    int fd = socket(16 /* AF_NETLINK */, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0 /* NETLINK_ROUTE */);
+    if (fd < 0) return -1;
+    struct ice_sockaddr_nl sa;
+    memset(&sa, 0, sizeof sa);
+    sa.nl_family = 16;
+    sa.nl_groups = 0x1 /* RTMGRP_LINK */ | 0x10 /* RTMGRP_IPV4_IFADDR */ | 0x100 /* RTMGRP_IPV6_IFADDR */;
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
 // glibc's own allocator entry points, which an allocation counter that replaces malloc
 // forwards to (they are exported by glibc but declared in no public header).
 #if defined(__GLIBC__)

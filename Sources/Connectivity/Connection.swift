@@ -78,12 +78,39 @@ public final class Connection<R: RandomSource> {
         settle(now: now)
     }
 
+    /// The host's addresses changed: `added` bases get host candidates and server-reflexive
+    /// gathering (RFC 8445 §5.1.1), `removed` ones leave with their candidates, pairs and
+    /// checks. After end-of-candidates the new candidates reach the peer only through an ICE
+    /// restart (RFC 8838 §13), which the owner does next; the new gathering holds the next
+    /// end-of-candidates back until it is done.
+    public func hostBasesChanged(added: [TransportAddress], removed: [TransportAddress], now: Instant) {
+        clock = now
+        changeHostBases(added: added, removed: removed, now: now)
+        settle(now: now)
+    }
+
+    func changeHostBases(added: [TransportAddress], removed: [TransportAddress], now: Instant) {
+        for r in removed { _ = agent.removeLocalCandidate(r, now: now) }
+        var any = false
+        for a in added where !relayOnly {
+            if (try? agent.addHostCandidate(base: a)) != nil { any = true }
+        }
+        if any {
+            agent.startGathering(now: now)
+            // Without a STUN server (or with only bases it cannot serve) there is nothing to wait for.
+            if !agent.gatheringComplete { agentGatheringDone = false }
+        }
+    }
+
     /// ICE restart (RFC 8445 §9): new local credentials and a fresh check list; the
     /// candidates stay and are signaled again as the new generation, end-of-candidates too
     /// (RFC 8838 §13). The caller then sets the peer's new credentials on the agent.
-    public func restart(now: Instant) {
+    /// With `added` or `removed` host bases (the network changed), the bases change inside
+    /// the restart, before end-of-candidates can be judged for the new generation.
+    public func restart(now: Instant, added: [TransportAddress] = [], removed: [TransportAddress] = []) {
         clock = now
         agent.restart(now: now)
+        changeHostBases(added: added, removed: removed, now: now)
         gatheringDone = false
         endOfCandidatesSent = false
         settle(now: now)

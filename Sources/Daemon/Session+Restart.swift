@@ -10,10 +10,13 @@ extension Session {
     /// If-Match: *, RFC 9725 §4.3.3). Media keeps the previously selected pair until a new one
     /// is selected; DTLS keeps its association (the certificates do not change). False when
     /// there is no peer to restart with yet, or a restart already waits for its answer.
+    /// With `added` or `removed` host bases (the network changed), the bases change inside
+    /// the restart: the new candidates go in its description, and the old ones leave a check
+    /// list that is already empty, which cannot fail the call while its replacement starts.
     @discardableResult
-    public func restartICE(now: Instant) -> Bool {
+    public func restartICE(now: Instant, added: [TransportAddress] = [], removed: [TransportAddress] = []) -> Bool {
         guard remoteDescriptionReceived, let signaling, !restartPending, agent.state != .closed else { return false }
-        connection.restart(now: now)
+        connection.restart(now: now, added: added, removed: removed)
         restartPending = true
         restartDeadline = now + Self.restartAnswerTimeout
         restarts += 1
@@ -92,7 +95,7 @@ extension Session {
     /// (a new external port) or a local address that went away leaves the old pair dead, and
     /// new checks find the path that works now.
     func consentLost(now: Instant) {
-        guard restartOnConsentLoss, offerer else { return }
+        guard initiatesRestarts, offerer else { return }
         if restartICE(now: now) { Log.info("\(name): consent lost: restarting ICE") }
     }
 

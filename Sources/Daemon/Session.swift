@@ -50,9 +50,10 @@ public final class Session: TimerClient {
     public internal(set) var restarts = 0
     /// Our restart got no answer: the call could not recover.
     public internal(set) var restartFailed = false
-    /// Whether this side restarts ICE itself when consent is lost (RFC 7675 §5.1 "disconnected"):
-    /// the calling side does, so a call survives a NAT that rebound or an address that changed.
-    public var restartOnConsentLoss = false
+    /// Whether this side restarts ICE itself when consent is lost (RFC 7675 §5.1
+    /// "disconnected") or the host's addresses changed: the calling side does, so a call
+    /// survives a NAT that rebound or an address that changed.
+    public var initiatesRestarts = false
     /// mDNS names of the peer's host candidates (Session+MDNS), and the resolver, opened at
     /// the first one.
     var pendingHostnames: [HostnameCandidate] = []

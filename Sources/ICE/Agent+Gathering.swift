@@ -7,8 +7,11 @@ extension Agent {
     /// Starts server-reflexive gathering (RFC 8445 §5.1.1.2): one Binding transaction from
     /// every host base to every STUN server of the same family, paced by Ta. Host candidates
     /// must have been added first; `.gatheringComplete` follows when all transactions end.
+    /// Called again after host candidates were added (a new address), it gathers for the new
+    /// bases only, and `.gatheringComplete` comes again when they are done.
     public func startGathering(now: Instant) {
         gatheringStarted = true
+        let before = transactions.count
         if !configuration.lite {
             let servers = configuration.stunServers
             if servers.count > configuration.capacities.stunServers { tableFull(.stunServers) }
@@ -28,6 +31,7 @@ extension Agent {
                 }
             }
         }
+        if transactions.count > before { gatheringComplete = false }
         finishGatheringIfDone()
         pump(now: now)
     }

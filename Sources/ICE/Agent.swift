@@ -66,7 +66,8 @@ public final class Agent<Random: RandomSource> {
     /// Smallest round trip seen on a successful check (RFC 8445 leaves RTT use to the agent).
     var measuredRTT: Interval? = nil
     var gatheringStarted = false
-    var gatheringComplete = false
+    /// Every server-reflexive gathering transaction ended (`.gatheringComplete` was emitted).
+    public internal(set) var gatheringComplete = false
 
     struct ComponentState {
         var selected: PairID? = nil

@@ -162,6 +162,16 @@ extension CallCommand {
             return 1
         }
         watcher.http = http
+        // The kernel says when addresses come and go (rtnetlink); the session decides whether
+        // that needs an ICE restart.
+        let filter = self.filter
+        var network: NetworkWatcher? = nil
+        do throws(SocketError) {
+            network = try NetworkWatcher(session: session, loop: loop) { interfaceAddresses(filter).map { $0.address } }
+        } catch {
+            Log.warning("network: not watching interface changes (\(error.description))")
+        }
+        defer { network?.close() }
         // SIGUSR2: the network changed (a hook of the DHCP client or network manager says
         // so): restart ICE now rather than wait for consent to be lost.
         loop.onSignal(EventLoop.userSignal2) { now in

@@ -59,8 +59,9 @@ extension CallCommand {
             }
         }
         session.pcap = pcap
-        // The calling side restarts ICE when consent is lost (RFC 8445 §9, RFC 7675 §5.1).
-        session.restartOnConsentLoss = role == .controlling
+        // The calling side restarts ICE when consent is lost or the network changed (RFC 8445
+        // §9, RFC 7675 §5.1).
+        session.initiatesRestarts = role == .controlling
         return session
     }
 

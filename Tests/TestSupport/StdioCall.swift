@@ -16,15 +16,24 @@ public final class CrossWiredAgents {
     let answerLog = FileManager.default.temporaryDirectory.appendingPathComponent("answer-\(UUID().uuidString).log")
     let callLog = FileManager.default.temporaryDirectory.appendingPathComponent("call-\(UUID().uuidString).log")
 
-    public init(answer answerArgs: [String], call callArgs: [String]) throws {
+    /// `answerNamespace`, `callNamespace`: run that side in a network namespace (`ip netns exec`).
+    public init(answer answerArgs: [String], call callArgs: [String], answerNamespace: String? = nil,
+                callNamespace: String? = nil) throws {
         let agent = try iceAgentPath()
         let toCall = Pipe(), toAnswer = Pipe()
-        answer.executableURL = URL(fileURLWithPath: agent)
-        answer.arguments = ["answer"] + answerArgs
+        func launch(_ p: Process, _ namespace: String?, _ arguments: [String]) {
+            if let namespace {
+                p.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+                p.arguments = ["netns", "exec", namespace, agent] + arguments
+            } else {
+                p.executableURL = URL(fileURLWithPath: agent)
+                p.arguments = arguments
+            }
+        }
+        launch(answer, answerNamespace, ["answer"] + answerArgs)
         answer.standardInput = toAnswer
         answer.standardOutput = toCall
-        call.executableURL = URL(fileURLWithPath: agent)
-        call.arguments = ["call"] + callArgs
+        launch(call, callNamespace, ["call"] + callArgs)
         call.standardInput = toCall
         call.standardOutput = toAnswer
         for l in [answerLog, callLog] { _ = FileManager.default.createFile(atPath: l.path, contents: nil) }

@@ -1,0 +1,51 @@
+import Common
+import ICE
+import Runtime
+
+extension Session {
+    /// The host's usable addresses now, after the kernel reported a change (`NetworkWatcher`).
+    /// Bases whose address went away close with their candidates; new addresses get a socket,
+    /// a host candidate and server-reflexive gathering. The calling side then restarts ICE
+    /// (RFC 8445 §9) when the selected pair's address went away, or when a new address came
+    /// while the call has no pair or rides a relay: after end-of-candidates new candidates
+    /// reach the peer only through a restart (RFC 8838 §13). Media stays on the old pair while
+    /// it still works.
+    public func networkChanged(addresses: [IPAddress], now: Instant) {
+        var removed: [UDPSocket] = []
+        for s in sockets where !addresses.contains(s.localAddress.ip) { removed.append(s) }
+        var added: [IPAddress] = []
+        for ip in addresses where !sockets.contains(where: { $0.localAddress.ip == ip }) && !added.contains(ip) { added.append(ip) }
+        guard !removed.isEmpty || !added.isEmpty else { return }
+        var newBases: [TransportAddress] = []
+        for ip in added {
+            do throws(SocketError) {
+                let s = try UDPSocket(bind: TransportAddress(ip, 0))
+                try? loop.register(fd: s.descriptor, SocketReader(session: self, socket: s))
+                sockets.append(s)
+                newBases.append(s.localAddress)
+                Log.info("\(name): address \(ip) came up")
+            } catch {
+                Log.warning("\(name): cannot bind \(ip): \(error.description)")
+            }
+        }
+        for s in removed { Log.info("\(name): address \(s.localAddress.ip) went away") }
+        let selected = agent.selectedPair()?.local
+        let lostSelected = selected.map { l in removed.contains { $0.localAddress == l.base } || l.type == .relayed && !removed.isEmpty } ?? false
+        let gone = removed.map { $0.localAddress }
+        // A new address is worth a restart when the call has no pair or rides a relay; a
+        // direct pair that works is kept (its new candidates stay unsignaled, and logged).
+        let restart = offerer && initiatesRestarts && remoteDescriptionReceived
+            && (lostSelected || !newBases.isEmpty && (selected == nil || selected?.type == .relayed))
+        if restart && restartICE(now: now, added: newBases, removed: gone) {
+            Log.info("\(name): network changed: restarted ICE")
+        } else {
+            connection.hostBasesChanged(added: newBases, removed: gone, now: now)
+        }
+        for s in removed {
+            loop.unregister(fd: s.descriptor)
+            s.close()
+        }
+        sockets.removeAll { s in removed.contains { $0 === s } }
+        pump(now: now)
+    }
+}
