@@ -1,14 +1,14 @@
 // Linked into the `toolchain/build <arch> --musl` binaries only, never into the glibc ones.
 //
-// Debian's libmbedtls.a, libmbedx509.a, libmbedcrypto.a and libgpiod.a were compiled against
-// glibc with -D_FORTIFY_SOURCE=2, so they call glibc's checking variants (__memcpy_chk, ...),
-// which musl does not have. The Embedded Swift stdlib seeds its hash function (Set,
-// Dictionary) with arc4random_buf, which musl 1.2.3 does not have either.
+// Debian's libgpiod.a was compiled against glibc with -D_FORTIFY_SOURCE=2, so it calls glibc's
+// checking variants (__snprintf_chk, __asprintf_chk), which musl does not have. (mbedTLS and
+// libsrtp2 are compiled against musl itself by toolchain/mbedtls.sh and libsrtp2.sh.) The
+// Embedded Swift stdlib seeds its hash function (Set, Dictionary) with arc4random_buf, which
+// musl 1.2.3 does not have either.
 //
-// Each function below was an undefined symbol in the musl link of ice-agent or device-selftest
-// (mbedTLS 2.28.3, libgpiod 1.6.3, musl 1.2.3, on aarch64 and armv7 alike); nothing else is
-// added. Symbols those archives reference in members the link never pulls in (__fdelt_chk from
-// net_sockets.c, for one) are left out: lld names any that become needed. musl already has
+// Each function below is an undefined symbol in the musl link of ice-agent or device-selftest
+// (libgpiod 1.6.3, musl 1.2.3, on aarch64 and armv7 alike), or one of those calls it; nothing
+// else is added: lld names any that become needed. musl already has
 // __stack_chk_guard/__stack_chk_fail, getauxval/__getauxval (libgcc), getrandom and vasprintf.
 //
 // The __*_chk functions keep glibc's contract: the extra argument is the size of the
@@ -20,7 +20,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -30,21 +29,8 @@ static _Noreturn void chk_fail(void) {
     abort();
 }
 
-// libmbedcrypto.a (aes, camellia, ccm, pkcs5) and libmbedtls.a (ssl_msg, ssl_srv).
-void *__memcpy_chk(void *dest, const void *src, size_t len, size_t destlen) {
-    if (len > destlen) chk_fail();
-    return memcpy(dest, src, len);
-}
-
-// libmbedcrypto.a (ecp.c: ecp_mul_comb).
-void *__memset_chk(void *dest, int c, size_t len, size_t destlen) {
-    if (len > destlen) chk_fail();
-    return memset(dest, c, len);
-}
-
-// __vsnprintf_chk: libmbedtls.a (debug.c). __snprintf_chk: libmbedcrypto.a (oid.c),
-// libmbedtls.a (debug.c), libmbedx509.a (x509.c, x509_crt.c), libgpiod.a (core.c).
-// glibc fails when the buffer the compiler sees (slen) is smaller than the size passed.
+// __snprintf_chk: libgpiod.a (core.c), through __vsnprintf_chk. glibc fails when the buffer
+// the compiler sees (slen) is smaller than the size passed.
 int __vsnprintf_chk(char *s, size_t maxlen, int flag, size_t slen, const char *format, va_list ap) {
     (void)flag;
     if (slen < maxlen) chk_fail();
@@ -55,18 +41,6 @@ int __snprintf_chk(char *s, size_t maxlen, int flag, size_t slen, const char *fo
     va_list ap;
     va_start(ap, format);
     int n = __vsnprintf_chk(s, maxlen, flag, slen, format, ap);
-    va_end(ap);
-    return n;
-}
-
-// libmbedcrypto.a (sha1.c, sha256.c, aes.c, ...) and libmbedx509.a (x509.c): only their
-// mbedtls_*_self_test functions print with it. Those are never called and --gc-sections drops
-// them, but lld still wants the symbol defined (device-selftest needs only this one).
-int __printf_chk(int flag, const char *format, ...) {
-    (void)flag;
-    va_list ap;
-    va_start(ap, format);
-    int n = vprintf(format, ap);
     va_end(ap);
     return n;
 }
