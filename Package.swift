@@ -18,7 +18,8 @@ let package = Package(
         // libsrtp2 on mbedTLS, static, in /usr/local (scripts/install-deps): the .pc adds the
         // -L the linker does not search by itself.
         .systemLibrary(name: "CSRTP", path: "Sources/CSRTP", pkgConfig: "libsrtp2-mbedtls"),
-        // CRC-32 with the ARMv8 CRC32 instructions, header-only (FINGERPRINT, RFC 8489 §14.7).
+        // CRC-32 with the CPU's instructions (ARMv8 CRC32, x86-64 PCLMULQDQ), header-only
+        // (FINGERPRINT, RFC 8489 §14.7).
         .systemLibrary(name: "CCRC32", path: "Sources/CCRC32"),
 
         // Protocol modules: sans-IO, Embedded-Swift compatible.
