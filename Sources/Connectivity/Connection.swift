@@ -302,6 +302,8 @@ public final class Connection<R: RandomSource> {
                 emit(.roleChanged(role))
             case .tableFull(let t):
                 emit(.tableFull(t))
+            case .mappingChanged(let component, let was, let now):
+                emit(.mappingChanged(component: component, was: was, now: now))
             }
         }
         return any

@@ -16,6 +16,8 @@ public enum ConnectionEvent {
     case stateChanged(AgentState)
     case selectedPair(component: UInt8, local: Candidate, remote: Candidate, nominated: Bool)
     case roleChanged(Role)
+    /// The NAT in front of the selected pair rebound it (see `ICE.Event.mappingChanged`).
+    case mappingChanged(component: UInt8, was: TransportAddress, now: TransportAddress)
     /// An ICE table was full; what did not fit was dropped (and counted).
     case tableFull(Table)
 

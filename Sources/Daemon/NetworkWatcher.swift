@@ -1,3 +1,4 @@
+import CLinux
 import Common
 import RTNetlink
 import Runtime
@@ -6,23 +7,44 @@ import Runtime
 /// notifications (`RouteMonitor`), read by `RTNetlinkParser`. A burst of changes (DHCP, a
 /// Wi-Fi reconnect, IPv6 addresses leaving DAD) settles for `settle`, then the session is told
 /// the addresses the owner's filter gives now (`Session.networkChanged`).
-public final class NetworkWatcher: TimerClient {
+public final class NetworkWatcher: TimerClient, ReadableHandler {
     let session: Session
+    let loop: EventLoop
     let addresses: () -> [IPAddress]
-    var monitor: RouteMonitor? = nil
+    let monitor: RouteMonitor
+    var buffer = [UInt8](repeating: 0, count: 8192)
     var due: Instant? = nil
+    var closed = false
     /// Malformed notifications, dropped (the first is logged).
     public private(set) var malformed = 0
     static let settle = Interval.milliseconds(100)
+    /// Datagrams read in one wakeup at most, so a storm of changes cannot hold the loop.
+    static let maxPerWakeup = 32
 
     /// `addresses`: the host's usable addresses as the session's owner gathers them (its
     /// interface filter applied). Throws when the kernel refuses the socket (no netlink in a
     /// restricted container): the caller logs it and goes on without watching.
     public init(session: Session, loop: EventLoop, addresses: @escaping () -> [IPAddress]) throws(SocketError) {
         self.session = session
+        self.loop = loop
         self.addresses = addresses
-        monitor = try RouteMonitor(loop: loop) { [unowned self] datagram, now in self.received(datagram, now: now) }
+        monitor = try RouteMonitor()
+        do throws(EventLoop.Failure) { try loop.register(fd: monitor.descriptor, self) } catch {
+            monitor.close()
+            throw .poll(ice_errno())
+        }
         loop.addTimerClient(self)
+    }
+
+    public func readable(now: Instant) {
+        for _ in 0..<Self.maxPerWakeup {
+            let r = buffer.withUnsafeMutableBytes { monitor.receive(into: $0) }
+            switch r {
+            case .datagram(let n): buffer.withUnsafeBytes { received(UnsafeRawBufferPointer(rebasing: $0[0..<n]), now: now) }
+            case .lost: received(nil, now: now)
+            case .drained: return
+            }
+        }
     }
 
     func received(_ datagram: UnsafeRawBufferPointer?, now: Instant) {
@@ -59,8 +81,11 @@ public final class NetworkWatcher: TimerClient {
     }
 
     public func close() {
-        monitor?.close()
-        monitor = nil
+        guard !closed else { return }
+        closed = true
+        loop.unregister(fd: monitor.descriptor)
+        loop.removeTimerClient(self)
+        monitor.close()
         due = nil
     }
 }

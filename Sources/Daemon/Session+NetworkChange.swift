@@ -1,4 +1,5 @@
 import Common
+import Connectivity
 import ICE
 import Runtime
 

@@ -63,6 +63,9 @@ extension Session {
             if s == .disconnected { consentLost(now: now) }
         case .selectedPair(_, let l, let r, let nominated):
             Log.info("\(name): selected \(l.address) -> \(r.address) (\(l.type.sdpName.description)/\(r.type.sdpName.description))\(nominated ? " nominated" : "")")
+        case .mappingChanged(_, let was, let mapped):
+            Log.info("\(name): the NAT rebound \(was) to \(mapped)")
+            mappingRebound(now: now)
         case .roleChanged(let role):
             Log.info("\(name): role \(role.name.description)")
         case .tableFull(let t):

@@ -99,6 +99,14 @@ extension Session {
         if restartICE(now: now) { Log.info("\(name): consent lost: restarting ICE") }
     }
 
+    /// The NAT gave the selected pair a new external port (a flushed or expired mapping): the
+    /// peer still sends to the old one, so the calling side restarts ICE at once rather than
+    /// wait for the peer's consent to lapse.
+    func mappingRebound(now: Instant) {
+        guard initiatesRestarts, offerer else { return }
+        if restartICE(now: now) { Log.info("\(name): mapping changed: restarting ICE") }
+    }
+
     /// ICE restart asked by the peer (RFC 8445 §9, RFC 9725 §4.3.3): new local credentials,
     /// the peer's new ones and candidates, a fresh check list. Media keeps the previously
     /// selected pair until a new one is selected.

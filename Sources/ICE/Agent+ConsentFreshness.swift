@@ -71,8 +71,14 @@ extension Agent {
     /// consent.
     func handleConsentResponse(_ m: Message, component: UInt8, pair p: Int, from source: TransportAddress, now: Instant) {
         guard m.messageClass == .successResponse, source == remote(ofPair: p).address else { return }
-        components[Int(component) - 1].lastConsent = now
+        let c = Int(component) - 1
+        components[c].lastConsent = now
         if state == .disconnected && !consentStale(now: now) { updateState() }
+        let local = local(ofPair: p).address
+        if let mapped = try? m.mappedAddress(), mapped != local, mapped != components[c].reboundTo {
+            components[c].reboundTo = mapped
+            emit(.mappingChanged(component: component, was: local, now: mapped))
+        }
     }
 
     /// Whether a selected pair has gone `disconnectedAfter` without a consent response.

@@ -77,6 +77,8 @@ public final class Agent<Random: RandomSource> {
         var nextConsent: Instant? = nil
         var lastConsent: Instant? = nil
         var lastKeepalive: Instant? = nil
+        /// The last rebound mapping reported (`mappingChanged`), so it is reported once.
+        var reboundTo: TransportAddress? = nil
     }
 
     public init(configuration: AgentConfiguration, random: Random) {

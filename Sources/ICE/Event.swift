@@ -13,5 +13,10 @@ public enum Event: Sendable {
     case roleChanged(Role)
     /// A fixed table was full; what did not fit was dropped (and counted).
     case tableFull(Table)
+    /// A consent response names another address for the selected pair's local side than the
+    /// pair has (XOR-MAPPED-ADDRESS, RFC 8489 §14.2): a NAT on the path rebound it to a new
+    /// external port, and the peer's media and checks go to the old one (RFC 7675 §5.1 would
+    /// only notice at the peer, 30 s later). Once per new address.
+    case mappingChanged(component: UInt8, was: TransportAddress, now: TransportAddress)
 }
 

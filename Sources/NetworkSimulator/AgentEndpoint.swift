@@ -38,7 +38,7 @@ public final class AgentEndpoint: SimulatedEndpoint {
     public var holdSignaling = false
     var held: [Signal] = []
     var inbox: [(at: Instant, signal: Signal)] = []
-    private(set) var log: [(at: Instant, event: Event)] = []
+    public private(set) var log: [(at: Instant, event: Event)] = []
     /// Drop everything received (a peer that never answers).
     public var deaf = false
     /// When the last trickled candidate from the peer was handed to the agent (nil before any).
@@ -99,6 +99,7 @@ public final class AgentEndpoint: SimulatedEndpoint {
                 log.append((now, .selectedPair(component: component, local: local, remote: remote, nominated: nominated)))
             case .roleChanged(let r): log.append((now, .roleChanged(r)))
             case .tableFull(let t): log.append((now, .tableFull(t)))
+            case .mappingChanged(let c, let was, let mapped): log.append((now, .mappingChanged(component: c, was: was, now: mapped)))
             default: break
             }
         }

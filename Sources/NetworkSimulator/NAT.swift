@@ -126,6 +126,13 @@ public final class NAT {
         set { mapping = newValue.mapping; filtering = newValue.filtering }
     }
 
+    /// Forgets every mapping, as `conntrack -F` on a Linux router or a NAT reboot does: the
+    /// next outbound datagram of an internal endpoint gets a new external port.
+    public func flushMappings() {
+        byKey.removeAll()
+        byPort.removeAll()
+    }
+
     /// The live mappings, oldest port first (for assertions and debugging).
     public func activeMappings(now: Instant) -> [Mapping] {
         byPort.values.filter { !isExpired($0, now) }.sorted { $0.externalAddress.port < $1.externalAddress.port }

@@ -1,47 +1,37 @@
 import CLinux
 import Common
 
-/// The kernel's notifications of link and address changes (an rtnetlink socket subscribed to
-/// RTMGRP_LINK, RTMGRP_IPV4_IFADDR and RTMGRP_IPV6_IFADDR) on the event loop: no polling. Each
-/// datagram goes to `onDatagram` as read; nil means the kernel dropped notifications (ENOBUFS)
-/// and the owner must look at every interface again. Interpreting them is `RTNetlinkParser`'s.
-public final class RouteMonitor: ReadableHandler {
+/// The kernel's notifications of link and address changes: an rtnetlink socket subscribed to
+/// RTMGRP_LINK, RTMGRP_IPV4_IFADDR and RTMGRP_IPV6_IFADDR, non-blocking, for an owner that
+/// registers `descriptor` on its event loop (no polling). Interpreting the datagrams is
+/// `RTNetlinkParser`'s.
+public final class RouteMonitor {
     public let descriptor: Int32
-    let loop: EventLoop
-    let onDatagram: (UnsafeRawBufferPointer?, Instant) -> Void
-    var buffer = [UInt8](repeating: 0, count: 8192)
-    /// Datagrams read in one wakeup at most, so a storm of changes cannot hold the loop.
-    static let maxPerWakeup = 32
 
-    public init(loop: EventLoop, _ onDatagram: @escaping (UnsafeRawBufferPointer?, Instant) -> Void) throws(SocketError) {
+    public enum Received {
+        /// A datagram of `count` bytes is at the start of the buffer.
+        case datagram(count: Int)
+        /// The kernel dropped notifications (ENOBUFS): look at every interface again.
+        case lost
+        /// Nothing more to read now.
+        case drained
+    }
+
+    public init() throws(SocketError) {
         let fd = ice_open_route_monitor()
         guard fd >= 0 else { throw .socket(ice_errno()) }
         descriptor = fd
-        self.loop = loop
-        self.onDatagram = onDatagram
-        do throws(EventLoop.Failure) { try loop.register(fd: fd, self) } catch {
-            _ = CLinux.close(fd)
-            throw .poll(ice_errno())
+    }
+
+    public func receive(into buffer: UnsafeMutableRawBufferPointer) -> Received {
+        while true {
+            let n = recv(descriptor, buffer.baseAddress, buffer.count, 0)
+            if n >= 0 { return .datagram(count: n) }
+            let e = ice_errno()
+            if e == ice_EINTR { continue }
+            return e == ice_ENOBUFS ? .lost : .drained
         }
     }
 
-    public func readable(now: Instant) {
-        for _ in 0..<Self.maxPerWakeup {
-            let n = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
-            if n < 0 {
-                let e = ice_errno()
-                if e == ice_ENOBUFS {
-                    onDatagram(nil, now)
-                    continue
-                }
-                return  // EAGAIN: drained
-            }
-            buffer.withUnsafeBytes { onDatagram(UnsafeRawBufferPointer(rebasing: $0[0..<n]), now) }
-        }
-    }
-
-    public func close() {
-        loop.unregister(fd: descriptor)
-        _ = CLinux.close(descriptor)
-    }
+    public func close() { _ = CLinux.close(descriptor) }
 }

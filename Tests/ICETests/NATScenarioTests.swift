@@ -66,6 +66,33 @@ import Testing
         #expect(!s.network.runUntil(timeout: .seconds(40)) { !s.bothCompleted })
     }
 
+    /// A NAT that forgot its mappings (`conntrack -F`, a router reboot) gives the next
+    /// consent check a new external port; the peer's response names it (XOR-MAPPED-ADDRESS)
+    /// and the agent behind the NAT reports the rebinding at once, within one consent period,
+    /// while the peer would only notice when its consent lapses 30 s later.
+    @Test func flushedNATMappingIsReportedByTheNextConsentCheck() throws {
+        let s = Scenario(left: .portRestrictedCone, right: .open)
+        s.start()
+        #expect(s.connect())
+        let selected = try #require(s.left.agent.selectedPair())
+        let seen = s.left.log.count
+        try #require(s.leftHost.nat).flushMappings()
+        let flushed = s.network.now
+        func rebound() -> (was: TransportAddress, now: TransportAddress)? {
+            for entry in s.left.log.dropFirst(seen) {
+                if case .mappingChanged(_, let was, let now) = entry.event { return (was, now) }
+            }
+            return nil
+        }
+        #expect(s.network.runUntil(timeout: .seconds(7)) { rebound() != nil })
+        let r = try #require(rebound())
+        #expect(r.was == selected.local.address && r.now != r.was && r.now.ip == r.was.ip)
+        #expect(s.network.now - flushed <= .seconds(7))
+        // Reported once per new mapping, not on every consent response.
+        s.network.run(for: .seconds(20))
+        #expect(s.left.log.dropFirst(seen).filter { if case .mappingChanged = $0.event { return true }; return false }.count == 1)
+    }
+
     @Test func consentLossFailsAtThirtySeconds() {
         let s = Scenario(left: .restrictedCone, right: .open)
         s.start()
