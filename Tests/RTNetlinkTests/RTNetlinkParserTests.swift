@@ -115,16 +115,7 @@ import Testing
         #expect(throws: RTNetlinkError.tooManyMessages) { try Self.changes(noops) }
     }
 
-    static func bytes(hex: String) -> [UInt8] {
-        var out: [UInt8] = []
-        var i = hex.startIndex
-        while i < hex.endIndex {
-            let j = hex.index(i, offsetBy: 2)
-            out.append(UInt8(hex[i..<j], radix: 16)!)
-            i = j
-        }
-        return out
-    }
+    static func bytes(hex: String) -> [UInt8] { Array(hex.utf8).withUnsafeBytes { decodeHex($0) } ?? [] }
 
     /// Notifications a Linux 6.1 kernel sent (captured in a network namespace, also seeds of
     /// the fuzz target): `ip addr add 192.0.2.5/24`, `ip addr add 2001:db8::5/64` (tentative
