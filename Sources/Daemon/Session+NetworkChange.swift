@@ -19,15 +19,9 @@ extension Session {
         guard !removed.isEmpty || !added.isEmpty else { return }
         var newBases: [TransportAddress] = []
         for ip in added {
-            do throws(SocketError) {
-                let s = try UDPSocket(bind: TransportAddress(ip, 0))
-                try? loop.register(fd: s.descriptor, SocketReader(session: self, socket: s))
-                sockets.append(s)
-                newBases.append(s.localAddress)
-                Log.info("\(name): address \(ip) came up")
-            } catch {
-                Log.warning("\(name): cannot bind \(ip): \(error.description)")
-            }
+            guard let s = openBase(ip) else { continue }
+            newBases.append(s.localAddress)
+            Log.info("\(name): address \(ip) came up")
         }
         for s in removed { Log.info("\(name): address \(s.localAddress.ip) went away") }
         let selected = agent.selectedPair()?.local

@@ -49,13 +49,7 @@ extension Session {
             signaling?.sendDescription(currentDescription())
         }
         agent.setRemoteCredentials(ufrag: creds.ufrag, password: creds.pwd)
-        if peer.section < d.media.count {
-            let m = d.media[peer.section]
-            for c in m.candidates { addRemoteCandidate(c, now: now) }
-            resolveHostnames(m.hostnameCandidates, now: now)
-            if m.endOfCandidates { remoteEndOfCandidates(now: now) }
-        }
-        pump(now: now)
+        takeCandidates(of: d, section: peer.section, now: now)
     }
 
     /// The peer's answer to our restart over HTTP: its new credentials and candidates as a

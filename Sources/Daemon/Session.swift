@@ -85,15 +85,8 @@ public final class Session: TimerClient {
         connection = Connection(agent: Agent(configuration: config, random: random.split()), random: random,
                                 relayOnly: relayOnly)
         for ip in addresses {
-            do throws(SocketError) {
-                let s = try UDPSocket(bind: TransportAddress(ip, 0))
-                sockets.append(s)
-                // Relay-only: the sockets still carry TURN, but no host candidate is offered.
-                if !relayOnly { _ = try? agent.addHostCandidate(base: s.localAddress) }
-                try? loop.register(fd: s.descriptor, SocketReader(session: self, socket: s))
-            } catch {
-                Log.warning("\(name): cannot bind \(ip): \(error.description)")
-            }
+            // Relay-only: the sockets still carry TURN, but no host candidate is offered.
+            if let s = openBase(ip), !relayOnly { _ = try? agent.addHostCandidate(base: s.localAddress) }
         }
         guard !sockets.isEmpty else { throw .noUsableAddress }
         addRelays(turnServers)
@@ -124,6 +117,11 @@ public final class Session: TimerClient {
         if !offerer { remoteOffer = d }
         peerFingerprint = peer.dtls?.fingerprint
         applyPeerMedia(peer, now: now)
+        takeCandidates(of: d, section: section, now: now)
+    }
+
+    /// The candidates and end-of-candidates of the peer's transport section.
+    func takeCandidates(of d: SessionDescription, section: Int, now: Instant) {
         if section < d.media.count {
             let m = d.media[section]
             for c in m.candidates { addRemoteCandidate(c, now: now) }
@@ -220,6 +218,20 @@ public final class Session: TimerClient {
             mediaRelay.fromPeer(inbound)
         }
         pump(now: now)
+    }
+
+    /// A host base: a UDP socket bound to `ip` on a port the kernel picks, read on the loop;
+    /// nil (logged) when it cannot be bound.
+    func openBase(_ ip: IPAddress) -> UDPSocket? {
+        do throws(SocketError) {
+            let s = try UDPSocket(bind: TransportAddress(ip, 0))
+            sockets.append(s)
+            try? loop.register(fd: s.descriptor, SocketReader(session: self, socket: s))
+            return s
+        } catch {
+            Log.warning("\(name): cannot bind \(ip): \(error.description)")
+            return nil
+        }
     }
 
     func sendDescription() {
