@@ -6,11 +6,11 @@ import Runtime
 extension Session {
     /// The host's usable addresses now, after the kernel reported a change (`NetworkWatcher`).
     /// Bases whose address went away close with their candidates; new addresses get a socket,
-    /// a host candidate and server-reflexive gathering. The calling side then restarts ICE
-    /// (RFC 8445 §9) when the selected pair's address went away, or when a new address came
-    /// while the call has no pair or rides a relay: after end-of-candidates new candidates
-    /// reach the peer only through a restart (RFC 8838 §13). Media stays on the old pair while
-    /// it still works.
+    /// a host candidate and server-reflexive gathering. A side that can signal a restart then
+    /// restarts ICE (RFC 8445 §9) when the selected pair's address went away, or when a new
+    /// address came while the call has no pair or rides a relay: after end-of-candidates new
+    /// candidates reach the peer only through a restart (RFC 8838 §13). Media stays on the old
+    /// pair while it still works.
     public func networkChanged(addresses: [IPAddress], now: Instant) {
         var removed: [UDPSocket] = []
         for s in sockets where !addresses.contains(s.localAddress.ip) { removed.append(s) }
@@ -29,7 +29,7 @@ extension Session {
         let gone = removed.map { $0.localAddress }
         // A new address is worth a restart when the call has no pair or rides a relay; a
         // direct pair that works is kept (its new candidates stay unsignaled, and logged).
-        let restart = offerer && initiatesRestarts && remoteDescriptionReceived
+        let restart = initiatesRestarts && remoteDescriptionReceived
             && (lostSelected || !newBases.isEmpty && (selected == nil || selected?.type == .relayed))
         if restart && restartICE(now: now, added: newBases, removed: gone) {
             Log.info("\(name): network changed: restarted ICE")

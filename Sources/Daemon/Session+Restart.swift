@@ -84,20 +84,22 @@ extension Session {
         events.push(.restartUnanswered, now: now)
     }
 
-    /// RFC 7675 §5.1: consent lost for `Timing.disconnectedAfter` on the selected pair. The
-    /// calling side restarts ICE rather than wait for consent to expire: a NAT that rebound
-    /// (a new external port) or a local address that went away leaves the old pair dead, and
-    /// new checks find the path that works now.
+    /// RFC 7675 §5.1: consent lost for `Timing.disconnectedAfter` on the selected pair. A
+    /// side that can signal a restart does so rather than wait for consent to expire: a NAT
+    /// that rebound (a new external port) or a local address that went away leaves the old
+    /// pair dead, and new checks find the path that works now. When both sides restart at
+    /// once, each takes the other's restart for the answer to its own: both end up with the
+    /// other's newest credentials.
     func consentLost(now: Instant) {
-        guard initiatesRestarts, offerer else { return }
+        guard initiatesRestarts else { return }
         if restartICE(now: now) { Log.info("\(name): consent lost: restarting ICE") }
     }
 
     /// The NAT gave the selected pair a new external port (a flushed or expired mapping): the
-    /// peer still sends to the old one, so the calling side restarts ICE at once rather than
-    /// wait for the peer's consent to lapse.
+    /// peer still sends to the old one, so this side restarts ICE at once rather than wait
+    /// for the peer's consent to lapse.
     func mappingRebound(now: Instant) {
-        guard initiatesRestarts, offerer else { return }
+        guard initiatesRestarts else { return }
         if restartICE(now: now) { Log.info("\(name): mapping changed: restarting ICE") }
     }
 

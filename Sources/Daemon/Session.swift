@@ -51,8 +51,8 @@ public final class Session: TimerClient {
     /// Our restart got no answer: the call could not recover.
     public internal(set) var restartFailed = false
     /// Whether this side restarts ICE itself when consent is lost (RFC 7675 §5.1
-    /// "disconnected") or the host's addresses changed: the calling side does, so a call
-    /// survives a NAT that rebound or an address that changed.
+    /// "disconnected"), the NAT rebound or the host's addresses changed: set when the
+    /// signaling can carry a restart to the peer (not a WHIP server's: RFC 9725 §4.3.3).
     public var initiatesRestarts = false
     /// mDNS names of the peer's host candidates (Session+MDNS), and the resolver, opened at
     /// the first one.

@@ -59,9 +59,10 @@ extension CallCommand {
             }
         }
         session.pcap = pcap
-        // The calling side restarts ICE when consent is lost or the network changed (RFC 8445
-        // §9, RFC 7675 §5.1).
-        session.initiatesRestarts = role == .controlling
+        // Either side restarts ICE when consent is lost or the network changed (RFC 8445 §9,
+        // RFC 7675 §5.1) when its signaling can carry the restart to the peer: stdio carries
+        // descriptions both ways, HTTP only from the client (RFC 9725 §4.3.3).
+        session.initiatesRestarts = role == .controlling || listen == nil
         return session
     }
 

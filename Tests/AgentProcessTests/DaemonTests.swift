@@ -40,6 +40,32 @@ import Testing
         #expect(r.receivedAfterSignal > r.sentAfterSignal / 2, "sent \(r.sentAfterSignal), received \(r.receivedAfterSignal) after SIGUSR2")
     }
 
+    /// The home restarts too when its signaling can carry it (stdio): its new description
+    /// goes to the doorbell, which restarts and answers with its own offer.
+    @Test func sigusr2OnTheAnsweringSideRestartsICEOverStdio() throws {
+        let r = try streamOverStdio(signalCallAt: 1.5, signalled: .answer)
+        #expect(r.callStatus == 0, "\(r.callLog)")
+        #expect(r.answerStatus == 0, "\(r.answerLog)")
+        #expect(r.answerLog.contains("home: ICE restart (ufrag"), "\(r.answerLog)")
+        #expect(r.callLog.contains("doorbell: ICE restart asked by the peer"), "\(r.callLog)")
+        #expect(r.callLog.components(separatedBy: "doorbell: ICE completed").count == 3, "\(r.callLog)")
+        #expect(r.answerLog.components(separatedBy: "home: ICE completed").count == 3, "\(r.answerLog)")
+        #expect(r.receivedAfterSignal > r.sentAfterSignal / 2, "sent \(r.sentAfterSignal), received \(r.receivedAfterSignal) after SIGUSR2")
+    }
+
+    /// Both sides restart at the same moment (a network change both see): each takes the
+    /// other's restart description for the answer to its own, so both end up with the other's
+    /// newest credentials, complete again, and media goes on.
+    @Test func simultaneousRestartsOverStdioSettleAndMediaGoesOn() throws {
+        let r = try streamOverStdio(signalCallAt: 1.5, signalled: .both)
+        #expect(r.callStatus == 0, "\(r.callLog)")
+        #expect(r.answerStatus == 0, "\(r.answerLog)")
+        #expect(r.answerLog.contains("home: ICE restart (ufrag") && r.callLog.contains("doorbell: ICE restart (ufrag"), "\(r.callLog)\n\(r.answerLog)")
+        #expect(r.callLog.components(separatedBy: "doorbell: ICE completed").count == 3, "\(r.callLog)")
+        #expect(r.answerLog.components(separatedBy: "home: ICE completed").count == 3, "\(r.answerLog)")
+        #expect(r.receivedAfterSignal > r.sentAfterSignal / 2, "sent \(r.sentAfterSignal), received \(r.receivedAfterSignal) after SIGUSR2")
+    }
+
     /// `--signal stdio` whose stdin ends before any description: no peer can ever come, so
     /// the agent ends at once with 3 (ICE never connected) instead of waiting for ever. Both
     /// ways stdin reaches the loop: a regular file (read at once) and a pipe (epoll).

@@ -60,8 +60,12 @@ public final class CrossWiredAgents {
 
 /// Runs `ice-agent answer` and `ice-agent call` cross-wired over stdio for 4 s, feeds RTP into
 /// the doorbell's --rtp-in for 3 s and counts what reaches the home's --rtp-out. With
-/// `signalCallAt`, the call gets SIGUSR2 (the network changed: restart ICE) that many seconds in.
-public func streamOverStdio(extra: [String] = [], signalCallAt: TimeInterval? = nil) throws -> StdioCall {
+/// `signalCallAt`, the call gets SIGUSR2 (the network changed: restart ICE) that many seconds in;
+/// `signalled` says which side gets it (both: at once, a restart glare).
+/// Which of a stdio call's agents a test signals.
+public enum StdioSides: Sendable { case call, answer, both }
+
+public func streamOverStdio(extra: [String] = [], signalCallAt: TimeInterval? = nil, signalled sides: StdioSides = .call) throws -> StdioCall {
     let rtpIn = freeUDPPort(), rtpOut = freeUDPPort()
     let common = ["--signal", "stdio", "--allow-loopback", "--interface", "lo", "--duration", "4"] + extra
     let agents = try CrossWiredAgents(answer: common + ["--rtp-out", "127.0.0.1:\(rtpOut)"],
@@ -79,7 +83,8 @@ public func streamOverStdio(extra: [String] = [], signalCallAt: TimeInterval? = 
     var buffer = [UInt8](repeating: 0, count: 2048)
     while Date().timeIntervalSince(start) < 3 {
         if !signalled, let at = signalCallAt, Date().timeIntervalSince(start) >= at {
-            kill(call.processIdentifier, SIGUSR2)
+            if sides != .answer { kill(call.processIdentifier, SIGUSR2) }
+            if sides != .call { kill(answer.processIdentifier, SIGUSR2) }
             signalled = true
         }
         sendLoopback(tx, testRTPPacket(sequence: sent), to: rtpIn)
