@@ -62,6 +62,7 @@ extension Session {
             j.endObject()
         }
         j.endArray()
+        writeNATType(&j)
         j.endObject()
         return j.text
     }

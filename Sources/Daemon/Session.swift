@@ -66,6 +66,10 @@ public final class Session: TimerClient {
     var events = OwnerEvents<SessionEvent>()
     /// Every datagram on the base sockets, for Wireshark (`--pcap`).
     public var pcap: PcapWriter?
+    /// RFC 5780 behaviour discovery for the status report (Session+NATType): due at
+    /// `natTypeDue`, then running or decided.
+    public internal(set) var natType: NATTypeProbe? = nil
+    var natTypeDue: Instant? = nil
 
     public init(name: String, role: Role, stunServers: [TransportAddress], addresses: [IPAddress], loop: EventLoop,
                 media: MediaConfig = MediaConfig(), identity: DTLSIdentity? = nil, turnServers: [TURNServerConfig] = [],
@@ -172,7 +176,7 @@ public final class Session: TimerClient {
 
     public var nextDeadline: Instant? {
         var d = connection.nextDeadline
-        for t in [signaling?.inboundDeadline, mdns?.resultDeadline, restartPending ? restartDeadline : nil] {
+        for t in [signaling?.inboundDeadline, mdns?.resultDeadline, restartPending ? restartDeadline : nil, natTypeDue] {
             if let t, d == nil || t < d! { d = t }
         }
         return d
@@ -187,6 +191,7 @@ public final class Session: TimerClient {
         while let m = signaling?.pollInbound() { receive(m, now: now) }
         takeMDNSResults(now: now)
         if restartPending, let due = restartDeadline, now >= due { restartUnanswered(now: now) }
+        if let due = natTypeDue, now >= due { startNATType() }
         connection.handleTimeout(now: now)
         pump(now: now)
     }
@@ -251,6 +256,8 @@ public final class Session: TimerClient {
         sockets.removeAll()
         mdns?.close()
         mdns = nil
+        natType?.close()
+        natTypeDue = nil
     }
 }
 

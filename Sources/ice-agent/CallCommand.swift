@@ -29,6 +29,8 @@ struct CallCommand {
     /// The trusted CAs for turns: servers, loaded once when one is configured.
     var turnTLS: TLSClientConfiguration? = nil
     var relayOnly = false
+    /// RFC 5780 discovery against the first --stun server during a call, for the status report.
+    var natType = true
     /// `--signal-ca` (call https://): the trusted CAs for the signaling server, loaded once.
     var signalCA: String? = nil
     var signalTLS: TLSClientConfiguration? = nil
@@ -152,6 +154,8 @@ extension CallCommand {
         }
         let status = statusSocket.flatMap { StatusServer(path: $0, loop: loop) { [session.statusJSON] } }
         _ = status
+        // After the call's own setup, which it would otherwise share the loop with.
+        if natType { session.probeNATType(at: monotonicNow() + .seconds(2)) }
         let leds = openLEDs(loop: loop)
         leds?.set(.gathering, now: monotonicNow())
         let watcher = CallWatcher(loop: loop, leds: leds, session: session)

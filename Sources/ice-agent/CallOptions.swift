@@ -72,6 +72,11 @@ extension CallCommand {
         Option("--relay-only", .flag, config: true, "offer relayed candidates only (needs --turn)") { c, _ throws(UsageError) in
             c.relayOnly = true
         },
+        Option("--no-nat-type", .flag, config: true,
+               "do not ask the --stun server for the NAT's behaviour (RFC 5780) during a call (status \"nat\")") {
+            c, _ throws(UsageError) in
+            c.natType = false
+        },
         Option("--rtp-in", .value("ADDR:PORT"), config: true, "where the local media source sends RTP to be forwarded") {
             c, v throws(UsageError) in
             c.rtpIn = try parseAddress(v)

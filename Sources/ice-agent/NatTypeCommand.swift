@@ -1,4 +1,5 @@
 import Common
+import Daemon
 import NATBehavior
 import Runtime
 import STUN
@@ -76,17 +77,13 @@ struct NatTypeCommand {
     }
 
     func run() -> Int32 {
-        guard let first = clientSocket(bind: nil, towards: server), let second = clientSocket(bind: nil, towards: server),
-              let loop = openEventLoop()
-        else { return 1 }
+        guard let loop = openEventLoop() else { return 1 }
         // RFC 5780 §4.3: test I's mapped address equal to one of ours means no NAT. The sockets
         // are bound to the wildcard, so every interface address with socket 0's port counts.
         var filter = InterfaceFilter()
         filter.includeLoopback = true
         filter.includeLinkLocal = true
-        let port = first.localAddress.port
-        let locals = interfaceAddresses(filter).map { TransportAddress($0.address, port) }
-        var configuration = DiscoveryConfiguration(server: server, localAddresses: locals)
+        var configuration = DiscoveryConfiguration(server: server, localAddresses: [])
         configuration.timeLimit = .seconds(timeout)
         if let lifetime {
             configuration.lifetime = LifetimeProbe(first: .seconds(5), longest: .seconds(lifetime))
@@ -95,11 +92,21 @@ struct NatTypeCommand {
         }
         configuration.rto = rto
         configuration.testHairpinning = hairpinning
-        let runner = NatTypeRun(configuration: configuration, sockets: [first, second], loop: loop)
-        let outcome = runner.run()
-        first.close()
-        second.close()
-        return report(outcome)
+        let probe: NATTypeProbe
+        do throws(SocketError) {
+            probe = try NATTypeProbe(configuration: configuration, localIPs: interfaceAddresses(filter).map { $0.address }, loop: loop)
+        } catch {
+            printError("ice-agent: " + error.description)
+            return 1
+        }
+        probe.decided = { _ in loop.stop() }
+        if probe.outcome == .running {
+            do throws(EventLoop.Failure) { try loop.run() } catch {
+                printError("ice-agent: event loop failed")
+            }
+        }
+        probe.close()
+        return report(probe.outcome)
     }
 
     func report(_ outcome: DiscoveryOutcome) -> Int32 {
@@ -169,73 +176,5 @@ struct NatTypeCommand {
             + "\"mapped_address\":\"\(r.mappedAddress)\",\"server\":\"\(r.server)\",\"other_address\":\"\(r.otherAddress)\""
             + (r.mappingLifetime.map { ",\"lifetime_alive_s\":" + seconds($0.aliveAfter) + ",\"lifetime_gone_s\":" + seconds($0.goneAfter) } ?? "")
             + ",\"advice\":" + jsonString("\(r.classification.advice)") + "}"
-    }
-}
-
-/// The discovery on the event loop: both sockets' datagrams in, its transmits out, its
-/// deadline on the loop's timer.
-final class NatTypeRun: TimerClient, ReadableHandler {
-    var discovery: NATBehaviorDiscovery<SystemRandom>
-    let sockets: [UDPSocket]
-    let loop: EventLoop
-    var buffer = [UInt8](repeating: 0, count: 2048)
-
-    init(configuration: DiscoveryConfiguration, sockets: [UDPSocket], loop: EventLoop) {
-        discovery = NATBehaviorDiscovery(configuration: configuration, random: SystemRandom(), now: monotonicNow())
-        self.sockets = sockets
-        self.loop = loop
-    }
-
-    func run() -> DiscoveryOutcome {
-        for s in sockets {
-            do throws(EventLoop.Failure) { try loop.register(fd: s.descriptor, self) } catch {
-                printError("ice-agent: cannot watch the socket")
-                return .failed(.noResponse)
-            }
-        }
-        loop.addTimerClient(self)
-        flush()
-        if discovery.outcome == .running {
-            do throws(EventLoop.Failure) { try loop.run() } catch {
-                printError("ice-agent: event loop failed")
-            }
-        }
-        for s in sockets { loop.unregister(fd: s.descriptor) }
-        loop.removeTimerClient(self)
-        return discovery.outcome
-    }
-
-    var nextDeadline: Instant? { discovery.nextDeadline }
-
-    func handleTimeout(now: Instant) {
-        discovery.handleTimeout(now: now)
-        flush()
-    }
-
-    func readable(now: Instant) {
-        for (index, socket) in sockets.enumerated() {
-            guard let local = LocalSocket(rawValue: index) else { continue }
-            buffer.withUnsafeMutableBytes { buf in
-                while discovery.outcome == .running, case .some(.some(let (n, from))) = try? socket.tryReceive(into: buf) {
-                    discovery.handle(datagram: UnsafeRawBufferPointer(rebasing: buf[0..<n]), from: from, on: local, now: now)
-                }
-            }
-        }
-        flush()
-    }
-
-    /// Sends what the discovery asks for; stops the loop once it has an outcome.
-    func flush() {
-        buffer.withUnsafeMutableBytes { buf in
-            while let t = discovery.pollTransmit(into: buf) {
-                do throws(SocketError) {
-                    try sockets[t.socket.rawValue].send(UnsafeRawBufferPointer(rebasing: buf[0..<t.count]), to: t.destination)
-                } catch {
-                    // ICMP errors (port unreachable) surface here; the test's timer treats them as loss.
-                    printError("ice-agent: " + error.description)
-                }
-            }
-        }
-        if discovery.outcome != .running { loop.stop() }
     }
 }

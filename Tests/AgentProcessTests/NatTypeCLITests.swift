@@ -81,6 +81,47 @@ import Testing
         #expect(elapsed >= 0.9 && elapsed < 3, "took \(elapsed) s")
     }
 
+    /// A running call asks its --stun server for the NAT's behaviour after its own setup,
+    /// and the status report carries the verdict (no NAT on loopback); a server without RFC
+    /// 5780 support is reported as such, and `--no-nat-type` leaves the report out.
+    @Test func runningCallReportsTheNATTypeInItsStatus() throws {
+        let (s, port, other) = try server(alternate: true)
+        defer { s.stop() }
+        let (plain, plainPort, _) = try server(alternate: false)
+        defer { plain.stop() }
+        func status(_ sock: String) -> [String: Any]? {
+            guard let r = try? run(try iceAgentPath(), ["status", "--socket", sock]), r.status == 0 else { return nil }
+            return try? JSONSerialization.jsonObject(with: Data((r.stdout.split(separator: "\n").first ?? "").utf8)) as? [String: Any]
+        }
+        let sockets = (0..<3).map { FileManager.default.temporaryDirectory.appendingPathComponent("nat-status-\($0)-\(UUID().uuidString).sock").path }
+        defer { for p in sockets { try? FileManager.default.removeItem(atPath: p) } }
+        let common = ["--signal", "stdio", "--allow-loopback", "--interface", "lo", "--duration", "6", "--log-level", "info"]
+        let launched = Date()
+        let agents = try CrossWiredAgents(answer: common + ["--stun", "127.0.0.1:\(plainPort)", "--status-socket", sockets[1]],
+                                          call: common + ["--stun", "127.0.0.1:\(port)", "--status-socket", sockets[0]])
+        defer { agents.stop() }
+        // No peer comes (stdin ends), and --duration keeps it running to be asked.
+        let quiet = try Background(try iceAgentPath(), ["call", "--signal", "stdio", "--allow-loopback", "--interface", "lo", "--duration", "5",
+                                                        "--stun", "127.0.0.1:\(port)", "--no-nat-type", "--status-socket", sockets[2]])
+        defer { quiet.stop() }
+        // Pending for the first 2 s (the call's setup has the loop), then decided.
+        let early = try #require(waitUntil(timeout: 3) { status(sockets[0]) != nil } ? status(sockets[0]) : nil)
+        if Date().timeIntervalSince(launched) < 1.5 {
+            #expect((early["nat"] as? [String: Any])?["result"] as? String == "pending", "\(early)")
+        }
+        #expect(waitUntil(timeout: 6) { (status(sockets[0])?["nat"] as? [String: Any])?["result"] as? String == "determined" },
+                "\(status(sockets[0]) ?? [:])\n\(agents.log(of: agents.call))")
+        let nat = try #require(status(sockets[0])?["nat"] as? [String: Any])
+        #expect(nat["mapping"] as? String == "no-nat" && nat["nat_type"] as? String == "open", "\(nat)")
+        #expect(nat["filtering"] as? String == "endpoint-independent" && nat["server"] as? String == "127.0.0.1:\(port)", "\(nat)")
+        #expect(agents.log(of: agents.call).contains("doorbell: NAT behaviour: open internet"), "\(agents.log(of: agents.call))")
+        #expect(waitUntil(timeout: 3) { (status(sockets[1])?["nat"] as? [String: Any])?["result"] as? String == "failed" })
+        #expect((status(sockets[1])?["nat"] as? [String: Any])?["error"] as? String == "server-lacks-rfc5780")
+        let off = try #require(status(sockets[2]), "\(quiet.output)")
+        #expect(off["nat"] == nil && off["state"] != nil, "\(off)")
+        _ = other
+    }
+
     @Test func usageMistakesExit2() throws {
         for (arguments, message) in [
             (["nat-type"], "ice-agent nat-type: nat-type needs --stun HOST[:PORT] (see ice-agent nat-type --help)"),
