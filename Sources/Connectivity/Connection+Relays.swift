@@ -84,6 +84,46 @@ extension Connection {
         }
     }
 
+    /// UDP relays whose local address went away, and those left waiting for one. An
+    /// allocation belongs to its client's 5-tuple (RFC 8656 §2.2): from an address that is
+    /// gone it can be neither refreshed nor deleted, and lapses on the server. Each starts a
+    /// new allocation from a new address of the server's family (the first one added, else
+    /// another base still in use), or waits without a candidate for the next address.
+    func rebaseRelays(added: [TransportAddress], removed: [TransportAddress], now: Instant) {
+        var any = false
+        for relay in relays where !relay.isStream && !relay.closed {
+            let old = relay.base
+            guard old.map({ removed.contains($0) }) ?? true else { continue }
+            let v4 = relay.server.ip.isIPv4
+            var next = added.first { $0.ip.isIPv4 == v4 }
+            if next == nil {
+                for c in agent.localCandidates where c.type == .host && c.base.ip.isIPv4 == v4 && !removed.contains(c.base) {
+                    next = c.base
+                    break
+                }
+            }
+            if next == nil {
+                for r in relays where !r.isStream && r !== relay {
+                    if let b = r.base, b.ip.isIPv4 == v4, !removed.contains(b) { next = b; break }
+                }
+            }
+            guard old != nil || next != nil else { continue }
+            any = true
+            withdrawRelayedCandidate(relay, now: now)
+            relay.client = relay.configuration.makeClient(server: relay.server, random: random.split())
+            relay.channels.removeAll(keepingCapacity: true)
+            relay.retryAt = nil
+            relay.lostAt = nil
+            relay.failures = 0
+            relay.base = next
+            emit(.relayRebased(relay: relay.index, from: old, to: next))
+            // Gathering waits for the new allocation: its candidate belongs in this generation.
+            relay.settled = next == nil
+            if next != nil { startClient(relay, now: now) }
+        }
+        if any { updateGatheringPending() }
+    }
+
     // MARK: What the clients report
 
     func drainRelayEvents(now: Instant) -> Bool {

@@ -91,6 +91,7 @@ public final class Connection<R: RandomSource> {
 
     func changeHostBases(added: [TransportAddress], removed: [TransportAddress], now: Instant) {
         for r in removed { _ = agent.removeLocalCandidate(r, now: now) }
+        rebaseRelays(added: added, removed: removed, now: now)
         var any = false
         for a in added where !relayOnly {
             if (try? agent.addHostCandidate(base: a)) != nil { any = true }

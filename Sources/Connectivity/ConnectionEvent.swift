@@ -38,6 +38,9 @@ public enum ConnectionEvent {
     /// The relayed candidate left the agent: its allocation is gone.
     case relayCandidateWithdrawn(relay: Int, TransportAddress)
     case relayTableFull(relay: Int, TURNTable)
+    /// The UDP relay's local address went away: it allocates again from `to`, or (nil) waits
+    /// without a candidate for an address of the server's family to come.
+    case relayRebased(relay: Int, from: TransportAddress?, to: TransportAddress?)
     /// What else the relay's client reported (refreshes, permissions, channels, the end of a
     /// deallocation), for logs and tools.
     case relay(relay: Int, TURNEvent)

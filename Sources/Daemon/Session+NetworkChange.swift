@@ -26,7 +26,15 @@ extension Session {
         for s in removed { Log.info("\(name): address \(s.localAddress.ip) went away") }
         let selected = agent.selectedPair()?.local
         let lostSelected = selected.map { l in removed.contains { $0.localAddress == l.base } || l.type == .relayed && !removed.isEmpty } ?? false
-        let gone = removed.map { $0.localAddress }
+        var gone = removed.map { $0.localAddress }
+        // A relay's own socket (after a 437) on an address that went away goes with it.
+        for link in links {
+            guard let own = link.ownSocket, !addresses.contains(own.localAddress.ip) else { continue }
+            gone.append(own.localAddress)
+            loop.unregister(fd: own.descriptor)
+            own.close()
+            link.ownSocket = nil
+        }
         // A new address is worth a restart when the call has no pair or rides a relay; a
         // direct pair that works is kept (its new candidates stay unsignaled, and logged).
         let restart = initiatesRestarts && remoteDescriptionReceived

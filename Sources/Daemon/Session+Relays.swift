@@ -77,6 +77,12 @@ extension Session {
             Log.info("\(name): TURN \(links[i].label): relayed candidate \(old) withdrawn")
         case .relayTableFull:
             Log.warning("\(name): TURN table full")
+        case .relayRebased(let i, let from, let to):
+            if let to {
+                Log.info("\(name): TURN \(links[i].label): allocating again from \(to)" + (from.map { " (\($0) went away)" } ?? ""))
+            } else {
+                Log.info("\(name): TURN \(links[i].label): \(from.map { "\($0)" } ?? "its address") went away: waiting for a new address")
+            }
         case .openStream(let i, let server, let serverName):
             openStream(links[i], server: server, serverName: serverName, now: now)
         case .closeStream(let i):

@@ -102,6 +102,46 @@ import Testing
         #expect(r.events.contains { if case .openStream(0, _, _) = $0 { return true }; return false })
     }
 
+    /// The UDP relay's address went away (a new DHCP lease): a fresh allocation from the new
+    /// address, at once and without the backoff; with no address of the family left it waits
+    /// silently, and starts from the next one that comes.
+    @Test func aUDPRelayWhoseBaseWentAwayAllocatesAgainFromANewAddress() {
+        let c = Self.connection()
+        c.start(now: .zero)
+        _ = Self.run(c, from: .zero, until: .zero + .milliseconds(50))
+        let second = TransportAddress(.v4(0xC000_020B), 6000), third = TransportAddress(.v4(0xC000_020C), 7000)
+        let v6 = TransportAddress(.v6(0x2001_0db8_0000_0000, 1), 5000)
+        func rebased(_ events: [ConnectionEvent]) -> [(TransportAddress?, TransportAddress?)] {
+            events.compactMap { if case .relayRebased(0, let from, let to) = $0 { return (from, to) }; return nil }
+        }
+        func allocatesFrom(_ r: (events: [ConnectionEvent], transmits: [(ConnectionTransmit.Route, TransportAddress, [UInt8])])) -> [ConnectionTransmit.Route] {
+            r.transmits.filter { $0.1 == Self.server }.map { $0.0 }
+        }
+
+        // Another family's address is no home for an IPv4 server's relay.
+        c.hostBasesChanged(added: [v6, second], removed: [Self.base], now: .zero + .milliseconds(100))
+        var r = Self.run(c, from: .zero + .milliseconds(100), until: .zero + .milliseconds(150))
+        var moves = rebased(r.events)
+        #expect(moves.count == 1 && moves.first?.0 == Self.base && moves.first?.1 == second)
+        #expect(c.relays[0].base == second && c.relays[0].failures == 0)
+        #expect(!allocatesFrom(r).isEmpty && allocatesFrom(r).allSatisfy { $0 == .socket(second) }, "\(allocatesFrom(r))")
+        #expect(c.agent.externalGatheringPending, "end-of-candidates waits for the new allocation")
+
+        // The only IPv4 address goes too: nothing is sent until one comes back.
+        c.hostBasesChanged(added: [], removed: [second], now: .zero + .milliseconds(200))
+        r = Self.run(c, from: .zero + .milliseconds(200), until: .zero + .seconds(30))
+        moves = rebased(r.events)
+        #expect(moves.count == 1 && moves.first?.0 == second && moves.first?.1 == nil)
+        #expect(c.relays[0].base == nil && allocatesFrom(r).isEmpty, "\(allocatesFrom(r))")
+        #expect(!c.agent.externalGatheringPending, "a relay without an address holds up no gathering")
+
+        c.hostBasesChanged(added: [third], removed: [], now: .zero + .seconds(31))
+        r = Self.run(c, from: .zero + .seconds(31), until: .zero + .seconds(31) + .milliseconds(50))
+        moves = rebased(r.events)
+        #expect(moves.count == 1 && moves.first?.0 == nil && moves.first?.1 == third)
+        #expect(!allocatesFrom(r).isEmpty && allocatesFrom(r).allSatisfy { $0 == .socket(third) })
+    }
+
     @Test func backoffDoublesToAMinuteAndConfigurationErrorsAreFinal() {
         // A configuration error: a retry cannot help, so none is scheduled.
         #expect(TURNFailure.wrongCredentials.isConfigurationError)
