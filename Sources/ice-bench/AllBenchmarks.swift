@@ -63,7 +63,7 @@ func runAllBenchmarks(runs: Int?) -> Int32 {
     let runArg = runs.map { " --runs \($0)" } ?? ""
     let suites: [(String, String)] = [
         ("stun", ""), ("ice", ""), ("srtp", ""), ("dtls", runArg), ("rtp", ""), ("idle", " --seconds 10"),
-        ("alloc-check", ""), ("connect", ""), ("turn", runArg),
+        ("alloc-check", ""), ("connect", ""), ("turn", runArg), ("network", runArg),
     ]
     var results: [String: SuiteRun] = [:]
     for (suite, extra) in suites { results[suite] = runSuite(exe: exe, suite: suite, arguments: extra) }
@@ -148,6 +148,14 @@ func summaryRows(_ r: [String: SuiteRun]) -> [SummaryRow] {
     }
     rows.append(SummaryRow(measure: "relay-only connect, both sides (ms)", ours: relay["ice-agent"],
                            peer: bestRelay.map { "best peer (\($0.0))" } ?? "libnice/aioice", theirs: bestRelay?.1, goal: "<= 5 ms, <= 0.2x"))
+    // network_bench: "<scenario> -> media resumed: median X ms, max Y ms of N ..." (a scenario
+    // with no recovered run has no median, and no figure here).
+    for (title, goal) in [("address change", "< 2000 ms"), ("link flap", "< 2000 ms from link up"), ("conntrack flush", "< 8000 ms")] {
+        let prefix = title + " -> media resumed:"
+        let recovered = r["network"]?.output.contains { $0.hasPrefix(prefix) && $0.contains(" median ") } ?? false
+        rows.append(SummaryRow(measure: title + " -> media resumed, median (ms)", ours: recovered ? r["network"]?.number(after: prefix) : nil,
+                               peer: "-", theirs: nil, goal: goal))
+    }
     return rows
 }
 
