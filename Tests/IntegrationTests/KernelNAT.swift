@@ -205,3 +205,105 @@ struct KernelNATSite {
             + "}\n"
     }
 }
+
+// MARK: - IPv6 beside the NATs, and router firewalls
+
+extension KernelNATSite {
+    /// The site's global IPv6 prefix (the documentation prefix, RFC 3849): the host is ::2, the
+    /// router's LAN side ::1. Site n gets 2001:db8:(n+1)::/64, so no site prints as "2001:db8::".
+    var ipv6Prefix: String { "2001:db8:\(index + 1)::" }
+    var hostIPv6Address: String { ipv6Prefix + "2" }
+    var routerLANIPv6Address: String { ipv6Prefix + "1" }
+    /// The router's WAN link to the internet namespace: the router is ::1, the internet ::2.
+    var wanIPv6Prefix: String { "2001:db8:f0\(index < 10 ? "0" : "")\(index)::" }
+    var routerWANIPv6Address: String { wanIPv6Prefix + "1" }
+    var internetSideIPv6Address: String { wanIPv6Prefix + "2" }
+}
+
+extension KernelInternet {
+    /// Gives `site` global IPv6 beside its IPv4 (dual stack, no NAT66): the host's address is
+    /// routed through its router and the internet namespace. With `firewall`, the router runs
+    /// the stateful filter RFC 6092 recommends for IPv6 CPE (§3.2.2 REC-11: address-and-port-
+    /// dependent filtering of UDP, §3.2.3: ICMPv6 errors related to a flow pass): forwarded
+    /// packets from the WAN pass only when conntrack has seen the flow leave first. Addresses
+    /// are added with `nodad`, so sockets can bind them at once (no tentative state).
+    func addIPv6(_ site: KernelNATSite, firewall: Bool = true) throws {
+        do {
+            for ns in [site.router, internet] {
+                try exec(ns, ["/bin/sh", "-c", "echo 1 > /proc/sys/net/ipv6/conf/all/forwarding"])
+            }
+            try ip(["-n", site.host, "addr", "add", site.hostIPv6Address + "/64", "dev", "h0", "nodad"])
+            try ip(["-n", site.host, "-6", "route", "add", "default", "via", site.routerLANIPv6Address])
+            try ip(["-n", site.router, "addr", "add", site.routerLANIPv6Address + "/64", "dev", "r0", "nodad"])
+            try ip(["-n", site.router, "addr", "add", site.routerWANIPv6Address + "/64", "dev", "r1", "nodad"])
+            try ip(["-n", site.router, "-6", "route", "add", "default", "via", site.internetSideIPv6Address])
+            try ip(["-n", internet, "addr", "add", site.internetSideIPv6Address + "/64", "dev", "s\(site.index)", "nodad"])
+            try ip(["-n", internet, "-6", "route", "add", site.ipv6Prefix + "/64", "via", site.routerWANIPv6Address])
+            if firewall {
+                try nft(site.router, """
+                    table ip6 firewall6 {
+                      chain forward { type filter hook forward priority filter; policy accept;
+                        iifname "r1" ct state established,related accept;
+                        iifname "r1" drop; }
+                    }
+                    """)
+            }
+            try waitForIPv6(in: [site.host, site.router, internet])
+        } catch {
+            tearDown()
+            throw error
+        }
+    }
+
+    /// Waits until no address in `namespaces` is tentative. The links' own link-local
+    /// addresses still run duplicate address detection (RFC 4862 §5.4, about 2 s here), and
+    /// until it ends neighbour discovery holds forwarded packets for a second or more: a probe
+    /// sent then arrives late, after a reply has opened the firewall for it.
+    private func waitForIPv6(in namespaces: [String]) throws {
+        let ready = waitUntil(timeout: 6) {
+            namespaces.allSatisfy { ns in
+                (try? run("/usr/sbin/ip", ["-n", ns, "-6", "addr", "show", "tentative"])).map { $0.status == 0 && $0.stdout.isEmpty } ?? false
+            }
+        }
+        guard ready else { throw TestFailure("IPv6 addresses still tentative after 6 s in \(namespaces.joined(separator: " "))") }
+    }
+
+    /// The router of `site` silently drops every UDP datagram its LAN sends out (a network
+    /// that lets only TCP through, as some corporate and hotel networks do); TCP is untouched.
+    /// `drop`, not `reject`: no ICMP tells the host, so UDP attempts only time out.
+    func blockOutboundUDP(_ site: KernelNATSite) throws {
+        do {
+            try nft(site.router, """
+                table inet udpblock {
+                  chain forward { type filter hook forward priority filter - 10; policy accept;
+                    iifname "r0" meta l4proto udp drop; }
+                }
+                """)
+        } catch {
+            tearDown()
+            throw error
+        }
+    }
+
+    /// Private IPv4 ranges (RFC 1918) from the internet namespace go into a veth whose peer is
+    /// down: they vanish while `sendto()` succeeds. A relay server sending to a peer's private
+    /// host candidate must not get an error for it (coturn closes the whole allocation on the
+    /// EINVAL a `blackhole` route gives).
+    func blackHolePrivateRanges() throws {
+        do {
+            try ip(["-n", internet, "link", "add", "bh0", "type", "veth", "peer", "name", "bh1"])
+            try ip(["-n", internet, "link", "set", "bh0", "up"])
+            for range in ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] {
+                try ip(["-n", internet, "route", "add", range, "dev", "bh0"])
+            }
+        } catch {
+            tearDown()
+            throw error
+        }
+    }
+
+    private func nft(_ ns: String, _ rules: String) throws {
+        let r = try run("/usr/sbin/ip", ["netns", "exec", ns, "nft", "-f", "-"], stdin: rules)
+        guard r.status == 0 else { throw TestFailure("nft -f in \(ns): \(r.stderr)\n\(rules)") }
+    }
+}
