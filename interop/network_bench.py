@@ -148,19 +148,24 @@ class Lab:
         self.prefix = "nb%d-%s" % (os.getpid(), name)
         self.internet = self.prefix + "-i"
         self.namespaces = []
-        self.add_namespace(self.internet)
-        sh(["ip", "netns", "exec", self.internet, "sysctl", "-qw", "net.ipv4.ip_forward=1"])
-        self.door = self.add_site(0, nat)
-        self.home = self.add_site(1, "open")
-        # A new lease must survive the old address going: without this, deleting the primary
-        # IPv4 address deletes its secondaries.
-        for conf in ("all", "h0"):
-            sh(["ip", "netns", "exec", self.door.host, "sysctl", "-qw", "net.ipv4.conf.%s.promote_secondaries=1" % conf])
+        try:
+            self.add_namespace(self.internet)
+            sh(["ip", "netns", "exec", self.internet, "sysctl", "-qw", "net.ipv4.ip_forward=1"])
+            self.door = self.add_site(0, nat)
+            self.home = self.add_site(1, "open")
+            # A new lease must survive the old address going: without this, deleting the
+            # primary IPv4 address deletes its secondaries.
+            for conf in ("all", "h0"):
+                sh(["ip", "netns", "exec", self.door.host, "sysctl", "-qw", "net.ipv4.conf.%s.promote_secondaries=1" % conf])
+        except BaseException:
+            # Half built (a failed command, a signal): the caller never gets the lab to tear down.
+            self.teardown()
+            raise
 
     def add_namespace(self, ns):
         sh(["ip", "netns", "del", ns], check=False)  # left by a killed run with this pid
+        self.namespaces.append(ns)  # before it exists: a signal during the add still removes it
         sh(["ip", "netns", "add", ns])
-        self.namespaces.append(ns)
         sh(["ip", "-n", ns, "link", "set", "lo", "up"])
 
     def add_site(self, n, nat):
