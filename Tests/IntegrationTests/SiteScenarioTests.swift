@@ -120,6 +120,9 @@ import Testing
         let doorPair = try #require(SiteCall.nominatedPair(doorLog, "doorbell"), "\(doorLog)")
         #expect(doorPair.local == relayed && doorPair.types.hasPrefix("relay/"), "doorbell selected \(doorPair), TLS relay \(relayed)\n\(doorLog)")
         #expect(!doorLog.contains("TURN turn:\(Self.turnAddress):3478 allocated"), "a UDP allocation got through\n\(doorLog)")
+        // A relayed selected pair gets a channel (RFC 8656 §12): what the dual-stack test's
+        // "no ChannelBind" relies on to say the relay carried no media.
+        #expect(coturn.log.contains("CHANNEL_BIND processed, success"), "\(coturn.log.suffix(3000))")
         #expect(received >= 120, "the home received \(received) of 150 RTP packets\n\(doorLog)\n\(homeLog)")
         #expect(call.agents.call.terminationStatus == 0 && call.agents.answer.terminationStatus == 0, "\(doorLog)\n\(homeLog)")
         let counted = try lab.exec(door.router, ["nft", "list", "table", "inet", "udpcount"]).stdout
