@@ -353,11 +353,11 @@ final class MatrixCell {
     }
 
     /// Binds `rtpOut` and says "bound"; once the `go` file exists, RTP (version 2, PT 96,
-    /// sequence numbers 0...) into `rtpIn` every 20 ms, counting the distinct valid RTP arriving
-    /// on `rtpOut` until 1 s after the last; prints "received N".
+    /// sequence numbers 0...) into `rtpIn` every 20 ms, counting the distinct packets of that
+    /// form arriving on `rtpOut` until 1 s after the last; prints "received N".
     func camera(in ns: String, into rtpIn: Int, outOf rtpOut: Int, packets: Int) throws -> Background {
         let script = """
-            import os, socket, time
+            import os, socket, sys, time
             rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             rx.bind(("127.0.0.1", \(rtpOut)))
             rx.setblocking(False)
@@ -370,9 +370,14 @@ final class MatrixCell {
                         d = rx.recv(2048)
                     except BlockingIOError:
                         return
-                    if len(d) >= 12 and d[0] >> 6 == 2 and d[1] & 127 == 96:
+                    # What the other camera sent, byte for byte (SRTP undone).
+                    if len(d) == 112 and d[:2] == bytes([0x80, 96]) and d[4:] == bytes(108):
                         seen.add(d[2] << 8 | d[3])
+            # Bounded: an orphan (the test killed) must not poll for ever.
+            start = time.time()
             while not os.path.exists("\(go)"):
+                if time.time() > start + 20:
+                    sys.exit("no go file")
                 time.sleep(0.01)
             for i in range(\(packets)):
                 tx.sendto(bytes([0x80, 96, i >> 8, i & 255]) + bytes(8) + bytes(100), ("127.0.0.1", \(rtpIn)))
