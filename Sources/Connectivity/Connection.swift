@@ -288,6 +288,9 @@ public final class Connection<R: RandomSource> {
             any = true
             switch e {
             case .localCandidate(let c):
+                // One withdrawn since (a restart re-announces every candidate, then the bases
+                // that went away take theirs along) is not signaled: its address is dead.
+                guard agent.localCandidates.contains(where: { $0.address == c.address && $0.base == c.base }) else { break }
                 emit(endOfCandidatesSent ? .unsignaledCandidate(c) : .localCandidate(c))
             case .gatheringComplete:
                 agentGatheringDone = true

@@ -12,6 +12,14 @@ extension Session {
     /// candidates reach the peer only through a restart (RFC 8838 §13). Media stays on the old
     /// pair while it still works.
     public func networkChanged(addresses: [IPAddress], now: Instant) {
+        // No usable address at all: a link that went down (Wi-Fi roaming, a cable pulled for
+        // a moment) rather than a new network. The sockets stay and the pair is kept: if the
+        // same address comes back the call goes on as it was, a different one restarts ICE
+        // then, and consent (RFC 7675 §5.1) bounds the wait.
+        guard !addresses.isEmpty else {
+            if !sockets.isEmpty { Log.info("\(name): no usable address: keeping the call's until one comes") }
+            return
+        }
         var removed: [UDPSocket] = []
         for s in sockets where !addresses.contains(s.localAddress.ip) { removed.append(s) }
         var added: [IPAddress] = []

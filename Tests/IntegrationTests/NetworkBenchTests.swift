@@ -16,15 +16,13 @@ import Testing
         expectRecovered(out, "conntrack flush", goalMs: 8000)
     }
 
-    /// The LAN link down for 3 s, its addresses kept, the default route put back with it.
+    /// The LAN link down for 3 s, its addresses kept, the default route put back with it: the
+    /// doorbell keeps its sockets and pair while it has no usable address, and media resumes on
+    /// the same pair when the link is back.
     @Test func linkFlapResumesMedia() throws {
         try requirePrerequisites()
-        // When this starts passing, the known issue is not recorded and the test fails: drop
-        // the wrapper.
-        withKnownIssue("the call ends when the link goes down: the doorbell drops the addresses of a down interface, restarts ICE with no base, fails and exits 3 (interop/README.md)") {
-            let out = try bench(["flap"], limit: 25)
-            expectRecovered(out, "link flap", goalMs: 2000)
-        }
+        let out = try bench(["flap"], limit: 25)
+        expectRecovered(out, "link flap", goalMs: 2000)
     }
 
     /// A missing tool fails the test with its install command (outside any known issue).
