@@ -113,7 +113,7 @@ let package = Package(
             name: "NATBehaviorTests", dependencies: ["Common", "STUN", "NATBehavior", "NetworkSimulator"],
             path: "Tests/NATBehaviorTests"),
         .testTarget(name: "RTNetlinkTests", dependencies: ["Common", "RTNetlink"], path: "Tests/RTNetlinkTests"),
-        .testTarget(name: "ConnectivityTests", dependencies: ["Common", "ICE", "TURN", "Connectivity"], path: "Tests/ConnectivityTests"),
+        .testTarget(name: "ConnectivityTests", dependencies: ["Common", "ICE", "TURN", "DTLS", "Connectivity"], path: "Tests/ConnectivityTests"),
         // The built ice-agent and ice-bench as processes on loopback: no root, no third-party tool.
         .testTarget(
             name: "AgentProcessTests", dependencies: ["TestSupport", "STUNTestVectors", "ice-agent", "ice-bench"],

@@ -212,6 +212,7 @@ public final class Connection<R: RandomSource> {
             if let lost = relay.lostAt { earliest(&d, lost + Connection.reallocationPatience) }
         }
         earliest(&d, security?.endpoint.nextDeadline)
+        earliest(&d, handshakeDeadline)
         return d
     }
 
@@ -221,6 +222,7 @@ public final class Connection<R: RandomSource> {
         clock = now
         for relay in relays { relayTimeout(relay, now: now) }
         security?.endpoint.handleTimeout(now: now)
+        startHandshakeIfReady(now: now)
         settle(now: now, timers: true)
     }
 

@@ -9,9 +9,11 @@ import SRTP
 final class MediaSecurity {
     let endpoint: DTLSEndpoint
     var srtp: SRTPSession? = nil
-    /// The client's handshake starts once ICE has selected a pair (RFC 8445 §12: data goes
-    /// on the selected pair).
+    /// The client's handshake starts once ICE has nominated a pair (RFC 8445 §12: data goes
+    /// on the selected pair), or `Connection.handshakeWait` after a pair was first selected.
     var started = false
+    /// When a pair was first selected while the handshake waited for a nomination.
+    var selectedAt: Instant? = nil
     /// Where the last DTLS datagram came from (its local base and the peer's address): a
     /// server answers there while its side of ICE has not selected a pair yet.
     var lastSource: (local: TransportAddress, remote: TransportAddress)? = nil
@@ -126,10 +128,27 @@ extension Connection {
         return true
     }
 
+    /// The client starts on the nominated pair: the peer's nomination reaches it about when
+    /// its own check succeeds (RFC 8445 §8.1.1), and its handshake's public-key work then does
+    /// not stand between the peer's checks and their answers on either side. A controlling
+    /// peer slow to nominate costs at most `handshakeWait`.
     func startHandshakeIfReady(now: Instant) {
-        guard let s = security, !s.started, s.endpoint.role == .client, agent.selectedPair() != nil else { return }
+        guard let s = security, !s.started, s.endpoint.role == .client, let pair = agent.selectedPair() else { return }
+        if s.selectedAt == nil { s.selectedAt = now }
+        guard pair.nominated || now >= s.selectedAt! + Connection.handshakeWait else { return }
         s.started = true
+        s.selectedAt = nil
         s.endpoint.start(now: now)
+    }
+
+    /// The longest the DTLS client waits for a nomination once a pair is selected: a few of
+    /// the peer's pacing intervals (RFC 8445 §14.2), far below DTLS's first retransmission.
+    public static var handshakeWait: Interval { .milliseconds(200) }
+
+    /// When the waiting client starts without a nomination.
+    var handshakeDeadline: Instant? {
+        guard let s = security, !s.started, let at = s.selectedAt else { return nil }
+        return at + Connection.handshakeWait
     }
 
     /// The association's events: keys become an SRTP session; a failure (a certificate that

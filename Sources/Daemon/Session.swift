@@ -120,8 +120,11 @@ public final class Session: TimerClient {
         remoteDescriptionReceived = true
         if !offerer { remoteOffer = d }
         peerFingerprint = peer.dtls?.fingerprint
-        applyPeerMedia(peer, now: now)
+        // The first checks go out before DTLS is set up: its setup is CPU time the peer's
+        // answers to them do not have to wait behind. Nothing of DTLS or media can arrive
+        // before this returns to the loop.
         takeCandidates(of: d, section: section, now: now)
+        applyPeerMedia(peer, now: now)
     }
 
     /// The candidates and end-of-candidates of the peer's transport section.
