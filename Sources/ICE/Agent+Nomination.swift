@@ -31,25 +31,41 @@ extension Agent {
     }
 
     /// When component `ci`'s best valid pair should be nominated (nil: nothing to nominate).
+    /// One pair per component: once a nomination is under way or done, no other follows
+    /// (RFC 8445 §8.1.1), though a better pair may become valid later.
+    /// A relayed best pair waits longer for a better direct one in progress: the peer's NAT
+    /// may have dropped that pair's first check before the peer's own check opened its
+    /// filter (RFC 4787 §5), while the relay, whose permission covers the peer's whole IP
+    /// (RFC 8656 §9), passed at once. The direct pair's retransmission gets its chance, and
+    /// a relay costs the TURN server the call's whole stream.
     func nominationDue(component ci: Int, now: Instant) -> Instant? {
         guard let best = selectedIndex(ci), !pairs[best].nominated,
               let checked = checkedPair(of: best), !pairs[checked].nominating,
               let firstValid = components[ci].firstValidAt else { return nil }
         let c = UInt8(ci + 1)
-        let cap = firstValid + configuration.nominationDelay
+        for q in pairs where q.component == c && (q.nominated || q.nominating) { return nil }
+        let relayed = isRelayed(best)
+        let cap = firstValid + configuration.nominationDelay + (relayed ? patience : .milliseconds(0))
         var due = now
-        for q in pairs where q.component == c && q.discoveredFrom == nil && q.priority > pairs[best].priority {
+        for i in pairs.indices where pairs[i].component == c && pairs[i].discoveredFrom == nil && pairs[i].priority > pairs[best].priority {
+            let q = pairs[i]
             switch q.state {
             case .frozen, .waiting:
                 return cap  // not even tried yet
             case .inProgress:
-                let giveUp = (q.inProgressSince ?? now) + patience
+                let wait = relayed && !isRelayed(i) ? Timing.minimumCheckRTO + patience : patience
+                let giveUp = (q.inProgressSince ?? now) + wait
                 if giveUp > due { due = giveUp }
             case .succeeded, .failed:
                 break
             }
         }
         return min(due, cap)
+    }
+
+    /// Whether pair `p` goes through a TURN relay on either side.
+    func isRelayed(_ p: Int) -> Bool {
+        local(ofPair: p).type == .relayed || remote(ofPair: p).type == .relayed
     }
 
     /// Time at which a pending nomination becomes due (for `nextDeadline`).

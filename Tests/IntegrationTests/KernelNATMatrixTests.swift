@@ -64,13 +64,11 @@ import Testing
         ["prflx/host",  "prflx/srflx", "prflx/srflx",     "prflx/relay|relay/srflx",   "prflx/relay|relay/prflx"],   // symmetric
     ]
 
-    /// The pair types a table entry admits for the doorbell (nil: the cell fails). With TURN a
-    /// direct entry also admits the relay on one side: regular nomination (RFC 8445 §8.1.1)
-    /// picks among the pairs valid when the agent decides. A direct pair whose first check the
-    /// peer's filter dropped (it had not sent towards us yet) waits for its retransmission
-    /// 500 ms later, while the relayed pair (TURN permissions are per IP address, RFC 8656 §9)
-    /// passed at once: the agent then nominates the relayed one. On this lab that happens in
-    /// about half the runs of symmetric against address-restricted, rarely elsewhere.
+    /// The pair types a table entry admits for the doorbell (nil: the cell fails). With TURN
+    /// a direct entry admits no relay: a direct pair whose first check the peer's filter
+    /// dropped (it had not sent towards us yet) succeeds on its retransmission 500 ms later,
+    /// and a relayed pair that passed at once (TURN permissions are per IP address, RFC 8656
+    /// §9) waits for it before it may be nominated.
     static func admitted(_ entry: String, turn: Bool) -> [String]? {
         guard entry != "fails" else { return nil }
         func widen(_ type: Substring) -> [String] { type == "srflx" ? ["srflx", "prflx"] : [String(type)] }
@@ -78,10 +76,6 @@ import Testing
         for alternative in entry.split(separator: "|") {
             let t = alternative.split(separator: "/")
             for l in widen(t[0]) { for r in widen(t[1]) { pairs.append(l + "/" + r) } }
-        }
-        if turn && !entry.contains("relay") {
-            let t = entry.split(separator: "/")
-            pairs += widen(t[0]).map { $0 + "/relay" } + widen(t[1]).map { "relay/" + $0 }
         }
         return pairs
     }
