@@ -21,3 +21,10 @@ public enum FirstByteClass: Equatable, Sendable {
         }
     }
 }
+
+extension FirstByteClass {
+    /// RFC 5761 §4: RTCP packet types 192-223 collide with no RTP payload type in use, so the
+    /// second byte of an `rtpOrRTCP` datagram tells RTCP from RTP.
+    @inlinable
+    public static func isRTCP(secondByte: UInt8) -> Bool { (192...223).contains(secondByte) }
+}

@@ -112,10 +112,8 @@ extension Connection {
         }
     }
 
-    /// RFC 5761 §4: RTCP packet types 200-204 (192-223 in all) collide with no RTP payload
-    /// type in use.
     func isRTCP(_ packet: UnsafeMutableRawBufferPointer, _ length: Int) -> Bool {
-        length >= 2 && (192...223).contains(packet[1])
+        length >= 2 && FirstByteClass.isRTCP(secondByte: packet[1])
     }
 
     /// A DTLS record from a proven source (RFC 7983 §7: first byte 20-63) goes to the

@@ -14,8 +14,7 @@ public enum PacketKind: Equatable, Sendable {
         case .turnChannel: return .turnChannel
         case .rtpOrRTCP:
             guard p.count >= 2 else { return .unknown }
-            // RFC 5761 §4: RTCP packet types 192-223 collide with no RTP payload type in use.
-            return (192...223).contains(p[1]) ? .rtcp : .rtp
+            return FirstByteClass.isRTCP(secondByte: p[1]) ? .rtcp : .rtp
         case .unknown: return .unknown
         }
     }
