@@ -167,3 +167,18 @@ def turn_config(args):
         sys.stderr.write("--turn takes HOST:PORT and needs --turn-user USER:PASSWORD\n")
         sys.exit(2)
     return host.strip("[]"), int(port), user, password
+
+
+def dump_logs(logdir, last=40):
+    """Every file in `logdir` to stderr, its last `last` lines under a header: what a failed run
+    leaves for the person reading CI output."""
+    for name in sorted(os.listdir(logdir)):
+        path = os.path.join(logdir, name)
+        try:
+            with open(path, errors="replace") as f:
+                lines = f.readlines()
+        except OSError:
+            continue
+        sys.stderr.write("==== %s (%d lines, last %d)\n" % (path, len(lines), last))
+        sys.stderr.writelines(lines[-last:])
+    sys.stderr.flush()

@@ -54,6 +54,8 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the work tree
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import common  # noqa: E402
 REPO = os.path.dirname(HERE)
 INSTALL_HINT = "scripts/install-deps"
 CLONE_NEWNET = 0x40000000
@@ -458,19 +460,6 @@ def one_run(scenario, index, args):
 
 # ---------------------------------------------------------------- output
 
-def dump_logs(logdir):
-    for name in sorted(os.listdir(logdir)):
-        path = os.path.join(logdir, name)
-        try:
-            with open(path, errors="replace") as f:
-                lines = f.readlines()
-        except OSError:
-            continue
-        sys.stderr.write("==== %s (%d lines, last 40)\n" % (path, len(lines)))
-        sys.stderr.writelines(lines[-40:])
-    sys.stderr.flush()
-
-
 def fmt(x):
     return "-" if x is None else ("%.0f" % x if x >= 100 else "%.1f" % x)
 
@@ -537,7 +526,7 @@ def main():
                     for line in r.get("door_events", []):
                         print("    %s" % line, flush=True)
                     if r.get("logs"):
-                        dump_logs(r["logs"])
+                        common.dump_logs(r["logs"], last=40)
     except Terminated as e:
         sys.stderr.write("network_bench: terminated (%s); namespaces removed\n" % e)
         return 1

@@ -453,7 +453,7 @@ def inner(args):
     else:
         print(json.dumps(result, sort_keys=True, indent=2), flush=True)
     if not ok:
-        dump_logs(logdir)
+        common.dump_logs(logdir, last=60)
     return 0 if ok else 1
 
 
@@ -489,19 +489,6 @@ def _sent_from_media(text):
     """ice-agent's closing line: "sent N RTP packets, received M (gaps G)"."""
     m = re.match(r"sent (\d+) RTP packets", text or "")
     return int(m.group(1)) if m else None
-
-
-def dump_logs(logdir):
-    for name in sorted(os.listdir(logdir)):
-        path = os.path.join(logdir, name)
-        try:
-            with open(path, errors="replace") as f:
-                lines = f.readlines()
-        except OSError:
-            continue
-        sys.stderr.write("==== %s (%d lines, last 60)\n" % (path, len(lines)))
-        sys.stderr.writelines(lines[-60:])
-    sys.stderr.flush()
 
 
 def main():
