@@ -28,7 +28,10 @@ let package = Package(
             name: "Crypto", dependencies: ["CMbedTLS", "CCRC32"], path: "Sources/Crypto",
             linkerSettings: [.linkedLibrary("mbedcrypto")]),
         .target(name: "STUN", dependencies: ["Common", "Crypto"], path: "Sources/STUN"),
-        .target(name: "ICE", dependencies: ["Common", "STUN"], path: "Sources/ICE"),
+        // The agent's generic code is available to its callers too (see Connectivity): unspecialized,
+        // every access to its per-component tables asked the runtime for generic metadata.
+        .target(name: "ICE", dependencies: ["Common", "STUN"], path: "Sources/ICE",
+                swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]),
         .target(name: "TURN", dependencies: ["Common", "STUN"], path: "Sources/TURN"),
         // RFC 5780 NAT behaviour discovery, the client side (`ice-agent nat-type`).
         .target(name: "NATBehavior", dependencies: ["Common", "STUN"], path: "Sources/NATBehavior"),

@@ -81,14 +81,6 @@ extension Agent {
         return now >= last + configuration.ta
     }
 
-    /// The check the pacer would send next (RFC 8445 §6.1.4.2).
-    enum PacedCheck {
-        case triggered(PairID)
-        case waiting(Int)
-        /// A Frozen pair to unfreeze and check.
-        case frozen(Int)
-    }
-
     /// The pair a triggered-check entry names, if it is still there and still needs a check.
     func usableTriggeredPair(_ id: PairID) -> Int? {
         guard let p = pairs.index(of: id), pairs[p].state != .succeeded else { return nil }

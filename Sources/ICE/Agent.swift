@@ -69,18 +69,6 @@ public final class Agent<Random: RandomSource> {
     /// Every server-reflexive gathering transaction ended (`.gatheringComplete` was emitted).
     public internal(set) var gatheringComplete = false
 
-    struct ComponentState {
-        var selected: PairID? = nil
-        /// Whether `selected` was nominated when last announced.
-        var announcedNominated = false
-        var firstValidAt: Instant? = nil
-        var nextConsent: Instant? = nil
-        var lastConsent: Instant? = nil
-        var lastKeepalive: Instant? = nil
-        /// The last rebound mapping reported (`mappingChanged`), so it is reported once.
-        var reboundTo: TransportAddress? = nil
-    }
-
     public init(configuration: AgentConfiguration, random: Random) {
         self.configuration = configuration
         self.random = random
