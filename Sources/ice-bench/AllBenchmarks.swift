@@ -63,7 +63,7 @@ func runAllBenchmarks(runs: Int?) -> Int32 {
     let runArg = runs.map { " --runs \($0)" } ?? ""
     let suites: [(String, String)] = [
         ("stun", ""), ("ice", ""), ("srtp", ""), ("dtls", runArg), ("rtp", ""), ("idle", " --seconds 10"),
-        ("alloc-check", ""), ("connect", ""), ("turn", runArg), ("network", runArg),
+        ("alloc-check", ""), ("connect", ""), ("turn", runArg), ("network", runArg), ("browser", runArg),
     ]
     var results: [String: SuiteRun] = [:]
     for (suite, extra) in suites { results[suite] = runSuite(exe: exe, suite: suite, arguments: extra) }
@@ -117,6 +117,13 @@ func summaryRows(_ r: [String: SuiteRun]) -> [SummaryRow] {
     rows.append(SummaryRow(measure: "SRTP relay packets/s", ours: srtp.first, peer: "plain C epoll forwarder", theirs: plain.first, goal: ">= 0.5x"))
     rows.append(SummaryRow(measure: "DTLS handshake adds (ms)", ours: r["dtls"]?.number(after: "dtls-handshake-adds:"),
                            peer: "-", theirs: nil, goal: "<= 2 RTTs + crypto"))
+    // bench_browser: "dtls-vs-chromium: ice-agent X ms, aiortc Y ms (R; ...)" and
+    // "goal: <= 2 RTTs + crypto = ...: met" (or "not met").
+    let browser = r["browser"]?.numbers(after: "dtls-vs-chromium:") ?? []
+    let verdict = r["browser"]?.output.first { $0.hasPrefix("goal: <= 2 RTTs + crypto") }
+        .map { $0.hasSuffix("not met") ? " (not met)" : $0.hasSuffix("met") ? " (met)" : "" } ?? ""
+    rows.append(SummaryRow(measure: "DTLS handshake vs Chromium (ms)", ours: browser.first, peer: "aiortc",
+                           theirs: browser.count > 1 ? browser[1] : nil, goal: "<= 2 RTTs + crypto" + verdict))
     rows.append(SummaryRow(measure: "SRTP protect, 1200 B (ns)", ours: r["srtp"]?.number(after: "srtp-aes-cm-hmac-sha1-80-protect:"),
                            peer: "-", theirs: nil, goal: "0 allocs"))
     rows.append(SummaryRow(measure: "idle wakeups/s", ours: r["idle"]?.number(after: "idle-wakeups:"),

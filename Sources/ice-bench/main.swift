@@ -5,7 +5,7 @@ import Runtime
 // Output lines: "<name>: <ns> ns/op, <allocs> allocs/op".
 
 func usage() -> Never {
-    printError("usage: ice-bench stun|ice|srtp|dtls|alloc-check|rtp|idle|connect|turn|network|all [--iterations N] [--packets N] [--seconds S] [--runs N] [--fault-close-peer N]")
+    printError("usage: ice-bench stun|ice|srtp|dtls|alloc-check|rtp|idle|connect|turn|network|browser|all [--iterations N] [--packets N] [--seconds S] [--runs N] [--fault-close-peer N]")
     exit(2)
 }
 
@@ -26,7 +26,7 @@ while !args.isEmpty {
     case "--iterations": iterations = n  // stun, ice, srtp, dtls (crypto runs)
     case "--packets": packets = n  // rtp
     case "--seconds": seconds = Int64(n)  // idle
-    case "--runs": runs = n  // turn, network, dtls (loopback calls), rtp (rounds); all passes it to turn, network and dtls
+    case "--runs": runs = n  // turn, network, browser, dtls (loopback calls), rtp (rounds); all passes it to turn, network, browser and dtls
     // alloc-check: close one agent after N consent periods, to show the check fails when the
     // session drops.
     case "--fault-close-peer": closePeerAfter = n
@@ -40,6 +40,7 @@ case "all": exit(runAllBenchmarks(runs: given.contains("--runs") ? runs : nil))
 case "connect": exit(runConnectBenchmark())
 case "turn": exit(runTurnBenchmark(runs: runs))
 case "network": exit(runNetworkBenchmark(runs: given.contains("--runs") ? runs : 5))
+case "browser": exit(runBrowserBenchmark(runs: given.contains("--runs") ? runs : 5))
 case "stun": runSTUNBenchmarks(iterations: iterations)
 case "ice": runICEBenchmarks(iterations: iterations)
 case "srtp": runSRTPBenchmark(iterations: iterations)

@@ -206,6 +206,8 @@ def main():
                 if not media.get("done"):
                     result["error"] = "no decoded frame on a nominated pair within %g s (ICE %s, DTLS %s)" % (
                         args.timeout, media.get("iceState"), media.get("dtlsState"))
+                # The page's transition times (viewer.times), for bench_browser.py.
+                result["times"] = evaluate(cdp, session, "viewer.times || null")
                 result["stop"] = evaluate(cdp, session, "stopViewer()", timeout=15)
         except Exception as e:
             result["error"] = result.get("error") or "%s: %s" % (type(e).__name__, e)
