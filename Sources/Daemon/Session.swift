@@ -134,6 +134,10 @@ public final class Session: TimerClient {
             for c in m.candidates { addRemoteCandidate(c, now: now) }
             resolveHostnames(m.hostnameCandidates, now: now)
             if m.endOfCandidates { remoteEndOfCandidates(now: now) }
+            // The whole description is in: the first check goes now, to the best pair of all
+            // of it (RFC 8445 §6.1.4.2), not on the loop's next turn behind what else this one
+            // still does (DTLS set-up).
+            connection.handleTimeout(now: now)
         }
         pump(now: now)
     }
