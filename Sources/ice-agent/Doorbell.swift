@@ -14,6 +14,9 @@ import Runtime
 /// everything the call held and waits for the next press.
 final class Doorbell: TimerClient {
     static let failureDisplay = Interval.seconds(10)
+    /// How long a press waits for an address, and how often it looks (see `waitingForAddress`).
+    static let addressWait = Interval.seconds(10)
+    static let addressPoll = Interval.milliseconds(100)
 
     let command: CallCommand
     let url: HTTPURL
@@ -22,8 +25,16 @@ final class Doorbell: TimerClient {
     let leds: StatusLEDs?
     let callLength: Interval
     var pcap: PcapWriter?
-    /// Loaded at start-up, so no press waits for key generation.
+    /// The DTLS certificate, loaded (or generated and stored, the first time) on the loop just
+    /// after the doorbell is ready rather than before: ECDSA key generation and the key-pair
+    /// check are the slowest part of start-up on a small CPU, and a device whose state
+    /// directory does not survive a reboot generates a key at every boot. The fingerprint
+    /// then stays the same for the process (RFC 8827 §6.5).
     var identity: DTLSIdentity? = nil
+    /// When the identity is to be loaded; nil once it is (or for clear media).
+    var identityDue: Instant? = nil
+    /// The identity could not be loaded: the doorbell stops (exit 1) before placing a call.
+    var identityFailed = false
 
     var call: (session: Session, signaling: HTTPSignalingClient, ends: Instant)? = nil
     var number = 0
@@ -32,6 +43,11 @@ final class Doorbell: TimerClient {
     var endReason = ""
     /// When the failed pattern gives way to idle again.
     var idleAt: Instant? = nil
+    /// A press that found no address on the call's interfaces (the network still coming up
+    /// after boot, a link being re-established) waits for one until this instant, looking
+    /// again at `addressPollAt`; then the call is placed with whatever there is.
+    var waitingForAddress: Instant? = nil
+    var addressPollAt: Instant? = nil
     var lastCallConnected: Bool? = nil
 
     init(command: CallCommand, url: HTTPURL, server: TransportAddress, loop: EventLoop,
@@ -50,19 +66,52 @@ final class Doorbell: TimerClient {
             Log.info("doorbell: pressed during call \(number): ignored")
             return
         }
+        if waitingForAddress != nil {
+            Log.info("doorbell: pressed while the call waits for an address: ignored")
+            return
+        }
         place(now: now)
     }
 
+    /// Loads the identity if it is still due; false (logged, the loop stopped) when it fails.
+    func loadIdentityIfDue() -> Bool {
+        guard identityDue != nil else { return !identityFailed }
+        identityDue = nil
+        do throws(CallSetupError) { identity = try command.loadIdentity() } catch {
+            Log.error(error.description)
+            identityFailed = true
+            loop.stop()
+            return false
+        }
+        return true
+    }
+
     func place(now: Instant) {
+        // A press that comes before the identity was loaded waits for it.
+        guard loadIdentityIfDue() else { return }
+        // The addresses of now, not of start-up: DHCP leases change and IPv6 temporary
+        // addresses expire while a doorbell runs for months.
+        let addresses = interfaceAddresses(command.filter).map { $0.address }
+        addressPollAt = nil
+        if addresses.isEmpty {
+            if waitingForAddress == nil {
+                waitingForAddress = now + Self.addressWait
+                Log.info("doorbell: press: no address yet; the call waits for one")
+                leds?.set(.gathering, now: now)
+            }
+            if let until = waitingForAddress, now < until {
+                addressPollAt = now + Self.addressPoll
+                return
+            }
+        }
+        waitingForAddress = nil
         number += 1
         Log.info("doorbell: press: placing call \(number) to http://\(url.hostAndPort)\(url.path)")
         let session: Session
         do throws(CallSetupError) {
             let turn = try command.turnConfigs(skipUnresolved: true)
-            // The addresses of now, not of start-up: DHCP leases change and IPv6 temporary
-            // addresses expire while a doorbell runs for months.
             session = try command.makeSession(name: "doorbell", role: .controlling, loop: loop,
-                                              addresses: interfaceAddresses(command.filter).map { $0.address }, turn: turn,
+                                              addresses: addresses, turn: turn,
                                               identity: identity, attachMedia: true, pcap: pcap)
         } catch {
             Log.error("doorbell: call \(number): \(error.description)")
@@ -146,13 +195,15 @@ final class Doorbell: TimerClient {
 
     var nextDeadline: Instant? {
         var d = idleAt
-        for t in [endAt, call?.ends, call?.session.eventDeadline, call?.signaling.fatalDeadline] {
+        for t in [identityDue, addressPollAt, endAt, call?.ends, call?.session.eventDeadline, call?.signaling.fatalDeadline] {
             if let t, d == nil || t < d! { d = t }
         }
         return d
     }
 
     func handleTimeout(now: Instant) {
+        if let t = identityDue, t <= now { _ = loadIdentityIfDue() }
+        if let t = addressPollAt, t <= now { place(now: now) }
         pollCall(now: now)
         if let c = call {
             if let e = endAt, e <= now {
@@ -178,13 +229,11 @@ extension CallCommand {
         }
         let doorbell = Doorbell(command: self, url: url, server: server, loop: loop,
                                 leds: openLEDs(loop: loop), callLength: .seconds(callSeconds))
-        do throws(CallSetupError) {
-            doorbell.pcap = try openPcap()
-            doorbell.identity = try loadIdentity()
-        } catch {
+        do throws(CallSetupError) { doorbell.pcap = try openPcap() } catch {
             Log.error(error.description)
             return 1
         }
+        if media.security == .dtlsSrtp { doorbell.identityDue = monotonicNow() }
         loop.addTimerClient(doorbell)
         loop.onSignal(EventLoop.userSignal1) { now in
             Log.info("doorbell: SIGUSR1")
@@ -195,7 +244,7 @@ extension CallCommand {
         let status = statusSocket.flatMap { StatusServer(path: $0, loop: loop) { doorbell.statusLines } }
         _ = status
         Log.info("doorbell: waiting for the button" + (button == nil ? " (none: SIGUSR1 places a call)" : ""))
-        guard runLoop(loop) else { return 1 }
+        guard runLoop(loop), !doorbell.identityFailed else { return 1 }
         doorbell.shutdown()
         return doorbell.lastCallConnected == false ? 3 : 0
     }
