@@ -384,7 +384,7 @@ def main():
             if "chromium_ms" in r:
                 parts.append("Chromium ICE connected -> connected %s ms" % ms(r["chromium_ms"]))
             if "agent_ms" in r:
-                parts.append("ice-agent ICE connected -> keyed %s ms%s" % (ms(r["agent_ms"]), " (one read)" if r["same_read"] else ""))
+                parts.append("ice-agent ICE connected -> keyed " + ("not told apart (one read)" if r["same_read"] else ms(r["agent_ms"]) + " ms"))
             if "flights" in r:
                 parts.append("its --pcap: ICE up -> Finished in %s ms" % ms(r["flights"]["up_to_finished"]))
             if r.get("rtt_ms"):
