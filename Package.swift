@@ -32,7 +32,8 @@ let package = Package(
         // every access to its per-component tables asked the runtime for generic metadata.
         .target(name: "ICE", dependencies: ["Common", "STUN"], path: "Sources/ICE",
                 swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]),
-        .target(name: "TURN", dependencies: ["Common", "STUN"], path: "Sources/TURN"),
+        .target(name: "TURN", dependencies: ["Common", "STUN"], path: "Sources/TURN",
+                swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]),
         // RFC 5780 NAT behaviour discovery, the client side (`ice-agent nat-type`).
         .target(name: "NATBehavior", dependencies: ["Common", "STUN"], path: "Sources/NATBehavior"),
         // The kernel's link and address notifications (rtnetlink), interpreted.

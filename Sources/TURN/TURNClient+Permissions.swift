@@ -4,23 +4,9 @@ import STUN
 extension TURNClient {
     // MARK: - Permissions and channels
 
-    struct Permission {
-        var ip: IPAddress
-        /// Installed on the server (a success seen); false while the first request is pending.
-        var installed = false
-        var expiresAt: Instant? = nil
-        var refreshAt: Instant? = nil
-        var inFlight = false
-    }
+    typealias Permission = TURNPermission
 
-    struct Channel {
-        var number: UInt16
-        var peer: TransportAddress
-        /// Confirmed by a ChannelBind success: ChannelData may be sent.
-        var bound = false
-        var refreshAt: Instant? = nil
-        var inFlight = false
-    }
+    typealias Channel = TURNChannel
 
     /// Installs (and keeps refreshing) a permission for `peer`'s IP (RFC 8656 §9); the port is
     /// ignored. A permission that already exists is left as it is.

@@ -4,30 +4,9 @@ import STUN
 extension TURNClient {
     // MARK: - Transactions
 
-    enum RequestKind: Equatable {
-        case allocate
-        case refresh(lifetime: UInt32?)
-        case createPermission(IPAddress)
-        case channelBind(channel: UInt16, peer: TransportAddress)
+    typealias RequestKind = TURNRequestKind
 
-        var method: Method {
-            switch self {
-            case .allocate: return .allocate
-            case .refresh: return .refresh
-            case .createPermission: return .createPermission
-            case .channelBind: return .channelBind
-            }
-        }
-    }
-
-    struct Transaction {
-        var id: TransactionID
-        var kind: RequestKind
-        var timer: Retransmission
-        /// Whether the request carries MESSAGE-INTEGRITY: then responses must too.
-        var authenticated: Bool
-        var staleRetries: Int
-    }
+    typealias Transaction = TURNTransaction
 
     func hasTransaction(_ match: (RequestKind) -> Bool) -> Bool {
         for t in transactions where match(t.kind) { return true }
