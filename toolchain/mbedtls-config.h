@@ -98,8 +98,16 @@
 #define MBEDTLS_SSL_EXPORT_KEYS             /* RFC 5764 §4.2 keying material */
 #define MBEDTLS_SSL_EXTENDED_MASTER_SECRET  /* RFC 7627; RFC 8827 §6.5 */
 #define MBEDTLS_SSL_SERVER_NAME_INDICATION  /* RFC 6066 §3: TURN and HTTPS servers behind one address */
-#define MBEDTLS_SSL_KEEP_PEER_CERTIFICATE
+/* No MBEDTLS_SSL_KEEP_PEER_CERTIFICATE: the DTLS fingerprint (RFC 5763 §5) and the TLS chain
+ * are checked by the verify callback during the handshake; nothing reads the peer's certificate
+ * afterwards, so it is freed then (a chain of several KB per TLS connection) rather than kept. */
 #define MBEDTLS_SSL_ALL_ALERT_MESSAGES
+/* The record buffers stay at 2^14 bytes each way. In: a TLS peer may send records that large
+ * (RFC 5246 §6.2.1), and no max_fragment_length (RFC 6066 §4) is negotiated. Out: DTLS records
+ * are cut to the path MTU anyway (mbedtls_ssl_set_mtu), but mbedTLS 2.28 does not fragment TLS
+ * handshake messages, so the certificate chain of `answer --listen --tls-cert` must fit whole;
+ * 8192 saved about 4 kB of the agent's resident memory in a call on the QEMU image, too little
+ * for that limit. */
 
 #include "mbedtls/check_config.h"
 
