@@ -33,11 +33,13 @@ extension Agent {
     /// When component `ci`'s best valid pair should be nominated (nil: nothing to nominate).
     /// One pair per component: once a nomination is under way or done, no other follows
     /// (RFC 8445 §8.1.1), though a better pair may become valid later.
-    /// A relayed best pair waits longer for a better direct one in progress: the peer's NAT
-    /// may have dropped that pair's first check before the peer's own check opened its
-    /// filter (RFC 4787 §5), while the relay, whose permission covers the peer's whole IP
-    /// (RFC 8656 §9), passed at once. The direct pair's retransmission gets its chance, and
-    /// a relay costs the TURN server the call's whole stream.
+    /// A relayed best pair waits longer while a better direct one is in progress: for that
+    /// check's first retransmission (its own RTO, RFC 8445 §14.3) plus `patience`, at most
+    /// twice `nominationDelay` after the relay became valid. The peer's NAT may have dropped
+    /// the direct checks before the peer's own checks opened its filter (RFC 4787 §5), while
+    /// the relay, whose permission covers the peer's whole IP (RFC 8656 §9), passed at once;
+    /// the retransmissions, and the peer-reflexive pair a symmetric peer's retransmitted check
+    /// brings, get their chance. A relay costs the TURN server the call's whole stream.
     func nominationDue(component ci: Int, now: Instant) -> Instant? {
         guard let best = selectedIndex(ci), !pairs[best].nominated,
               let checked = checkedPair(of: best), !pairs[checked].nominating,
@@ -45,7 +47,7 @@ extension Agent {
         let c = UInt8(ci + 1)
         for q in pairs where q.component == c && (q.nominated || q.nominating) { return nil }
         let relayed = isRelayed(best)
-        let cap = firstValid + configuration.nominationDelay + (relayed ? patience : .milliseconds(0))
+        let cap = firstValid + configuration.nominationDelay + (relayed ? configuration.nominationDelay : .milliseconds(0))
         var due = now
         for i in pairs.indices where pairs[i].component == c && pairs[i].discoveredFrom == nil && pairs[i].priority > pairs[best].priority {
             let q = pairs[i]
@@ -53,14 +55,22 @@ extension Agent {
             case .frozen, .waiting:
                 return cap  // not even tried yet
             case .inProgress:
-                let wait = relayed && !isRelayed(i) ? Timing.minimumCheckRTO + patience : patience
-                let giveUp = (q.inProgressSince ?? now) + wait
+                let since = q.inProgressSince ?? now
+                let giveUp = relayed && !isRelayed(i) ? since + checkRTO(q.id) + patience : since + patience
                 if giveUp > due { due = giveUp }
             case .succeeded, .failed:
                 break
             }
         }
         return min(due, cap)
+    }
+
+    /// The retransmission timeout of the pair's check in flight (the minimum when none is).
+    func checkRTO(_ id: PairID) -> Interval {
+        for t in transactions {
+            if case .check(let pair, _) = t.kind, pair == id { return t.timer.rto }
+        }
+        return Timing.minimumCheckRTO
     }
 
     /// Whether pair `p` goes through a TURN relay on either side.

@@ -55,12 +55,13 @@ import Testing
     /// port, and the relay's packets come from the address the non-symmetric side sent to.
     /// Which side's relay wins is a race between the two relayed pairs ("a|b": either); relay/
     /// relay, lower in priority, is checked after them (RFC 8445 §6.1.4.2) and never wins.
-    /// Symmetric against address-restricted may still end on a relay: the direct pair needs the
-    /// peer-reflexive address that the symmetric side's check brings once the restricted side's
-    /// own check has opened its filter (RFC 4787 §5), a retransmission (500 ms) later; the agent
-    /// waits for better pairs in progress (RFC 8445 §8.1.1), but this one does not exist yet
-    /// when the relay has been valid for that long. Seen in 1 of 5 runs here (13 of 30 before
-    /// the agent waited for better pairs in progress).
+    /// Symmetric against address-restricted is admitted on a relay too: the direct pair needs
+    /// the peer-reflexive address that the symmetric side's check brings once the restricted
+    /// side's own check has opened its filter (RFC 4787 §5), a retransmission later. The agent
+    /// waits for its better pairs' first retransmission before it nominates a relay (RFC 8445
+    /// §8.1.1), which covers it in the runs seen here (16 of 16 cells direct), but the
+    /// peer-reflexive pair does not exist while it waits, so nothing guarantees it (13 of 30
+    /// runs ended on the relay before the agent waited).
     static let withTURN: [[String]] = [
         // open          fullCone       addressRestricted  portRestricted               symmetric
         ["host/host",   "host/srflx",  "host/srflx",      "host/srflx",                "host/prflx"],                // open
