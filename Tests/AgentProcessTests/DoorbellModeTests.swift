@@ -6,12 +6,18 @@ import Testing
 /// the QEMU system test) places one call, the call ends after --call-seconds, and the next press
 /// places another with nothing left over from the first.
 @Suite(.serialized) struct DoorbellModeTests {
-    @Test func eachPressPlacesOneCallAndReleasesItAfterwards() throws {
-        let port = freeTCPPort()
+    /// `answer --listen` on loopback at `port`, once it listens.
+    func startHome(port: UInt16) throws -> Background {
         let home = try Background(try iceAgentPath(), ["answer", "--listen", "127.0.0.1:\(port)", "--allow-loopback",
                                                        "--interface", "lo", "--duration", "40"])
-        defer { home.stop() }
         #expect(waitUntil { home.output.contains("listening on http://") }, "\(home.output)")
+        return home
+    }
+
+    @Test func eachPressPlacesOneCallAndReleasesItAfterwards() throws {
+        let port = freeTCPPort()
+        let home = try startHome(port: port)
+        defer { home.stop() }
         let doorbell = try Background(try iceAgentPath(), ["call", "http://127.0.0.1:\(port)/whip", "--on-button",
                                                            "--call-seconds", "2", "--allow-loopback", "--interface", "lo",
                                                            "--duration", "40"])
@@ -104,10 +110,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let identity = dir.appendingPathComponent("state/identity.pem").path
         let port = freeTCPPort()
-        let home = try Background(try iceAgentPath(), ["answer", "--listen", "127.0.0.1:\(port)", "--allow-loopback",
-                                                       "--interface", "lo", "--duration", "40"])
+        let home = try startHome(port: port)
         defer { home.stop() }
-        #expect(waitUntil { home.output.contains("listening on http://") }, "\(home.output)")
         let doorbell = try Background(try iceAgentPath(), ["call", "http://127.0.0.1:\(port)/whip", "--on-button",
                                                            "--call-seconds", "1", "--allow-loopback", "--interface", "lo",
                                                            "--identity", identity, "--duration", "40"])
