@@ -1,4 +1,5 @@
 import Common
+import ICE
 import NATBehavior
 import Runtime
 

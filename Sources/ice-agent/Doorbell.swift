@@ -6,6 +6,7 @@ import HTTP
 import ICE
 import RTP
 import Runtime
+import SDP
 
 /// `call URL --on-button`: the doorbell as it runs for months. It idles until the board's
 /// button is pressed (or SIGUSR1 arrives: a press in software, for boards without a button and
