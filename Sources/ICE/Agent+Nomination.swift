@@ -41,13 +41,14 @@ extension Agent {
     /// the retransmissions, and the peer-reflexive pair a symmetric peer's retransmitted check
     /// brings, get their chance. A relay costs the TURN server the call's whole stream.
     func nominationDue(component ci: Int, now: Instant) -> Instant? {
-        guard let best = selectedIndex(ci), !pairs[best].nominated,
-              let checked = checkedPair(of: best), !pairs[checked].nominating,
+        guard let best = selectedIndex(ci), checkedPair(of: best) != nil,
               let firstValid = components[ci].firstValidAt else { return nil }
         let c = UInt8(ci + 1)
+        // The best pair and the pair whose check made it valid are among these.
         for q in pairs where q.component == c && (q.nominated || q.nominating) { return nil }
         let relayed = isRelayed(best)
-        let cap = firstValid + configuration.nominationDelay + (relayed ? configuration.nominationDelay : .milliseconds(0))
+        let delay = configuration.nominationDelay
+        let cap = relayed ? firstValid + delay + delay : firstValid + delay
         var due = now
         for i in pairs.indices where pairs[i].component == c && pairs[i].discoveredFrom == nil && pairs[i].priority > pairs[best].priority {
             let q = pairs[i]
