@@ -12,7 +12,10 @@ let package = Package(
     ],
     targets: [
         // C headers through thin module maps (DESIGN.md: C only through module maps).
-        .systemLibrary(name: "CMbedTLS", path: "Sources/CMbedTLS"),
+        // mbedTLS from scripts/install-deps: Debian's 2.28 with use_srtp's AEAD_AES_128_GCM
+        // (toolchain/mbedtls-srtp-gcm.patch), static, in a prefix of its own that the .pc's -I and
+        // -L put ahead of Debian's unpatched libmbedtls-dev.
+        .systemLibrary(name: "CMbedTLS", path: "Sources/CMbedTLS", pkgConfig: "ice-agent-mbedtls"),
         .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
         .systemLibrary(name: "CGPIOD", path: "Sources/CGPIOD"),
         // libsrtp2 on mbedTLS, static, in /usr/local (scripts/install-deps): the .pc adds the
@@ -104,7 +107,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "CommonTests", dependencies: ["Common"], path: "Tests/CommonTests"),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"], path: "Tests/CryptoTests"),
-        .testTarget(name: "DTLSTests", dependencies: ["Common", "DTLS"], path: "Tests/DTLSTests"),
+        .testTarget(name: "DTLSTests", dependencies: ["Common", "DTLS", "SRTP"], path: "Tests/DTLSTests"),
         .testTarget(name: "SRTPTests", dependencies: ["Common", "SRTP", "Crypto", "CMbedTLS"], path: "Tests/SRTPTests"),
         .testTarget(name: "SDPTests", dependencies: ["SDP"], path: "Tests/SDPTests"),
         .testTarget(name: "MDNSTests", dependencies: ["Common", "MDNS"], path: "Tests/MDNSTests"),

@@ -1,17 +1,50 @@
-# Sourced by toolchain/build after libsrtp2.sh (it uses OUT, SWIFT_BIN, die, log and
-# deb_source): builds libmbedcrypto.a, libmbedx509.a and libmbedtls.a for one device target from
-# Debian's mbedtls source package with the project's configuration (toolchain/mbedtls-config.h:
-# only what the agent calls). Debian's libmbedtls-dev archives enable nearly everything and were
-# compiled with -O2 and _FORTIFY_SOURCE for glibc. See toolchain/README.md.
+# Sourced by toolchain/build and scripts/install-deps after libsrtp2.sh (it uses OUT, SWIFT_BIN,
+# die, log and deb_source): builds libmbedcrypto.a, libmbedx509.a and libmbedtls.a from Debian's
+# mbedtls source package with toolchain/mbedtls-srtp-gcm.patch applied (use_srtp's
+# SRTP_AEAD_AES_128_GCM, RFC 7714 §14.2, which 2.28 lacks). The device build uses the project's
+# configuration (toolchain/mbedtls-config.h: only what the agent calls); the host build
+# (install-deps) Debian's own. Debian's libmbedtls-dev archives enable nearly everything, were
+# compiled with -O2 and _FORTIFY_SOURCE for glibc, and lack the patch. See toolchain/README.md.
 
 MBEDTLS_TOOLCHAIN_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-# Sets MBEDTLS_SRC and MBEDTLS_VERSION. The version is the host's libmbedtls-dev when one is
-# installed (the host build's Swift code then sees the same API), else the suite's.
+MBEDTLS_PATCH=$MBEDTLS_TOOLCHAIN_DIR/mbedtls-srtp-gcm.patch
+
+# Sets MBEDTLS_SRC (the patched tree) and MBEDTLS_VERSION. The version is the host's
+# libmbedtls-dev when one is installed, else the suite's. The patch goes into a copy of
+# Debian's tree named by the patch's hash, made once and renamed into place when whole, so the
+# unpacked source stays as Debian ships it and a changed patch gets a tree of its own. A patch
+# that does not apply stops the build.
 mbedtls_source() {
   [[ -n ${MBEDTLS_SRC:-} ]] && return 0
   deb_source mbedtls "$(dpkg-query -W -f='${Version}' libmbedtls-dev 2>/dev/null || true)"
-  MBEDTLS_SRC=$DEB_SOURCE_TREE MBEDTLS_VERSION=$DEB_SOURCE_VERSION
+  local hash tree
+  hash=$(sha256sum "$MBEDTLS_PATCH" | cut -c1-12)
+  tree=$DEB_SOURCE_TREE-srtp-gcm-$hash
+  if [[ ! -f $tree/.patched ]]; then
+    command -v patch >/dev/null || die "patch(1) not found (apt-get install patch)"
+    log "patching mbedTLS $DEB_SOURCE_VERSION with $(basename "$MBEDTLS_PATCH")"
+    rm -rf "$tree" "$tree.tmp.$$"
+    cp -a "$DEB_SOURCE_TREE" "$tree.tmp.$$"
+    (cd "$tree.tmp.$$" && patch -p1 --forward --batch --silent <"$MBEDTLS_PATCH") \
+      || { rm -rf "$tree.tmp.$$"; die "$(basename "$MBEDTLS_PATCH") does not apply to mbedtls $DEB_SOURCE_VERSION"; }
+    touch "$tree.tmp.$$/.patched"
+    mv -T "$tree.tmp.$$" "$tree" 2>/dev/null || rm -rf "$tree.tmp.$$"
+  fi
+  MBEDTLS_SRC=$tree MBEDTLS_VERSION=$DEB_SOURCE_VERSION
+}
+
+# mbedtls_debian_config <file>: writes Debian's config.h for this source (upstream's default plus
+# the `scripts/config.py set` lines of debian/rules, as Debian's build of libmbedtls-dev runs them).
+mbedtls_debian_config() {
+  local out=$1 names
+  names=$(sed -nE 's/^[[:space:]]*scripts\/config\.py set ([A-Z0-9_]+)[[:space:]]*$/\1/p' "$MBEDTLS_SRC/debian/rules")
+  grep -qx MBEDTLS_SSL_DTLS_SRTP <<<"$names" || die "debian/rules of mbedtls $MBEDTLS_VERSION does not enable MBEDTLS_SSL_DTLS_SRTP"
+  cp "$MBEDTLS_SRC/include/mbedtls/config.h" "$out"
+  local n
+  for n in $names; do
+    python3 "$MBEDTLS_SRC/scripts/config.py" -f "$out" set "$n" || die "config.py set $n failed"
+  done
 }
 
 # Which archive a library/*.c file belongs to, as upstream's library/CMakeLists.txt splits them.
@@ -25,31 +58,44 @@ mbedtls_archive_of() {
 
 # ensure_mbedtls <tag> <clang target> <sysroot> <prefix> [clang flag...]: leaves
 # <prefix>/lib/lib{mbedcrypto,mbedx509,mbedtls}.a and <prefix>/include/{mbedtls,psa}/*.h, with
-# the project's configuration installed as <prefix>/include/mbedtls/config.h so that every user
-# of these headers (the library, libsrtp2, the Swift importer) sees the same one without a
-# -DMBEDTLS_CONFIG_FILE of its own. The stamp holds the source version, the target, the flags,
-# the sysroot's package list and the hashes of this file and the config; any of those changing
-# rebuilds, otherwise nothing is done.
+# the configuration installed as <prefix>/include/mbedtls/config.h so that every user of these
+# headers (the library, libsrtp2, the Swift importer) sees the same one without a
+# -DMBEDTLS_CONFIG_FILE of its own. MBEDTLS_CONFIG=debian (the host's build) takes Debian's
+# configuration and drops the device's -Os and section flags (the caller gives its own -O);
+# otherwise toolchain/mbedtls-config.h. The stamp holds the source version, the target, the
+# flags, the configuration, the sysroot's package list and the hashes of this file, the patch
+# and the config; any of those changing rebuilds, otherwise nothing is done.
 ensure_mbedtls() {
   local tag=$1 target=$2 sysroot=$3 prefix=$4; shift 4
-  # -ffunction-sections/-fdata-sections: the link's --gc-sections then drops what the agent
-  # never calls, function by function.
-  local flags=(--target="$target" --sysroot="$sysroot" -Os -ffunction-sections -fdata-sections "$@")
+  local config=${MBEDTLS_CONFIG:-project} flags
+  if [[ $config == debian ]]; then
+    flags=(--target="$target" --sysroot="$sysroot" "$@")
+  else
+    # -ffunction-sections/-fdata-sections: the link's --gc-sections then drops what the agent
+    # never calls, function by function.
+    flags=(--target="$target" --sysroot="$sysroot" -Os -ffunction-sections -fdata-sections "$@")
+  fi
   mbedtls_source
   local stamp
-  stamp=$(printf '%s\n' "mbedtls $MBEDTLS_VERSION $target ${flags[*]}" \
+  stamp=$(printf '%s\n' "mbedtls $MBEDTLS_VERSION $target $config ${flags[*]}" \
     "$(cat "$sysroot/.stamp" 2>/dev/null)" \
-    "$(cd "$MBEDTLS_TOOLCHAIN_DIR" && sha256sum mbedtls.sh mbedtls-config.h mbedtls-gmtime.c)")
+    "$(cd "$MBEDTLS_TOOLCHAIN_DIR" && sha256sum mbedtls.sh mbedtls-srtp-gcm.patch mbedtls-config.h mbedtls-gmtime.c)")
   if [[ -f $prefix/.stamp && $(cat "$prefix/.stamp") == "$stamp" ]]; then return 0; fi
 
-  log "[$tag] mbedTLS $MBEDTLS_VERSION (toolchain/mbedtls-config.h) -> $prefix"
+  log "[$tag] mbedTLS $MBEDTLS_VERSION (patched, $config configuration) -> $prefix"
   rm -rf "$prefix"; mkdir -p "$prefix/obj" "$prefix/lib" "$prefix/include"
   cp -R "$MBEDTLS_SRC/include/mbedtls" "$MBEDTLS_SRC/include/psa" "$prefix/include/"
-  cp "$MBEDTLS_TOOLCHAIN_DIR/mbedtls-config.h" "$prefix/include/mbedtls/config.h"
+  local sources=("$MBEDTLS_SRC"/library/*.c)
+  if [[ $config == debian ]]; then
+    mbedtls_debian_config "$prefix/include/mbedtls/config.h"
+  else
+    cp "$MBEDTLS_TOOLCHAIN_DIR/mbedtls-config.h" "$prefix/include/mbedtls/config.h"
+    # The configuration's MBEDTLS_PLATFORM_GMTIME_R_ALT: ours goes into libmbedcrypto.a.
+    sources+=("$MBEDTLS_TOOLCHAIN_DIR/mbedtls-gmtime.c")
+  fi
   local src o pids=() i=0 jobs mbedcrypto=() mbedx509=() mbedtls=()
   jobs=$(nproc 2>/dev/null || echo 2)
-  # The configuration's MBEDTLS_PLATFORM_GMTIME_R_ALT: ours goes into libmbedcrypto.a.
-  for src in "$MBEDTLS_SRC"/library/*.c "$MBEDTLS_TOOLCHAIN_DIR/mbedtls-gmtime.c"; do
+  for src in "${sources[@]}"; do
     o=$prefix/obj/$(basename "${src%.c}").o
     local -n members=$(mbedtls_archive_of "$(basename "$src")")
     members+=("$o")

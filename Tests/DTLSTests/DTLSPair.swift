@@ -21,8 +21,8 @@ final class DTLSPair {
     let clientIdentity: DTLSIdentity
     let serverIdentity: DTLSIdentity
 
-    init(clientProfiles: [SRTPProfile] = [.aeadAes128Gcm, .aes128CmHmacSha1_80],
-         serverProfiles: [SRTPProfile] = [.aeadAes128Gcm, .aes128CmHmacSha1_80],
+    init(clientProfiles: [SRTPProfile] = DTLSEndpoint.defaultProfiles,
+         serverProfiles: [SRTPProfile] = DTLSEndpoint.defaultProfiles,
          clientExpects: Fingerprint? = nil, serverExpects: Fingerprint? = nil,
          mtu: Int = 1200, seed: UInt64 = 1) throws {
         var random = SeededRandom(seed: seed)
