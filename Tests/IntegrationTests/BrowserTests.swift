@@ -90,6 +90,11 @@ import Testing
         #expect(media["framesDecoded"] as? Int ?? 0 > 0, "no decoded video frame: \(error)\n\(context)")
         #expect(pair["nominated"] as? Bool == true, "the selected pair is not nominated\n\(context)")
         #expect(media["dtlsState"] as? String == "connected", "\(context)")
+        // One of the use_srtp profiles ice-agent offers and accepts (RFC 5764 §4.1.2, RFC 7714
+        // §14.2), by the names Chromium's getStats gives (IANA's, or the older short ones).
+        // Chromium, the DTLS server here, prefers AES_CM_128_HMAC_SHA1_80 as ice-agent does.
+        let ours = ["SRTP_AES128_CM_HMAC_SHA1_80", "AES_CM_128_HMAC_SHA1_80", "SRTP_AEAD_AES_128_GCM", "AEAD_AES_128_GCM"]
+        #expect(ours.contains(media["srtpCipher"] as? String ?? "none"), "SRTP profile \(media["srtpCipher"] ?? "none")\n\(context)")
         #expect((media["videoCodec"] as? String)?.lowercased() == "video/" + v.codec.lowercased(), "\(context)")
         if !v.mdns {
             // Chromium's host candidate carries its address, not a .local name.

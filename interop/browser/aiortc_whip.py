@@ -20,6 +20,7 @@ import sys
 import time
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription, VideoStreamTrack
+import aiortc.rtcdtlstransport
 from aiortc.sdp import candidate_from_sdp
 
 CORS_METHODS = "POST, PATCH, DELETE, OPTIONS"
@@ -35,7 +36,7 @@ class Answerer:
         self.sessions = {}
         self.summary = {"impl": "aiortc", "offers": 0, "answers": 0, "refused": {}, "audio_frames": 0,
                         "video_frames_sent": 0, "video_frames_received": 0, "video_size": None, "trickled": 0,
-                        "connected": False, "connect_ms": None, "error": None,
+                        "connected": False, "connect_ms": None, "error": None, "srtp_profile": None,
                         "failure": None}
         self.t0 = time.monotonic()
 
@@ -122,6 +123,12 @@ class Answerer:
             if pc.connectionState == "connected" and not self.summary["connected"]:
                 self.summary["connected"] = True
                 self.summary["connect_ms"] = round((time.monotonic() - self.t0) * 1000)
+                # The use_srtp profile the handshake chose (RFC 5764 §4.1.1), as OpenSSL names it.
+                try:
+                    chosen = pc.getTransceivers()[0].receiver.transport._ssl.get_selected_srtp_profile()
+                    self.summary["srtp_profile"] = chosen.decode() if chosen else None
+                except Exception as e:  # aiortc's internals moved: say so rather than fail the call
+                    self.summary["srtp_profile"] = "unknown (%s: %s)" % (type(e).__name__, e)
 
         @pc.on("track")
         def on_track(track):
@@ -138,6 +145,12 @@ class Answerer:
             self.summary["error"] = "offer refused: %s: %s" % (type(e).__name__, e)
             return 400, "Bad Request", [], self.summary["error"].encode()
 
+        if self.args.srtp_profiles:
+            # Offer (as DTLS client) or accept (as server) only these use_srtp profiles.
+            names = self.args.srtp_profiles.split(",")
+            profiles = [p for p in aiortc.rtcdtlstransport.SRTP_PROFILES if p.openssl_profile.decode() in names]
+            for t in pc.getTransceivers():
+                t.receiver.transport._srtp_profiles = profiles
         receive_only = sendonly_mids(sdp)
         for t in pc.getTransceivers():
             if t.kind == "video":
@@ -235,6 +248,8 @@ async def main():
     ap.add_argument("--codec", default="", help="VP8 or H264 (default: the offer's first)")
     ap.add_argument("--duration", type=float, default=60)
     ap.add_argument("--summary")
+    ap.add_argument("--srtp-profiles", default="",
+                    help="comma-separated OpenSSL names, e.g. SRTP_AEAD_AES_128_GCM (default: aiortc's)")
     args = ap.parse_args()
     # A parent may have blocked these (a test runner's thread): SIGTERM must stop us, and our children.
     signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])

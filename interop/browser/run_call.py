@@ -29,6 +29,7 @@ def main():
     ap.add_argument("--seconds", type=int, default=8, help="the call's --duration")
     ap.add_argument("--log-level", default="debug")
     ap.add_argument("--keep-logs", action="store_true")
+    ap.add_argument("--aiortc-srtp-profiles", default="", help="aiortc_whip.py's --srtp-profiles")
     args = ap.parse_args()
     # A parent may have blocked these (a test runner's thread): SIGTERM must stop us, and our children.
     signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
@@ -58,7 +59,8 @@ def main():
         summary = os.path.join(run.logdir, "aiortc.json")
         home = run.start(home_ns, "home", [rb.PYTHON, os.path.join(rb.HERE, "aiortc_whip.py"), "--listen",
                                            "%s:%d" % (rb.BROWSER_IP, rb.WHIP_PORT), "--token-file", token_file,
-                                           "--duration", str(args.seconds + 60), "--summary", summary])
+                                           "--duration", str(args.seconds + 60), "--summary", summary]
+                          + (["--srtp-profiles", args.aiortc_srtp_profiles] if args.aiortc_srtp_profiles else []))
         run.wait_log("home", "listening on http://", home)
         pt = 96
         run.camera(pt)
