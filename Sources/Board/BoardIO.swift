@@ -40,7 +40,7 @@ public final class StatusLEDs: TimerClient {
             do throws(GPIOError) {
                 try outputs.set(c.led, c.level)
             } catch {
-                if !writeErrorLogged { Log.warning(error.description) }
+                if !writeErrorLogged { Log.warning("\(error.description)") }
                 writeErrorLogged = true
             }
         }
@@ -69,7 +69,7 @@ public final class DoorbellButton: ReadableHandler, TimerClient {
         do throws(GPIOError) {
             try input.readEdges(now: now) { edge in debouncer.edge(high: edge.high, at: edge.at) }
         } catch {
-            if !readErrorLogged { Log.warning(error.description) }
+            if !readErrorLogged { Log.warning("\(error.description)") }
             readErrorLogged = true
         }
         deliver()

@@ -150,13 +150,13 @@ public final class HTTPSignalingClient: SignalingTransport, TimerClient {
             if let r = response, r.status == 503, offerRetries < Self.maxOfferRetries,
                let wait = r.header("retry-after").flatMap({ Int($0) }), (0...Self.maxRetryAfterSeconds).contains(wait) {
                 offerRetries += 1
-                Log.warning("signaling: " + Self.explain(r) + "; offering again in \(max(wait, 1)) s")
+                Log.warning("signaling: \(Self.explain(r)); offering again in \(max(wait, 1)) s")
                 queue.insert(.offer(sdp), at: 0)
                 pausedUntil = now + .seconds(Int64(max(wait, 1)))
                 return
             }
             guard let r = response, r.status == 201, let loc = r.header("location") else {
-                Log.error("signaling: offer not accepted by \(url.hostAndPort): " + (response.map(Self.explain) ?? error))
+                Log.error("signaling: offer not accepted by \(url.hostAndPort): \(response.map(Self.explain) ?? error)")
                 failed = true
                 fatalDeadline = now
                 return
@@ -166,11 +166,11 @@ public final class HTTPSignalingClient: SignalingTransport, TimerClient {
             // The session judges the answer; one it refuses ends the call (`fail`).
             inbox.push(.description(String(decoding: r.body, as: UTF8.self)), now: now)
         case .trickle:
-            if response?.status != 204 { Log.warning("signaling: trickle PATCH: " + (response.map { "HTTP \($0.status)" } ?? error)) }
+            if response?.status != 204 { Log.warning("signaling: trickle PATCH: \(response.map { "HTTP \($0.status)" } ?? error)") }
         case .restart:
             guard let r = response, r.status == 200 else {
                 // The session judges a restart that got no answer (its checks fail, or it tries again).
-                Log.warning("signaling: ICE restart PATCH: " + (response.map(Self.explain) ?? error))
+                Log.warning("signaling: ICE restart PATCH: \(response.map(Self.explain) ?? error)")
                 break
             }
             // The new ICE session's entity-tag names it in the trickle PATCHes that follow.
@@ -178,7 +178,7 @@ public final class HTTPSignalingClient: SignalingTransport, TimerClient {
             inbox.push(.restartAnswer(String(decoding: r.body, as: UTF8.self)), now: now)
         case .delete:
             if let r = response, r.status / 100 == 2 {} else {
-                Log.warning("signaling: DELETE: " + (response.map { "HTTP \($0.status)" } ?? error))
+                Log.warning("signaling: DELETE: \(response.map { "HTTP \($0.status)" } ?? error)")
             }
             detach()
             return

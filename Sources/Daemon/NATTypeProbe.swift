@@ -88,7 +88,7 @@ public final class NATTypeProbe: TimerClient, ReadableHandler {
                 } catch {
                     // ICMP errors (port unreachable) surface here; the discovery's timers treat
                     // them as loss.
-                    Log.debug("nat-type: " + error.description)
+                    Log.debug("nat-type: \(error.description)")
                 }
             }
         }

@@ -22,7 +22,7 @@ extension Session {
         do throws(SocketError) {
             let probe = try NATTypeProbe(configuration: DiscoveryConfiguration(server: server, localAddresses: []), localIPs: ips, loop: loop)
             let name = self.name
-            probe.decided = { outcome in Log.info("\(name): NAT behaviour: " + NATTypeProbe.summary(outcome)) }
+            probe.decided = { outcome in Log.info("\(name): NAT behaviour: \(NATTypeProbe.summary(outcome))") }
             natType = probe
         } catch {
             Log.warning("\(name): NAT behaviour discovery not started: \(error.description)")

@@ -47,7 +47,7 @@ extension Session {
     func handle(_ e: ConnectionEvent, now: Instant) {
         switch e {
         case .localCandidate(let c):
-            Log.debug("\(name): local candidate " + CandidateLine.format(c))
+            Log.debug("\(name): local candidate \(CandidateLine.format(c))")
             // Before the description goes out, it carries the candidate itself.
             if descriptionSent { signaling?.sendCandidate(c, local: agent.localCredentials) }
         case .unsignaledCandidate(let c):

@@ -79,7 +79,7 @@ extension Session {
             Log.warning("\(name): TURN table full")
         case .relayRebased(let i, let from, let to):
             if let to {
-                Log.info("\(name): TURN \(links[i].label): allocating again from \(to)" + (from.map { " (\($0) went away)" } ?? ""))
+                Log.info("\(name): TURN \(links[i].label): allocating again from \(to)\(from.map { " (\($0) went away)" } ?? "")")
             } else {
                 Log.info("\(name): TURN \(links[i].label): \(from.map { "\($0)" } ?? "its address") went away: waiting for a new address")
             }
@@ -183,7 +183,7 @@ extension Session {
                 connection.streamOpened(relay: link.index, now: now)
             case .failed(let error):
                 let gone = connection.relays[link.index].client.state == .allocated
-                Log.warning("\(name): TURN \(link.label): \(error.description)" + (gone ? "; the allocation is gone" : ""))
+                Log.warning("\(name): TURN \(link.label): \(error.description)\(gone ? "; the allocation is gone" : "")")
                 dropStream(link)
                 connection.streamFailed(relay: link.index, now: now)
                 return

@@ -175,7 +175,7 @@ public final class Session: TimerClient {
 
     func logSkipped(_ skipped: [SkippedCandidate], resolving hostnames: [HostnameCandidate] = []) {
         for s in skipped where !hostnames.contains(where: { $0.line == s.line }) {
-            Log.info("\(name): SDP line \(s.line): candidate ignored (" + SDPError(s.reason, line: 0).reasonText + ")")
+            Log.info("\(name): SDP line \(s.line): candidate ignored (\(SDPError(s.reason, line: 0).reasonText))")
         }
     }
 

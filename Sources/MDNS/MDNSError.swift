@@ -25,3 +25,20 @@ public enum MDNSError: Error, Equatable, Sendable {
     /// `MDNSResolution` already resolves its maximum number of names.
     case tooManyResolutions
 }
+
+extension MDNSError: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .truncated: return "truncated mDNS message"
+        case .notAResponse: return "not an mDNS response"
+        case let .errorResponse(code): return "mDNS response with RCODE \(code)"
+        case .badLabel: return "bad label type"
+        case .badPointer: return "bad compression pointer"
+        case .nameTooLong: return "name longer than 255 bytes"
+        case .tooManyRecords: return "too many records"
+        case .badAddressLength: return "address record of the wrong length"
+        case .badName: return "not a resolvable .local name"
+        case .tooManyResolutions: return "too many names being resolved"
+        }
+    }
+}

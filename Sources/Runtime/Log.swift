@@ -1,5 +1,6 @@
-/// Levelled logging to stderr. Messages are autoclosures: when a level is off, the text is
-/// never built, so logging costs one comparison on the packet path.
+/// Levelled logging to stderr. A call site holds only its level check and its message's pieces:
+/// the message is built (out of line, see `LogMessage`) only when its level is on, so logging
+/// costs one comparison on the packet path and little code per call site on the device.
 public enum LogLevel: Int, Comparable, Sendable {
     case error = 0, warning, info, debug, trace
 
@@ -16,7 +17,7 @@ public enum LogLevel: Int, Comparable, Sendable {
         }
     }
 
-    var label: String {
+    var label: StaticString {
         switch self {
         case .error: return "error"
         case .warning: return "warning"
@@ -32,14 +33,37 @@ public enum Log {
     nonisolated(unsafe) public static var prefix = "ice-agent"
 
     @inline(__always)
-    public static func write(_ l: LogLevel, _ message: @autoclosure () -> String) {
-        guard l <= level else { return }
-        var line = prefix + " [" + l.label + "] " + message() + "\n"
-        line.withUTF8 { _ = writeStderr($0) }
+    public static func error(_ m: @autoclosure () -> LogMessage) {
+        if LogLevel.error.rawValue <= level.rawValue { emit(.error, m()) }
     }
 
-    public static func error(_ m: @autoclosure () -> String) { write(.error, m()) }
-    public static func warning(_ m: @autoclosure () -> String) { write(.warning, m()) }
-    public static func info(_ m: @autoclosure () -> String) { write(.info, m()) }
-    public static func debug(_ m: @autoclosure () -> String) { write(.debug, m()) }
+    @inline(__always)
+    public static func warning(_ m: @autoclosure () -> LogMessage) {
+        if LogLevel.warning.rawValue <= level.rawValue { emit(.warning, m()) }
+    }
+
+    @inline(__always)
+    public static func info(_ m: @autoclosure () -> LogMessage) {
+        if LogLevel.info.rawValue <= level.rawValue { emit(.info, m()) }
+    }
+
+    @inline(__always)
+    public static func debug(_ m: @autoclosure () -> LogMessage) {
+        if LogLevel.debug.rawValue <= level.rawValue { emit(.debug, m()) }
+    }
+
+    /// One line, "<prefix> [<level>] <message>", in one write so that lines from two
+    /// processes sharing stderr do not interleave.
+    @inline(never)
+    static func emit(_ l: LogLevel, _ message: LogMessage) {
+        var line = LogMessage.StringInterpolation(literalCapacity: prefix.utf8.count + message.text.utf8.count + 12,
+                                                  interpolationCount: 0)
+        line.appendInterpolation(prefix)
+        line.appendLiteral(" [")
+        line.appendLiteral(l.label)
+        line.appendLiteral("] ")
+        line.appendInterpolation(message.text)
+        line.appendLiteral("\n")
+        line.text.withUTF8 { _ = writeStderr($0) }
+    }
 }

@@ -17,7 +17,7 @@ func boardDevice<Device>(path: String, failed: (GPIOError) -> String,
         return nil
     }
     do throws(GPIOError) { return try open(board) } catch {
-        Log.warning(failed(error))
+        Log.warning("\(failed(error))")
         return nil
     }
 }

@@ -149,7 +149,7 @@ extension CallCommand {
             session = try makeSession(name: role == .controlling ? "doorbell" : "home", role: role, loop: loop, addresses: addresses,
                                       turn: try turnConfigs(), identity: try loadIdentity(), attachMedia: true, pcap: try openPcap())
         } catch {
-            Log.error(error.description)
+            Log.error("\(error.description)")
             return 1
         }
         let status = statusSocket.flatMap { StatusServer(path: $0, loop: loop) { [session.statusJSON] } }
@@ -162,7 +162,7 @@ extension CallCommand {
         watcher.endWithoutPeer = duration == nil
         let http: HTTPSignalingClient?
         do throws(CallSetupError) { http = try startSignaling(session, loop: loop) } catch {
-            Log.error(error.description)
+            Log.error("\(error.description)")
             return 1
         }
         watcher.http = http
@@ -234,7 +234,7 @@ extension CallCommand {
             pcap = try openPcap()
             identity = try loadIdentity()
         } catch {
-            Log.error(error.description)
+            Log.error("\(error.description)")
             return 1
         }
         let server: HTTPSignalingServer
@@ -244,7 +244,7 @@ extension CallCommand {
                     return try self.makeSession(name: "home", role: .controlled, loop: loop, addresses: addresses, turn: turn,
                                                 identity: identity, attachMedia: false, pcap: pcap)
                 } catch {
-                    Log.error(error.description)
+                    Log.error("\(error.description)")
                     return nil
                 }
             }

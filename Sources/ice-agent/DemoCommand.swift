@@ -36,7 +36,7 @@ struct DemoCommand {
             demo = try DemoTopology()
             do throws(SocketError) { source = try RTPTestSource(to: demo.doorbellIngress, loop: demo.loop) } catch { throw .socket(error) }
         } catch {
-            Log.error("demo: " + error.description)
+            Log.error("demo: \(error.description)")
             return 1
         }
         let start = monotonicNow()

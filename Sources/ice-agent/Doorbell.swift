@@ -79,7 +79,7 @@ final class Doorbell: TimerClient {
         guard identityDue != nil else { return !identityFailed }
         identityDue = nil
         do throws(CallSetupError) { identity = try command.loadIdentity() } catch {
-            Log.error(error.description)
+            Log.error("\(error.description)")
             identityFailed = true
             loop.stop()
             return false
@@ -163,8 +163,10 @@ final class Doorbell: TimerClient {
         endAt = nil
         let connected = c.session.everConnected
         lastCallConnected = connected
-        Log.info("doorbell: call \(number) ended (\(endReason)); connected: \(connected ? "yes" : "no"); " +
-                 "sent \(c.session.toPeer.packets) RTP packets, received \(c.session.fromPeer.packets)")
+        Log.info("""
+            doorbell: call \(number) ended (\(endReason)); connected: \(connected ? "yes" : "no"); \
+            sent \(c.session.toPeer.packets) RTP packets, received \(c.session.fromPeer.packets)
+            """)
         // The DELETE runs on the loop (5 s timeout) and then leaves it: a home that vanished
         // must not freeze the LEDs and the button.
         c.signaling.deleteOnLoop()
@@ -225,13 +227,13 @@ extension CallCommand {
     /// `call URL --on-button`: see `Doorbell`.
     func runDoorbell(loop: EventLoop) -> Int32 {
         guard let url, let server = resolve(hostAndPort: url.hostAndPort) else {
-            Log.error(CallSetupError.unresolved(url?.hostAndPort ?? "").description)
+            Log.error("\(CallSetupError.unresolved(url?.hostAndPort ?? "").description)")
             return 1
         }
         let doorbell = Doorbell(command: self, url: url, server: server, loop: loop,
                                 leds: openLEDs(loop: loop), callLength: .seconds(callSeconds))
         do throws(CallSetupError) { doorbell.pcap = try openPcap() } catch {
-            Log.error(error.description)
+            Log.error("\(error.description)")
             return 1
         }
         if media.security == .dtlsSrtp { doorbell.identityDue = monotonicNow() }
@@ -244,7 +246,7 @@ extension CallCommand {
         _ = button
         let status = statusSocket.flatMap { StatusServer(path: $0, loop: loop) { doorbell.statusLines } }
         _ = status
-        Log.info("doorbell: waiting for the button" + (button == nil ? " (none: SIGUSR1 places a call)" : ""))
+        Log.info("doorbell: waiting for the button\(button == nil ? " (none: SIGUSR1 places a call)" : "")")
         guard runLoop(loop), !doorbell.identityFailed else { return 1 }
         doorbell.shutdown()
         return doorbell.lastCallConnected == false ? 3 : 0
