@@ -42,7 +42,7 @@ public struct HTTPSignalingPolicy {
     /// nil for anything else. `null` (opaque origins: file:, data:, sandboxed frames) is never
     /// one: every such page would share it.
     public static func serializedOrigin(_ text: String) -> String? {
-        let lower = text.lowercased()
+        let lower = text.asciiLowercased()
         let rest: Substring
         if lower.hasPrefix("http://") {
             rest = lower.dropFirst("http://".count)

@@ -1,3 +1,5 @@
+import Common
+
 /// A minimal HTTP/1.1 message (RFC 9112) for WHIP-style signaling: bounded sizes, a
 /// Content-Length body, no chunked coding, one exchange per connection.
 public struct HTTPMessage: Sendable {
@@ -16,7 +18,7 @@ public struct HTTPMessage: Sendable {
         var m = HTTPMessage()
         m.method = method
         m.target = target
-        m.headers = headers.map { ($0.0.lowercased(), $0.1) }
+        m.headers = headers.map { ($0.0.asciiLowercased(), $0.1) }
         m.body = body
         return m
     }
@@ -25,13 +27,13 @@ public struct HTTPMessage: Sendable {
         var m = HTTPMessage()
         m.status = status
         m.reason = reason
-        m.headers = headers.map { ($0.0.lowercased(), $0.1) }
+        m.headers = headers.map { ($0.0.asciiLowercased(), $0.1) }
         m.body = body
         return m
     }
 
     public func header(_ name: String) -> String? {
-        let n = name.lowercased()
+        let n = name.asciiLowercased()
         return headers.first { $0.name == n }?.value
     }
 

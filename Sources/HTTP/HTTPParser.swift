@@ -1,3 +1,5 @@
+import Common
+
 /// Why a message was refused, as the status a server answers with.
 public enum HTTPParseError: Error, Equatable, Sendable {
     case badRequest            // 400
@@ -140,7 +142,7 @@ public struct HTTPParser: Sendable {
             // RFC 9112 §5.1: no whitespace between the name and the colon; §5.2: no obs-fold.
             guard let colon = raw.firstIndex(of: 58), colon != raw.startIndex,
                   raw[raw.startIndex..<colon].allSatisfy(isTokenChar) else { throw .badRequest }
-            let name = String(decoding: raw[raw.startIndex..<colon], as: UTF8.self).lowercased()
+            let name = String(decoding: raw[raw.startIndex..<colon], as: UTF8.self).asciiLowercased()
             var value = raw[(colon + 1)...]
             while let f = value.first, f == 32 || f == 9 { value = value.dropFirst() }
             while let l = value.last, l == 32 || l == 9 { value = value.dropLast() }

@@ -25,7 +25,7 @@ public enum CandidateLine {
         if value.hasPrefix("a=") { value = value.dropFirst(2) }
         if value.hasPrefix("candidate:") { value = value.dropFirst("candidate:".count) }
         let f = value.split(separator: " ", omittingEmptySubsequences: true)
-        guard f.count >= 8, f[6] == "typ" || f[6].lowercased() == "typ" else { throw SDPError(.badCandidate, line: line) }
+        guard f.count >= 8, f[6] == "typ" || f[6].asciiLowercased() == "typ" else { throw SDPError(.badCandidate, line: line) }
         let foundation = f[0]
         // RFC 8839 §5.1: foundation = 1*32 ice-char (ALPHA / DIGIT / "+" / "/").
         guard !foundation.isEmpty, foundation.utf8.count <= 32, foundation.utf8.allSatisfy(isICEChar),
@@ -33,7 +33,7 @@ public enum CandidateLine {
               let priority = UInt32(f[3]), let port = UInt16(f[5])
         else { throw SDPError(.badCandidate, line: line) }
         let transport: TransportProtocol
-        switch f[2].lowercased() {
+        switch f[2].asciiLowercased() {
         case "udp": transport = .udp
         case "tcp": transport = .tcp
         default: throw SDPError(.unsupportedCandidate, line: line)  // e.g. RFC 6544 ssltcp, sctp

@@ -1,3 +1,5 @@
+import Common
+
 /// The media kinds this agent carries over RTP.
 public enum MediaKind: String, Equatable, Sendable {
     case audio, video
@@ -67,7 +69,7 @@ public enum Codec: Equatable, Sendable {
         let candidates: [Codec] = [.h264Default, .vp8, .opus, .pcmu]
         guard let codec = candidates.first(where: { c in
             let e = c.rtpmap(payloadType: rtpmap.payloadType)
-            return e.encoding.lowercased() == rtpmap.encoding.lowercased() && e.clockRate == rtpmap.clockRate
+            return e.encoding.asciiLowercased() == rtpmap.encoding.asciiLowercased() && e.clockRate == rtpmap.clockRate
                 && (rtpmap.channels == e.channels || (e.channels == nil && rtpmap.channels == 1))
         }) else { return nil }
         guard case .h264 = codec else {
@@ -131,7 +133,7 @@ public enum Codec: Equatable, Sendable {
             return pt == staticPayloadType
         }
         let expected = rtpmap(payloadType: pt)
-        guard map.encoding.lowercased() == expected.encoding.lowercased(), map.clockRate == expected.clockRate else { return false }
+        guard map.encoding.asciiLowercased() == expected.encoding.asciiLowercased(), map.clockRate == expected.clockRate else { return false }
         switch self {
         case .opus:
             // RFC 7587 §7: "opus/48000/2", always two channels in SDP.

@@ -1,3 +1,5 @@
+import Common
+
 /// a=setup (RFC 4145 §4, RFC 8842 §5): which side opens the DTLS association.
 public enum DTLSSetup: String, Equatable, Sendable {
     case actpass, active, passive, holdconn
@@ -78,7 +80,7 @@ public struct FormatParameters: Equatable, Sendable {
         for p in parameters.split(separator: ";") {
             let kv = p.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard kv.count == 2 else { continue }
-            if trimmed(kv[0]).lowercased() == name { return trimmed(kv[1]) }
+            if trimmed(kv[0]).asciiLowercased() == name { return trimmed(kv[1]) }
         }
         return nil
     }

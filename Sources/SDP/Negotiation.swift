@@ -263,7 +263,7 @@ public enum Negotiation {
         var out: [String] = []
         for v in m.rtcpFeedback {
             guard let fb = RTCPFeedback(v[...]), fb.payloadType == nil || fb.payloadType == pt else { continue }
-            let name = fb.feedback.lowercased()
+            let name = fb.feedback.asciiLowercased()
             if understoodFeedback.contains(name) && !out.contains(name) { out.append(name) }
         }
         return out
@@ -271,7 +271,7 @@ public enum Negotiation {
 
     /// sha-256, which every WebRTC endpoint supports (RFC 8827 §6.5), else the first.
     static func preferred(_ fingerprints: [String]) -> String {
-        fingerprints.first { $0.lowercased().hasPrefix("sha-256 ") } ?? fingerprints[0]
+        fingerprints.first { $0.asciiLowercased().hasPrefix("sha-256 ") } ?? fingerprints[0]
     }
 }
 
@@ -280,7 +280,7 @@ enum RTPProfile {
     case secure, plain
 
     init?(_ proto: String) {
-        switch proto.uppercased() {
+        switch proto.asciiUppercased() {
         case "UDP/TLS/RTP/SAVPF", "UDP/TLS/RTP/SAVP", "RTP/SAVPF", "RTP/SAVP", "TCP/DTLS/RTP/SAVPF", "TCP/DTLS/RTP/SAVP":
             self = .secure
         case "RTP/AVP", "RTP/AVPF":
