@@ -6,6 +6,20 @@ import Runtime
 /// order, so a repeatable option accumulates and any other one keeps its last value (the command
 /// line, which comes after the config file, overrides it).
 struct Option<Target>: Sendable {
+    let spec: OptionSpec
+    let apply: @Sendable (inout Target, String) throws(UsageError) -> Void
+
+    init(_ name: String, _ kind: OptionSpec.Kind, repeatable: Bool = false, config: Bool = false, _ help: String,
+         apply: @escaping @Sendable (inout Target, String) throws(UsageError) -> Void) {
+        spec = OptionSpec(name: name, kind: kind, repeatable: repeatable, inConfig: config, help: help)
+        self.apply = apply
+    }
+}
+
+/// What the parser and `--help` know of an option. Kept apart from `Option`'s `apply`, which
+/// is the only part that depends on the command, so that the table-reading code below exists
+/// once in the binary rather than once per command.
+struct OptionSpec: Sendable {
     enum Kind: Sendable { case flag, value(String) }
 
     let name: String
@@ -14,17 +28,6 @@ struct Option<Target>: Sendable {
     /// Also a config-file key (the name without the dashes).
     let inConfig: Bool
     let help: String
-    let apply: @Sendable (inout Target, String) throws(UsageError) -> Void
-
-    init(_ name: String, _ kind: Kind, repeatable: Bool = false, config: Bool = false, _ help: String,
-         apply: @escaping @Sendable (inout Target, String) throws(UsageError) -> Void) {
-        self.name = name
-        self.kind = kind
-        self.repeatable = repeatable
-        self.inConfig = config
-        self.help = help
-        self.apply = apply
-    }
 
     var configKey: String? { inConfig ? String(name.dropFirst(2)) : nil }
 }
@@ -49,8 +52,41 @@ struct CommandSpec<Target>: Sendable {
     /// `--config FILE`: config-file entries apply before the command line.
     var acceptsConfig = false
 
+    var layout: CommandLayout {
+        CommandLayout(name: name, synopsis: synopsis, about: about, options: options.map { $0.spec },
+                      positional: positional.map { ($0.name, $0.help, $0.configKey) }, acceptsConfig: acceptsConfig)
+    }
+
     /// Parses `arguments` into `target`. Throws `.helpRequested` for `--help`/`-h`.
     func parse(_ arguments: [String], into target: inout Target) throws(UsageError) {
+        for (index, value) in try layout.steps(arguments) {
+            if index < 0 {
+                try positional!.apply(&target, value)
+            } else {
+                try options[index].apply(&target, value)
+            }
+        }
+    }
+
+    /// `ice-agent NAME --help`.
+    var helpText: String { layout.helpText }
+
+    /// This command in `ice-agent --help`.
+    var overviewEntry: String { layout.overviewEntry }
+}
+
+/// A command's options as the parser and the help texts read them, whatever the command.
+struct CommandLayout {
+    let name: String
+    let synopsis: String
+    let about: String
+    let options: [OptionSpec]
+    let positional: (name: String, help: String, configKey: String?)?
+    let acceptsConfig: Bool
+
+    /// What to apply, in order: (option index, or -1 for the positional; value). Config files
+    /// come first, in the order given, then the command line.
+    func steps(_ arguments: [String]) throws(UsageError) -> [(Int, String)] {
         var configs: [String] = []
         var rest: [String] = []
         if acceptsConfig {
@@ -72,13 +108,7 @@ struct CommandSpec<Target>: Sendable {
         var steps: [(Int, String)] = []  // (option index or -1 for the positional, value)
         for path in configs { steps += try configSteps(path: path) }
         steps += try commandLineSteps(rest)
-        for (index, value) in steps {
-            if index < 0 {
-                try positional!.apply(&target, value)
-            } else {
-                try options[index].apply(&target, value)
-            }
-        }
+        return steps
     }
 
     private func index(of name: String) -> Int? {
@@ -184,9 +214,9 @@ struct CommandSpec<Target>: Sendable {
     }
 }
 
-extension CommandSpec {
+extension CommandLayout {
     /// `[--name METAVAR]`, with `...` after a repeatable one, as a usage line writes an option.
-    func usage(_ o: Option<Target>) -> String {
+    func usage(_ o: OptionSpec) -> String {
         var text = "[" + o.name
         if case .value(let metavar) = o.kind { text += " " + metavar }
         return text + "]" + (o.repeatable ? "..." : "")
