@@ -44,6 +44,32 @@ func dtlsSelfTest() {
         check(false, "DTLS endpoint setup")
         return
     }
+    let (clientKeys, serverKeys) = handshake(client, server)
+    let handshakeEnd = microsecondsNow()
+    check(client.state == .connected && server.state == .connected, "DTLS handshake in memory")
+    check(clientKeys != nil && clientKeys?.bytes == serverKeys?.bytes, "DTLS-SRTP keying material matches")
+    check(clientKeys?.profile == .aes128CmHmacSha1_80, "DTLS-SRTP profile negotiated")
+    print("device-selftest: DTLS key generation \((generated - start) / 2000) ms per identity, handshake "
+        + "\((handshakeEnd - handshakeStart) / 1000) ms")
+
+    // RFC 7714 §14.2 (toolchain/mbedtls-srtp-gcm.patch): a client offering only
+    // AEAD_AES_128_GCM gets it, with 2 * (16 + 12) bytes of keying material.
+    check(DTLSEndpoint.negotiable(.aeadAes128Gcm), "mbedTLS negotiates SRTP_AEAD_AES_128_GCM")
+    do throws(DTLSError) {
+        let gcmClient = try DTLSEndpoint(role: .client, identity: clientIdentity, remoteFingerprint: serverIdentity.fingerprint,
+                                         profiles: [.aeadAes128Gcm], random: &random)
+        let gcmServer = try DTLSEndpoint(role: .server, identity: serverIdentity, remoteFingerprint: clientIdentity.fingerprint,
+                                         random: &random)
+        let (c, s) = handshake(gcmClient, gcmServer)
+        check(c?.profile == .aeadAes128Gcm && s?.profile == .aeadAes128Gcm && c?.bytes.count == 56
+              && c?.bytes == s?.bytes, "DTLS-SRTP AEAD_AES_128_GCM negotiated")
+    } catch {
+        check(false, "DTLS endpoint setup (AEAD_AES_128_GCM)")
+    }
+}
+
+/// Runs a handshake in memory; the keying material each side reported, if it connected.
+private func handshake(_ client: DTLSEndpoint, _ server: DTLSEndpoint) -> (DTLSKeyingMaterial?, DTLSKeyingMaterial?) {
     let now = Instant.zero
     server.start(now: now)
     client.start(now: now)
@@ -53,14 +79,9 @@ func dtlsSelfTest() {
         while let d = client.pollTransmit() { d.withUnsafeBytes { server.handle(datagram: $0, now: now) } }
         while let d = server.pollTransmit() { d.withUnsafeBytes { client.handle(datagram: $0, now: now) } }
     }
-    let handshakeEnd = microsecondsNow()
     var clientKeys: DTLSKeyingMaterial? = nil
     var serverKeys: DTLSKeyingMaterial? = nil
     if case .connected(let k) = client.pollEvent() { clientKeys = k }
     if case .connected(let k) = server.pollEvent() { serverKeys = k }
-    check(client.state == .connected && server.state == .connected, "DTLS handshake in memory")
-    check(clientKeys != nil && clientKeys?.bytes == serverKeys?.bytes, "DTLS-SRTP keying material matches")
-    check(clientKeys?.profile == .aes128CmHmacSha1_80, "DTLS-SRTP profile negotiated")
-    print("device-selftest: DTLS key generation \((generated - start) / 2000) ms per identity, handshake "
-        + "\((handshakeEnd - handshakeStart) / 1000) ms")
+    return (clientKeys, serverKeys)
 }
