@@ -26,7 +26,7 @@ mbedtls_source() {
     log "patching mbedTLS $DEB_SOURCE_VERSION with $(basename "$MBEDTLS_PATCH")"
     rm -rf "$tree" "$tree.tmp.$$"
     cp -a "$DEB_SOURCE_TREE" "$tree.tmp.$$"
-    (cd "$tree.tmp.$$" && patch -p1 --forward --batch --silent <"$MBEDTLS_PATCH") \
+    (cd "$tree.tmp.$$" && patch -p1 --forward --batch --fuzz=0 --silent <"$MBEDTLS_PATCH") \
       || { rm -rf "$tree.tmp.$$"; die "$(basename "$MBEDTLS_PATCH") does not apply to mbedtls $DEB_SOURCE_VERSION"; }
     touch "$tree.tmp.$$/.patched"
     mv -T "$tree.tmp.$$" "$tree" 2>/dev/null || rm -rf "$tree.tmp.$$"
