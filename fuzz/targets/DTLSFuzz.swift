@@ -47,13 +47,16 @@ nonisolated(unsafe) let peerIdentity = try! DTLSIdentity.generate(random: &ident
 let strangerFingerprint = Fingerprint(bytes: InlineArray<32, UInt8>(repeating: 0x5A))
 
 /// One well-framed DTLS datagram: records of a TLS content type and a DTLS version whose
-/// lengths add up to the datagram (RFC 6347 §4.1).
+/// lengths add up to the datagram (RFC 6347 §4.1). An alert may carry the version a
+/// malformed ClientHello claimed: mbedTLS answers a version it refuses with a protocol_version
+/// alert in that version's record, as a server may (RFC 5246 §E.1).
 func isDTLSDatagram(_ d: [UInt8]) -> Bool {
     guard d.count >= 13, (20...63).contains(d[0]) else { return false }
     var offset = 0
     while offset < d.count {
-        guard d.count - offset >= 13, (20...23).contains(d[offset]), d[offset + 1] == 0xFE,
-              d[offset + 2] == 0xFD || d[offset + 2] == 0xFF else { return false }
+        let isAlert = d[offset] == 21
+        guard d.count - offset >= 13, (20...23).contains(d[offset]),
+              isAlert || (d[offset + 1] == 0xFE && (d[offset + 2] == 0xFD || d[offset + 2] == 0xFF)) else { return false }
         let length = Int(d[offset + 11]) << 8 | Int(d[offset + 12])
         guard length <= d.count - offset - 13 else { return false }
         offset += 13 + length
