@@ -1,3 +1,5 @@
+import Common
+
 /// A name under ".local" (RFC 6762 §3) in DNS wire form (RFC 1035 §3.1: length-prefixed
 /// labels ending with a zero byte), lowercased, since names compare case-insensitively
 /// (RFC 6762 §16).
@@ -24,7 +26,7 @@ public struct MDNSName: Hashable, Sendable, CustomStringConvertible {
                 out.append(0)
                 continue
             }
-            let lower = (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b
+            let lower = b.asciiLowercased
             let allowed = (lower >= 0x61 && lower <= 0x7A) || (lower >= 0x30 && lower <= 0x39) || lower == 0x2D || lower == 0x5F
             guard allowed, out.count - lengthAt - 1 < Self.maxLabelLength else { throw .badName }
             out.append(lower)

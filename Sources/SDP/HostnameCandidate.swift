@@ -49,7 +49,7 @@ public struct HostnameCandidate: Sendable {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
         for (i, b) in bytes.enumerated() {
-            let lower = (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b
+            let lower = b.asciiLowercased
             if i < labelCount {
                 let alnum = (lower >= 0x61 && lower <= 0x7A) || (lower >= 0x30 && lower <= 0x39)
                 let hyphen = lower == 0x2D && i != 0 && i != labelCount - 1

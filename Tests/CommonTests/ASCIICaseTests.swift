@@ -11,6 +11,12 @@ import Testing
         #expect("".asciiLowercased() == "")
     }
 
+    @Test func onlyTheLettersMoveNotTheirNeighbours() {
+        // '@' and '[' sit just outside A-Z, '`' and '{' just outside a-z.
+        #expect(Array("@AZ[`az{".utf8).map(\.asciiLowercased) == Array("@az[`az{".utf8))
+        #expect(Array("@AZ[`az{".utf8).map(\.asciiUppercased) == Array("@AZ[`AZ{".utf8))
+    }
+
     @Test func nonASCIIIsKeptByteForByte() {
         // Unicode lowercasing maps "İ" (U+0130) to two scalars and "Ä" to "ä"; a token compare
         // must not.
