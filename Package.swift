@@ -48,7 +48,7 @@ let package = Package(
         // generic code is made available to its callers, so the daemon's packet path runs it
         // specialized for SystemRandom instead of through runtime generic metadata (measured:
         // ice-bench rtp, CPU per packet).
-        .target(name: "Connectivity", dependencies: ["Common", "ICE", "TURN", "DTLS", "SRTP"], path: "Sources/Connectivity",
+        .target(name: "Connectivity", dependencies: ["Common", "Crypto", "ICE", "TURN", "DTLS", "SRTP"], path: "Sources/Connectivity",
                 swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]),
         // DTLS 1.2 with use_srtp (RFC 6347, RFC 5764) on mbedTLS, sans-IO: the handshake that keys
         // SRTP, bound to the signaled certificate fingerprint (RFC 5763).
@@ -84,7 +84,7 @@ let package = Package(
         // The daemon's parts (sessions, signaling transports, media relay, status socket, the
         // demo's in-process helpers), shared by ice-agent and ice-bench.
         .target(
-            name: "Daemon", dependencies: ["Common", "STUN", "ICE", "TURN", "Connectivity", "DTLS", "SRTP", "SDP", "RTP", "HTTP", "Runtime", "MDNS", "RTNetlink", "NATBehavior"], path: "Sources/Daemon"),
+            name: "Daemon", dependencies: ["Common", "Crypto", "STUN", "ICE", "TURN", "Connectivity", "DTLS", "SRTP", "SDP", "RTP", "HTTP", "Runtime", "MDNS", "RTNetlink", "NATBehavior"], path: "Sources/Daemon"),
         .executableTarget(
             name: "ice-agent", dependencies: ["Daemon", "Board", "Config", "STUN", "ICE", "TURN", "SDP", "RTP", "HTTP", "Runtime", "NATBehavior"], path: "Sources/ice-agent"),
         // Replaces malloc & co. in the benchmark process to count heap allocations.

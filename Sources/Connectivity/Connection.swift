@@ -1,4 +1,5 @@
 import Common
+import Crypto
 import DTLS
 import ICE
 import TURN
@@ -39,6 +40,9 @@ public final class Connection<R: RandomSource> {
         self.agent = agent
         self.random = random
         self.relayOnly = relayOnly
+        // Every check and answer carries a FINGERPRINT (RFC 8489 §14.7): the CRC tables, where
+        // this CPU needs them, before the first packet rather than on it.
+        CRC32.prepare()
     }
 
     /// A TURN server to allocate a relayed candidate on, before `start`. `base` is the local

@@ -6,7 +6,8 @@ import CCRC32
 /// Every STUN message on the packet path is fingerprinted, so it runs at the CPU's pace, with
 /// what the CPU has (checked at run time): on ARM the ARMv8 CRC32 instructions, on x86-64
 /// carry-less multiplication (PCLMULQDQ) for 64 bytes and more, elsewhere and for the rest
-/// slicing-by-16 through sixteen 256-entry tables (`crc32Tables`, 16 KiB of static data).
+/// slicing-by-16 through sixteen 256-entry tables (`crc32Tables`, 16 KiB: static data on the
+/// host, computed once on the device).
 public struct CRC32 {
     public private(set) var value: UInt32 = 0xFFFF_FFFF
 
@@ -59,6 +60,32 @@ public struct CRC32 {
                 #endif
             }
         }
+    }
+
+    /// Makes the tables ready when this CPU needs them, so the first STUN message does not
+    /// pay for it (on the device they are computed on first use, 16 KiB of heap; on the host
+    /// they are static data and this does nothing).
+    public static func prepare() {
+        if selected == .table || selected == .pclmul { _ = crc32Tables.count }
+    }
+
+    /// The sixteen slicing tables, from the polynomial: table 0 advances the register over one
+    /// byte, table k over a byte followed by k zero bytes (table k-1's entry advanced one more
+    /// byte of zeros).
+    public static func computedTables() -> [UInt32] {
+        var t = [UInt32](repeating: 0, count: 16 * 256)
+        for n in 0..<256 {
+            var c = UInt32(n)
+            for _ in 0..<8 { c = c & 1 != 0 ? (c >> 1) ^ 0xEDB8_8320 : c >> 1 }
+            t[n] = c
+        }
+        for k in 1..<16 {
+            for n in 0..<256 {
+                let previous = t[(k - 1) * 256 + n]
+                t[k * 256 + n] = t[Int(previous & 0xFF)] ^ (previous >> 8)
+            }
+        }
+        return t
     }
 
     /// What `update` and `checksum` use on this CPU.

@@ -1,4 +1,5 @@
 import Common
+import Crypto
 import Runtime
 import STUN
 
@@ -27,6 +28,8 @@ public final class StunServer {
         }
         sockets = all
         responder = BindingResponder(primary: primary.localAddress, alternate: alternate, software: software)
+        // Every answer carries a FINGERPRINT (RFC 8489 §14.7): its CRC tables before the first.
+        CRC32.prepare()
         for s in all { try? loop.register(fd: s.descriptor, Reader(server: self, socket: s)) }
     }
 

@@ -1,4 +1,4 @@
-import Crypto
+@testable import Crypto
 import Testing
 
 /// CRC-32 against the definition, for every implementation this CPU has: slicing-by-16, and
@@ -72,6 +72,21 @@ import Testing
                 crc.update(UnsafeRawBufferPointer(rebasing: raw[split..<100]))
             }
             #expect(crc.checksum == whole, "split at \(split)")
+        }
+    }
+
+    /// The tables the device computes are the ones the host carries as a literal, and both
+    /// agree with the definition: table k is one byte then k zero bytes, bit by bit.
+    @Test func computedTablesEqualTheLiteralAndTheDefinition() {
+        let computed = CRC32.computedTables()
+        #expect(computed == crc32Tables)
+        #expect(computed.count == 16 * 256)
+        for k in [0, 1, 7, 15] {
+            for n in [0, 1, 0x80, 0xFF] {
+                var c = UInt32(n)
+                for _ in 0..<(8 * (k + 1)) { c = c & 1 != 0 ? (c >> 1) ^ 0xEDB8_8320 : c >> 1 }
+                #expect(computed[k * 256 + n] == c, "table \(k) entry \(n)")
+            }
         }
     }
 }
