@@ -82,6 +82,29 @@ deb_source() {
   DEB_SOURCE_TREE=$tree
 }
 
+# deb_source_patched <source package> <version or ""> <patch>: deb_source, then sets
+# DEB_SOURCE_TREE to a copy of Debian's tree with <patch> applied (-p1), named by the patch's
+# hash, made once and renamed into place when whole, so the unpacked source stays as Debian
+# ships it and a changed patch gets a tree of its own. A patch that does not apply stops the
+# build. Used by toolchain/mbedtls.sh and toolchain/musl-start.sh.
+deb_source_patched() {
+  local pkg=$1 want=$2 patch=$3 hash tree
+  deb_source "$pkg" "$want"
+  hash=$(sha256sum "$patch" | cut -c1-12)
+  tree=$DEB_SOURCE_TREE-$(basename "${patch%.patch}")-$hash
+  if [[ ! -f $tree/.patched ]]; then
+    command -v patch >/dev/null || die "patch(1) not found (apt-get install patch)"
+    log "patching $pkg $DEB_SOURCE_VERSION with $(basename "$patch")"
+    rm -rf "$tree" "$tree.tmp.$$"
+    cp -a "$DEB_SOURCE_TREE" "$tree.tmp.$$"
+    (cd "$tree.tmp.$$" && patch -p1 --forward --batch --fuzz=0 --silent <"$patch") \
+      || { rm -rf "$tree.tmp.$$"; die "$(basename "$patch") does not apply to $pkg $DEB_SOURCE_VERSION"; }
+    touch "$tree.tmp.$$/.patched"
+    mv -T "$tree.tmp.$$" "$tree" 2>/dev/null || rm -rf "$tree.tmp.$$"
+  fi
+  DEB_SOURCE_TREE=$tree
+}
+
 # Sets LIBSRTP2_SRC and LIBSRTP2_VERSION (see deb_source).
 libsrtp2_source() {
   [[ -n ${LIBSRTP2_SRC:-} ]] && return 0

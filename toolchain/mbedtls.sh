@@ -10,28 +10,12 @@ MBEDTLS_TOOLCHAIN_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 MBEDTLS_PATCH=$MBEDTLS_TOOLCHAIN_DIR/mbedtls-srtp-gcm.patch
 
-# Sets MBEDTLS_SRC (the patched tree) and MBEDTLS_VERSION. The version is the host's
-# libmbedtls-dev when one is installed, else the suite's. The patch goes into a copy of
-# Debian's tree named by the patch's hash, made once and renamed into place when whole, so the
-# unpacked source stays as Debian ships it and a changed patch gets a tree of its own. A patch
-# that does not apply stops the build.
+# Sets MBEDTLS_SRC (the patched tree, deb_source_patched) and MBEDTLS_VERSION. The version is
+# the host's libmbedtls-dev when one is installed, else the suite's.
 mbedtls_source() {
   [[ -n ${MBEDTLS_SRC:-} ]] && return 0
-  deb_source mbedtls "$(dpkg-query -W -f='${Version}' libmbedtls-dev 2>/dev/null || true)"
-  local hash tree
-  hash=$(sha256sum "$MBEDTLS_PATCH" | cut -c1-12)
-  tree=$DEB_SOURCE_TREE-srtp-gcm-$hash
-  if [[ ! -f $tree/.patched ]]; then
-    command -v patch >/dev/null || die "patch(1) not found (apt-get install patch)"
-    log "patching mbedTLS $DEB_SOURCE_VERSION with $(basename "$MBEDTLS_PATCH")"
-    rm -rf "$tree" "$tree.tmp.$$"
-    cp -a "$DEB_SOURCE_TREE" "$tree.tmp.$$"
-    (cd "$tree.tmp.$$" && patch -p1 --forward --batch --fuzz=0 --silent <"$MBEDTLS_PATCH") \
-      || { rm -rf "$tree.tmp.$$"; die "$(basename "$MBEDTLS_PATCH") does not apply to mbedtls $DEB_SOURCE_VERSION"; }
-    touch "$tree.tmp.$$/.patched"
-    mv -T "$tree.tmp.$$" "$tree" 2>/dev/null || rm -rf "$tree.tmp.$$"
-  fi
-  MBEDTLS_SRC=$tree MBEDTLS_VERSION=$DEB_SOURCE_VERSION
+  deb_source_patched mbedtls "$(dpkg-query -W -f='${Version}' libmbedtls-dev 2>/dev/null || true)" "$MBEDTLS_PATCH"
+  MBEDTLS_SRC=$DEB_SOURCE_TREE MBEDTLS_VERSION=$DEB_SOURCE_VERSION
 }
 
 # mbedtls_debian_config <file>: writes Debian's config.h for this source (upstream's default plus
