@@ -27,9 +27,9 @@ Success (exit 0): both sides connected, and media arrived both ways: RTP at ever
 result names the log directory, which is kept on failure (and with --keep-logs).
 
 Connect times in the result: `connect_ms` from the launch of both processes to the side's
-"ICE completed" (ice-agent: its stderr line, timestamped by the driver on arrival; peers: the
-wall clock they record when connected), and `after_signaling_ms` from the moment both
-descriptions had been delivered.
+"ICE completed" (ice-agent: the wall-clock time at the start of that stderr line, which
+`--log-timestamps` adds when the line is written; peers: the wall clock they record when
+connected), and `after_signaling_ms` from the moment both descriptions had been delivered.
 
 Needs root (ip netns). The namespace (iceinterop-<random>) is deleted afterwards, also on
 failure; namespaces left behind by a killed run are removed by the next run once nothing runs
@@ -213,6 +213,8 @@ class Side:
                 self.cmd += ["--media-security", "none"]
             if getattr(args, "stun_server", None):
                 self.cmd += ["--stun", args.stun_server]
+            if self.OWN_CLOCK:
+                self.cmd += ["--log-timestamps"]
         elif impl in ("aioice", "libnice"):
             script = os.path.join(HERE, impl + "_peer.py")
             self.cmd = [SYSTEM_PYTHON, script, "--" + role_word, "--duration", str(args.duration),
@@ -233,6 +235,11 @@ class Side:
         self.err_thread.start()
 
     LOG_TIME = "%.3f"
+    # ice-agent's connect times from its own clock (`--log-timestamps`: the time each line was
+    # written), as the peers report theirs (`connected_unix` in their summaries). Timestamped on
+    # arrival instead, a line waits for this driver's reader thread, which shares the GIL with
+    # the wires and feeders: up to a few ms late on two cores.
+    OWN_CLOCK = True
 
     def _read_stderr(self):
         for raw in iter(self.proc.stderr.readline, b""):
@@ -250,10 +257,12 @@ class Side:
         """ice-agent's log lines: when ICE connected and completed, the selected pair, media."""
         if self.impl != "ice-agent":
             return
+        stamped = re.match(r"(\d+\.\d{6}) ", line) if self.OWN_CLOCK else None
+        at = float(stamped.group(1)) if stamped else now
         if self.completed_at is None and re.search(r": ICE completed\b", line):
-            self.completed_at = now
+            self.completed_at = at
         if self.connected_at is None and re.search(r": ICE (connected|completed)\b", line):
-            self.connected_at = now
+            self.connected_at = at
         m = re.search(r": selected (\S+ -> \S+ \S+)( nominated)?", line)
         if m:
             self.selected = m.group(1) + (m.group(2) or "")
@@ -357,6 +366,11 @@ class Wire:
             with self.lock:
                 self.log.write((self.LOG_TIME + " %s -> %s: %s\n") % (now, self.src.label, self.dst.label, text))
                 self.log.flush()
+            # The description counts as delivered when its terminating empty line starts on its
+            # way (taken before the write: a later reading could postdate what the side did
+            # with it).
+            if not text and seen_content and self.description_done is None:
+                self.description_done = time.time()
             try:
                 self.dst.proc.stdin.write(raw)
                 self.dst.proc.stdin.flush()
@@ -364,8 +378,6 @@ class Wire:
                 pass
             if text:
                 seen_content = True
-            elif seen_content and self.description_done is None:
-                self.description_done = time.time()
         try:
             self.dst.proc.stdin.close()
         except OSError:

@@ -202,6 +202,8 @@ class TurnSide(run_pair.Side):
         self.relay_ms_own = None  # the peers' own gather-to-relayed-candidate time
 
     LOG_TIME = "%.6f"
+    # Every stack here is timed by this driver on its lines' arrival, ice-agent included.
+    OWN_CLOCK = False
 
     def on_stderr_line(self, now, line):
         if self.impl == "ice-agent":

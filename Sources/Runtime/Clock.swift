@@ -8,6 +8,14 @@ public func monotonicNow() -> Instant {
     return Instant(nanoseconds: Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec))
 }
 
+/// CLOCK_REALTIME in microseconds since the Unix epoch: the wall clock, for log lines and
+/// captures that are read beside other programs' records (it can step; never used for timers).
+public func wallClockMicroseconds() -> Int64 {
+    var ts = timespec()
+    clock_gettime(clockid_t(ice_CLOCK_REALTIME), &ts)
+    return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
+}
+
 /// getrandom(2): the kernel CSPRNG, for credentials, tie-breakers and transaction ids.
 public struct SystemRandom: RandomSource {
     public init() {}

@@ -31,6 +31,10 @@ public enum LogLevel: Int, Comparable, Sendable {
 public enum Log {
     nonisolated(unsafe) public static var level: LogLevel = .info
     nonisolated(unsafe) public static var prefix = "ice-agent"
+    /// Start each line with the wall-clock time, `<Unix seconds>.<microseconds> `, taken when
+    /// the line is written: a reader that timestamps lines as they arrive (a pipe read by a
+    /// busy process) sees them late, by as much as it lags.
+    nonisolated(unsafe) public static var timestamps = false
 
     @inline(__always)
     public static func error(_ m: @autoclosure () -> LogMessage) {
@@ -52,12 +56,16 @@ public enum Log {
         if LogLevel.debug.rawValue <= level.rawValue { emit(.debug, m()) }
     }
 
-    /// One line, "<prefix> [<level>] <message>", in one write so that lines from two
+    /// One line, "[<time> ]<prefix> [<level>] <message>", in one write so that lines from two
     /// processes sharing stderr do not interleave.
     @inline(never)
     static func emit(_ l: LogLevel, _ message: LogMessage) {
-        var line = LogMessage.StringInterpolation(literalCapacity: prefix.utf8.count + message.text.utf8.count + 12,
+        var line = LogMessage.StringInterpolation(literalCapacity: prefix.utf8.count + message.text.utf8.count + 30,
                                                   interpolationCount: 0)
+        if timestamps {
+            line.appendInterpolation(timestampText(microseconds: wallClockMicroseconds()))
+            line.appendLiteral(" ")
+        }
         line.appendInterpolation(prefix)
         line.appendLiteral(" [")
         line.appendLiteral(l.label)
@@ -65,5 +73,16 @@ public enum Log {
         line.appendInterpolation(message.text)
         line.appendLiteral("\n")
         line.text.withUTF8 { _ = writeStderr($0) }
+    }
+}
+
+extension Log {
+    /// `<seconds>.<six digits>` for a time in microseconds since the Unix epoch (not before it).
+    public static func timestampText(microseconds: Int64) -> String {
+        let us = max(microseconds, 0)
+        let fraction = us % 1_000_000
+        var digits = String(fraction)
+        while digits.utf8.count < 6 { digits = "0" + digits }
+        return String(us / 1_000_000) + "." + digits
     }
 }

@@ -182,6 +182,9 @@ extension CallCommand {
         Option("--log-level", .value("LEVEL"), config: true, "error|warning|info|debug|trace") { _, v throws(UsageError) in
             try setLogLevel(v)
         },
+        Option("--log-timestamps", .flag, config: true, "start each log line with the wall-clock time (Unix seconds.microseconds)") { _, _ throws(UsageError) in
+            Log.timestamps = true
+        },
     ]
 }
 

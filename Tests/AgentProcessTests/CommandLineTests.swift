@@ -24,8 +24,28 @@ import Testing
     @Test func configKeysAreListedInCallHelp() throws {
         let r = try run(try iceAgentPath(), ["answer", "--help"])
         #expect(r.stdout.contains("config file keys"))
-        for key in ["url", "turn-user-file", "max-session-seconds", "on-button", "log-level"] {
+        for key in ["url", "turn-user-file", "max-session-seconds", "on-button", "log-level", "log-timestamps"] {
             #expect(r.stdout.contains(" " + key), "\(key): \(r.stdout)")
+        }
+    }
+
+    /// `--log-timestamps`: every line starts with the wall-clock time it was written, which a
+    /// reader timestamping lines on arrival would see late.
+    @Test func logTimestampsStartEveryLineWithTheWallClock() throws {
+        let before = Date().timeIntervalSince1970
+        let r = try run(try iceAgentPath(), ["answer", "--signal", "stdio", "--log-timestamps", "--duration", "1",
+                                             "--allow-loopback", "--interface", "lo", "--media-security", "none"], stdin: "")
+        let after = Date().timeIntervalSince1970
+        let lines = r.stderr.split(separator: "\n")
+        #expect(!lines.isEmpty, "\(r.stderr)")
+        for line in lines {
+            let fields = line.split(separator: " ", maxSplits: 2)
+            #expect(fields.count == 3 && fields[1] == "ice-agent" && fields[2].hasPrefix("["), "\(line)")
+            let time = fields.first.map(String.init) ?? ""
+            let parts = time.split(separator: ".")
+            #expect(parts.count == 2 && parts[1].count == 6, "\(line)")
+            let t = Double(time) ?? 0
+            #expect(t >= before - 0.001 && t <= after + 0.001, "\(line) outside \(before)...\(after)")
         }
     }
 

@@ -25,4 +25,12 @@ import Testing
         let nonASCII: LogMessage = "mDNS: \("héllo.local") ✓"
         #expect(nonASCII.text == "mDNS: héllo.local ✓")
     }
+
+    /// The `--log-timestamps` field: whole seconds, a dot and exactly six digits of microseconds.
+    @Test func timestampTextPadsTheMicroseconds() {
+        #expect(Log.timestampText(microseconds: 1_796_400_215_627_822) == "1796400215.627822")
+        #expect(Log.timestampText(microseconds: 1_796_400_215_000_042) == "1796400215.000042")
+        #expect(Log.timestampText(microseconds: 5) == "0.000005")
+        #expect(Log.timestampText(microseconds: -3) == "0.000000")
+    }
 }
