@@ -10,9 +10,9 @@ Prints one line per pairing:
     <name>: <median> ms median, <p90> ms p90 of <N>
 
 where the time is from the moment both descriptions had been delivered (the later of the two
-empty lines copied by the driver) to the controlling side's "ICE completed" (its connect()
-returning / component READY / its `ICE completed` log line): signaling excluded, process start-up
-excluded. Then the ratios of each median to the ice-agent <-> ice-agent median, and the medians
+empty lines copied by the driver) to both sides' "ICE completed" (the later of the two: connect()
+returning / component READY / the `ICE completed` log line, each on the side's own clock):
+signaling excluded, process start-up excluded. Then the ratios of each median to the ice-agent <-> ice-agent median, and the medians
 from process launch (start-up included). A failed run counts as missing, and is reported.
 """
 
@@ -50,13 +50,14 @@ def p90(values):
     return v[min(len(v) - 1, max(0, -(-9 * len(v) // 10) - 1))]
 
 
-def controlling_side(result):
-    """The controlling side's timings (it decides when ICE is done)."""
-    for key in ("ours", "peer"):
-        side = result.get(key, {})
-        if side.get("role") == "controlling":
-            return side
-    return {}
+def both_done(result, key):
+    """The later of the two sides' `key` (each side's own "ICE completed": both must be done),
+    or None when either lacks it. The controlling side alone can finish before the other side
+    has the description it needs: the controlled side answers checks with its own credentials
+    before it has the offer (RFC 8445 §7.3), so the controlling side's time alone can fall
+    before the later delivery."""
+    values = [result.get(side, {}).get(key) for side in ("ours", "peer")]
+    return None if None in values else max(values)
 
 
 def main():
@@ -90,13 +91,13 @@ def main():
             if p.returncode == 2:
                 sys.stderr.write("%s: %s\n" % (name, r.get("error")))
                 return 2
-            side = controlling_side(r)
-            if not r.get("ok") or side.get("after_signaling_ms") is None:
+            done_after, done_launch = both_done(r, "after_signaling_ms"), both_done(r, "connect_ms")
+            if not r.get("ok") or done_after is None or done_launch is None:
                 fails += 1
                 sys.stderr.write("%s run %d failed: %s\n" % (name, i + 1, r.get("logs") or r.get("error")))
                 continue
-            after.append(side["after_signaling_ms"])
-            launch.append(side["connect_ms"])
+            after.append(done_after)
+            launch.append(done_launch)
         failures[name] = fails
         if after:
             medians[name] = statistics.median(after)
