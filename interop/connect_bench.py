@@ -12,8 +12,8 @@ Prints one line per pairing:
 where the time is from the moment both descriptions had been delivered (the later of the two
 empty lines copied by the driver) to both sides' "ICE completed" (the later of the two: connect()
 returning / component READY / the `ICE completed` log line, each on the side's own clock):
-signaling excluded, process start-up excluded. Then the ratios of each median to the ice-agent <-> ice-agent median, and the medians
-from process launch (start-up included). A failed run counts as missing, and is reported.
+signaling excluded, process start-up excluded. Then the ratios of each median to the
+ice-agent <-> ice-agent median, and the medians from process launch (start-up included). A failed run counts as missing, and is reported.
 """
 
 import argparse

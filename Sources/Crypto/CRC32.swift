@@ -66,7 +66,7 @@ public struct CRC32 {
     /// pay for it (on the device they are computed on first use, 16 KiB of heap; on the host
     /// they are static data and this does nothing).
     public static func prepare() {
-        if selected == .table || selected == .pclmul { _ = crc32Tables.count }
+        if selected != .armv8 { _ = crc32Tables.count }
     }
 
     /// The sixteen slicing tables, from the polynomial: table 0 advances the register over one

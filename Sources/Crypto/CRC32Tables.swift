@@ -9,7 +9,6 @@ let crc32Tables: [UInt32] = CRC32.computedTables()
 // On the host, a literal of constants, so the optimizer emits it as static data: nothing to
 // check before each read on the packet path. A test compares it with `CRC32.computedTables()`.
 let crc32Tables: [UInt32] = [
-
     0x00000000, 0x77073096, 0xEE0E612C, 0x990951BA, 0x076DC419, 0x706AF48F,
     0xE963A535, 0x9E6495A3, 0x0EDB8832, 0x79DCB8A4, 0xE0D5E91E, 0x97D2D988,
     0x09B64C2B, 0x7EB17CBD, 0xE7B82D07, 0x90BF1D91, 0x1DB71064, 0x6AB020F2,

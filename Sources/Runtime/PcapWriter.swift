@@ -97,12 +97,11 @@ public final class PcapWriter {
             rotate()
             guard fd >= 0 else { return }
         }
-        var ts = timespec()
-        clock_gettime(clockid_t(ice_CLOCK_REALTIME), &ts)
+        let now = wallClockMicroseconds()
         scratch.withUnsafeMutableBytes { b in
             // Record header: seconds, microseconds, captured and original length (little-endian).
-            b.storeBytes(of: UInt32(truncatingIfNeeded: ts.tv_sec).littleEndian, toByteOffset: 0, as: UInt32.self)
-            b.storeBytes(of: UInt32(ts.tv_nsec / 1000).littleEndian, toByteOffset: 4, as: UInt32.self)
+            b.storeBytes(of: UInt32(truncatingIfNeeded: now / 1_000_000).littleEndian, toByteOffset: 0, as: UInt32.self)
+            b.storeBytes(of: UInt32(now % 1_000_000).littleEndian, toByteOffset: 4, as: UInt32.self)
             b.storeBytes(of: UInt32(total).littleEndian, toByteOffset: 8, as: UInt32.self)
             b.storeBytes(of: UInt32(total).littleEndian, toByteOffset: 12, as: UInt32.self)
             let p = UnsafeMutableRawBufferPointer(rebasing: b[16...])

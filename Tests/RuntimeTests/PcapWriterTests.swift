@@ -49,6 +49,25 @@ import Testing
         #expect(previous.count == (4096 - 24) / 244)
     }
 
+    /// Each record carries the wall-clock time it was written: seconds and microseconds
+    /// (below one million), as Wireshark and tcpdump read them beside other machines' captures.
+    @Test func recordsCarryTheWallClock() throws {
+        let path = tempPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let writer = try #require(PcapWriter(path: path, maxBytes: 1 << 20))
+        let a = TransportAddress("192.0.2.1:5000")!, b = TransportAddress("192.0.2.2:6000")!
+        let before = Date().timeIntervalSince1970
+        [UInt8](repeating: 7, count: 20).withUnsafeBytes { writer.record($0, from: a, to: b) }
+        let after = Date().timeIntervalSince1970
+        let d = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        try #require(d.count >= 24 + 16)
+        func word(_ at: Int) -> UInt32 { UInt32(d[at]) | UInt32(d[at + 1]) << 8 | UInt32(d[at + 2]) << 16 | UInt32(d[at + 3]) << 24 }
+        let seconds = word(24), microseconds = word(28)
+        #expect(microseconds < 1_000_000)
+        let t = Double(seconds) + Double(microseconds) / 1e6
+        #expect(t >= before - 0.001 && t <= after + 0.001, "\(t) outside \(before)...\(after)")
+    }
+
     @Test func aRecordLargerThanTheCapIsStillWrittenAloneInItsFile() throws {
         let path = tempPath()
         defer { for p in [path, path + ".1"] { try? FileManager.default.removeItem(atPath: p) } }
